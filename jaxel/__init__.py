@@ -1,0 +1,27 @@
+"""jaxel: the JAX programming model, implemented independently in Python.
+
+``import jaxel as jax`` and use ``jax.jit``, ``jax.numpy``, ``jax.lax``, ``jax.tree_util``...
+The XLA runtime (from jaxlib) compiles and runs programs; everything above it is jaxel's own.
+"""
+from jaxel.config import config, disable_jit  # noqa: F401
+from jaxel import dtypes  # noqa: F401
+from jaxel.errors import (  # noqa: F401
+    ConcretizationTypeError, TracerBoolConversionError, TracerIntegerConversionError,
+    TracerArrayConversionError, UnexpectedTracerError,
+)
+from jaxel.tracing.avals import ShapedArray  # noqa: F401
+from jaxel.tracing import eval_trace as _eval_trace  # noqa: F401  (installs the root trace)
+from jaxel.runtime.array import Array  # noqa: F401
+from jaxel import tree_util  # noqa: F401
+from jaxel import tree  # noqa: F401
+from jaxel import lax  # noqa: F401
+from jaxel import dlpack  # noqa: F401
+from jaxel import numpy  # noqa: F401
+from jaxel.api import jit, make_jaxpr, eval_shape, ShapeDtypeStruct  # noqa: F401
+from jaxel.runtime.client import devices, local_devices, device_count, default_device  # noqa: F401
+from jaxel.device import (  # noqa: F401
+    device_put, device_get, block_until_ready, local_device_count, process_index,
+    process_count, default_backend,
+)
+
+__version__ = "0.1.0"

@@ -1,0 +1,63 @@
+"""Placing values on devices and reading them back: device_put, device_get, ..."""
+from __future__ import annotations
+
+import numpy as np
+
+from jaxel.runtime import client as _client
+from jaxel.runtime.array import Array
+from jaxel.runtime.transfer import canonical_numpy, device_put_value
+from jaxel.tracing.core import Tracer
+from jaxel.tree_util import tree_map
+
+
+def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
+    """Copy a pytree of values to ``device`` (default: the default device), as Arrays.
+
+    Example::
+
+        >>> jaxel.device_put(np.ones(3), jaxel.devices()[0])
+    """
+    def put(v):
+        if isinstance(v, Tracer):
+            return v
+        if isinstance(v, Array):
+            if device is None or v.device == device:
+                return v
+            return device_put_value(np.asarray(v._value()), v.aval.weak_type, device)
+        if type(v) in (int, float, complex):
+            from jaxel.numpy import asarray
+            return asarray(v) if device is None else device_put_value(
+                np.asarray(asarray(v)), True, device)
+        return device_put_value(canonical_numpy(v), False, device)
+    return tree_map(put, x)
+
+
+def device_get(x):
+    """Copy a pytree of Arrays to host NumPy arrays."""
+    return tree_map(lambda v: np.asarray(v) if isinstance(v, Array) else v, x)
+
+
+def block_until_ready(x):
+    """Wait for every Array in the pytree ``x`` to be computed; returns ``x``."""
+    tree_map(lambda v: v.block_until_ready() if isinstance(v, Array) else v, x)
+    return x
+
+
+def local_device_count(backend=None) -> int:
+    """Number of devices this process can address."""
+    return len(_client.local_devices(backend_name=backend))
+
+
+def process_index() -> int:
+    """Index of this process in a multi-process run (0 here)."""
+    return _client.backend().client.process_index()
+
+
+def process_count() -> int:
+    """Number of processes (1 unless jaxel.distributed is initialised)."""
+    return 1
+
+
+def default_backend() -> str:
+    """Name of the default backend: 'cpu' or 'gpu'."""
+    return _client.backend().platform

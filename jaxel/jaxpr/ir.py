@@ -1,0 +1,234 @@
+"""Jaxpr data structures, the pretty printer and the typechecker.
+
+A ``Jaxpr`` is ``constvars; invars. let eqns in outvars``; each equation applies one primitive
+to atoms (``Var`` or ``Literal``) and binds fresh ``Var`` outputs. ``ClosedJaxpr`` pairs a jaxpr
+with the values of its constvars. Printing follows JAX's text::
+
+    { lambda ; a:f32[3]. let b:f32[3] = sin a in (b,) }
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from jaxel.tracing.core import Literal
+from jaxel.tracing.avals import ShapedArray
+
+
+class Var:
+    """A jaxpr variable; its printed name is assigned by the printer, not stored."""
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Var({self.aval.str_short()})"
+
+
+class DropVar(Var):
+    """An output nobody reads (printed as ``_``)."""
+
+    __slots__ = ()
+
+
+class JaxprEqn:
+    """``outvars = primitive[params] invars``."""
+
+    __slots__ = ("primitive", "invars", "outvars", "params")
+
+    def __init__(self, primitive, invars, outvars, params):
+        self.primitive = primitive
+        self.invars = invars
+        self.outvars = outvars
+        self.params = params
+
+    def replace(self, **kw) -> "JaxprEqn":
+        """A copy with some fields replaced."""
+        return JaxprEqn(kw.get("primitive", self.primitive), kw.get("invars", self.invars),
+                        kw.get("outvars", self.outvars), kw.get("params", self.params))
+
+    def __repr__(self):
+        return pp_eqn(self, _Namer())
+
+
+class Jaxpr:
+    """A typed, first-order program: ``constvars``, ``invars``, ``eqns``, ``outvars``."""
+
+    __slots__ = ("constvars", "invars", "outvars", "eqns", "debug_info", "__weakref__")
+
+    def __init__(self, constvars, invars, outvars, eqns, debug_info=None):
+        self.constvars = list(constvars)
+        self.invars = list(invars)
+        self.outvars = list(outvars)
+        self.eqns = list(eqns)
+        self.debug_info = debug_info
+
+    @property
+    def in_avals(self):
+        return [v.aval for v in self.invars]
+
+    @property
+    def out_avals(self):
+        return [v.aval for v in self.outvars]
+
+    def __str__(self):
+        return pp_jaxpr(self)
+
+    __repr__ = __str__
+
+    def pretty_print(self, **_):
+        return pp_jaxpr(self)
+
+
+class ClosedJaxpr:
+    """A jaxpr with the values of its constvars (``consts``).
+
+    Hashes by identity: closed jaxprs are parameters of higher-order primitives (``jit``) and
+    are compared by object, as they are created once per trace.
+    """
+
+    __slots__ = ("jaxpr", "consts", "__weakref__")
+
+    def __init__(self, jaxpr: Jaxpr, consts):
+        self.jaxpr = jaxpr
+        self.consts = list(consts)
+
+    in_avals = property(lambda self: self.jaxpr.in_avals)
+    out_avals = property(lambda self: self.jaxpr.out_avals)
+    eqns = property(lambda self: self.jaxpr.eqns)
+
+    def __str__(self):
+        return pp_jaxpr(self.jaxpr)
+
+    __repr__ = __str__
+
+    def pretty_print(self, **_):
+        return pp_jaxpr(self.jaxpr)
+
+
+# ---- pretty printing ------------------------------------------------------------------------
+
+class _Namer:
+    """Assigns JAX-style names a, b, ..., z, ba, bb, ... in order of first appearance."""
+
+    def __init__(self):
+        self.names: dict = {}
+
+    def __call__(self, v) -> str:
+        if isinstance(v, Literal):
+            return repr(v)
+        if isinstance(v, DropVar):
+            return "_"
+        name = self.names.get(id(v))
+        if name is None:
+            name = self.names[id(v)] = _encode(len(self.names))
+        return name
+
+
+def _encode(n: int) -> str:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    s = letters[n % 26]
+    n //= 26
+    while n:
+        s = letters[n % 26] + s
+        n //= 26
+    return s
+
+
+def _binder(v, name) -> str:
+    return f"{name(v)}:{v.aval.str_short()}"
+
+
+def _pp_param(value, name, indent) -> str:
+    if isinstance(value, ClosedJaxpr):
+        value = value.jaxpr
+    if isinstance(value, Jaxpr):
+        return pp_jaxpr(value, indent + 4, name)
+    if isinstance(value, np.dtype):
+        return value.name  # JAX prints new_dtype=float32
+    if isinstance(value, (tuple, list)) and value and all(isinstance(x, (ClosedJaxpr, Jaxpr)) for x in value):
+        return "(" + " ".join(_pp_param(x, name, indent) for x in value) + ")"
+    return str(value)
+
+
+def pp_eqn(eqn: JaxprEqn, name, indent: int = 0) -> str:
+    """One equation, e.g. ``c:f32[3] = mul a b``."""
+    lhs = " ".join(_binder(v, name) for v in eqn.outvars) or "_"
+    params = ""
+    if eqn.params:
+        params = "[" + " ".join(f"{k}={_pp_param(v, name, indent)}"
+                                for k, v in eqn.params.items()) + "]"
+    args = " ".join(name(a) for a in eqn.invars)
+    return f"{lhs} = {eqn.primitive.name}{params} {args}".rstrip()
+
+
+def pp_jaxpr(jaxpr: Jaxpr, indent: int = 0, name=None) -> str:
+    """JAX's jaxpr text: one line when it fits in 80 columns, else one equation per line."""
+    name = name or _Namer()
+    consts = " ".join(_binder(v, name) for v in jaxpr.constvars)
+    ins = " ".join(_binder(v, name) for v in jaxpr.invars)
+    eqns = [pp_eqn(e, name, indent) for e in jaxpr.eqns]
+    out_names = [name(v) for v in jaxpr.outvars]
+    outs = "(" + ", ".join(out_names) + ("," if len(out_names) == 1 else "") + ")"
+    head = f"{{ lambda {consts}; {ins}. let"
+    one_line = f"{head} {'; '.join(eqns)} in {outs} }}" if eqns else f"{head}  in {outs} }}"
+    if len(one_line) + indent <= 80 and "\n" not in one_line:
+        return one_line
+    pad = " " * indent
+    body = "".join(f"\n{pad}    {e}" for e in eqns)
+    return f"{head}{body}\n{pad}  in {outs} }}"
+
+
+# ---- typechecking ---------------------------------------------------------------------------
+
+class JaxprTypeError(TypeError):
+    """A malformed jaxpr: a variable used before definition or an output type mismatch."""
+
+
+def check_jaxpr(jaxpr: Jaxpr) -> None:
+    """Check that every variable is defined before use and each equation's output types are
+    what its primitive's abstract evaluation gives. Raises ``JaxprTypeError``."""
+    defined = set()
+    for v in jaxpr.constvars + jaxpr.invars:
+        if id(v) in defined:
+            raise JaxprTypeError(f"Variable {v} is bound twice.")
+        defined.add(id(v))
+
+    def read(a, where):
+        if isinstance(a, Literal):
+            return a.aval
+        if id(a) not in defined:
+            raise JaxprTypeError(f"Variable {a} is used before it is defined, in {where}.")
+        return a.aval
+
+    for eqn in jaxpr.eqns:
+        in_avals = [read(a, eqn) for a in eqn.invars]
+        prim = eqn.primitive
+        if prim.abstract_eval is not None:
+            out = prim.abstract_eval(*in_avals, **eqn.params)
+            out = list(out) if prim.multiple_results else [out]
+            got = [v.aval for v in eqn.outvars]
+            if [o.strip_weak_type() for o in out] != [g.strip_weak_type() for g in got]:
+                raise JaxprTypeError(f"Equation {eqn} has output types {got}, but "
+                                     f"{prim.name} gives {out} for inputs {in_avals}.")
+        for v in eqn.outvars:
+            defined.add(id(v))
+        for sub in _subjaxprs(eqn.params):
+            check_jaxpr(sub)
+    for v in jaxpr.outvars:
+        read(v, "the outputs")
+
+
+def _subjaxprs(params):
+    for v in params.values():
+        if isinstance(v, ClosedJaxpr):
+            yield v.jaxpr
+        elif isinstance(v, Jaxpr):
+            yield v
+        elif isinstance(v, (tuple, list)):
+            for x in v:
+                if isinstance(x, ClosedJaxpr):
+                    yield x.jaxpr
+                elif isinstance(x, Jaxpr):
+                    yield x

@@ -1,0 +1,11 @@
+"""``jaxel.lax``: the primitive operations, with ``jax.lax``'s names and signatures.
+
+Each family module declares its primitives with all their rules; this package re-exports the
+public wrappers and the ``*_p`` primitive objects.
+"""
+from jaxel.lax.elementwise import *  # noqa: F401,F403
+from jaxel.lax.shape_ops import *  # noqa: F401,F403
+from jaxel.lax.slicing import *  # noqa: F401,F403
+from jaxel.lax.reductions import *  # noqa: F401,F403
+from jaxel.lax.windowed import *  # noqa: F401,F403
+from jaxel.lax.dot_conv import *  # noqa: F401,F403

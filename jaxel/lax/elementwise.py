@@ -1,0 +1,454 @@
+"""Elementwise primitives: arithmetic, exp/log, trig, special functions, bitwise, comparisons.
+
+Each primitive is declared once here with its abstract evaluation and lowering (JVP, transpose
+and batching rules are added beside them by the autodiff and vmap issues). The public wrappers
+keep ``jax.lax``'s names: ``sin_p`` is the primitive, ``sin`` the function.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from jaxel import dtypes as _dtypes
+from jaxel.lax._rules import (ANY, BOOL, COMPLEX, FLOAT, INEXACT, INT, INTEGRAL, NUMBER, SINT,
+                              UINT, as_operands, broadcast_scalar_operands, check_kinds, check_same_shapes_dtypes,
+                              dtype_kind, standard_naryop, standard_unary, weak_of)
+from jaxel.lowering.emitter import tensor_type
+from jaxel.tracing.avals import ShapedArray
+from jaxel.tracing.core import Primitive
+
+_SIGNED_NUMBER = (SINT, FLOAT, COMPLEX)
+
+
+def _real_dtype(dt):
+    return np.dtype(np.float32) if dt == np.complex64 else (
+        np.dtype(np.float64) if dt == np.complex128 else dt)
+
+
+# ---- unary arithmetic and transcendental ------------------------------------------------
+neg_p = standard_unary("neg", "stablehlo.negate", NUMBER)
+sign_p = standard_unary("sign", "stablehlo.sign", NUMBER)
+floor_p = standard_unary("floor", "stablehlo.floor", FLOAT)
+ceil_p = standard_unary("ceil", "stablehlo.ceil", FLOAT)
+is_finite_p = standard_unary("is_finite", "stablehlo.is_finite", FLOAT,
+                             out_dtype=lambda dt: np.dtype(bool))
+exp_p = standard_unary("exp", "stablehlo.exponential", INEXACT)
+exp2_p = Primitive("exp2")
+log_p = standard_unary("log", "stablehlo.log", INEXACT)
+expm1_p = standard_unary("expm1", "stablehlo.exponential_minus_one", INEXACT)
+log1p_p = standard_unary("log1p", "stablehlo.log_plus_one", INEXACT)
+tanh_p = standard_unary("tanh", "stablehlo.tanh", INEXACT)
+logistic_p = standard_unary("logistic", "stablehlo.logistic", INEXACT)
+sin_p = standard_unary("sin", "stablehlo.sine", INEXACT)
+cos_p = standard_unary("cos", "stablehlo.cosine", INEXACT)
+tan_p = standard_unary("tan", "stablehlo.tan", INEXACT)
+asin_p = standard_unary("asin", "chlo.asin", INEXACT)
+acos_p = standard_unary("acos", "chlo.acos", INEXACT)
+atan_p = standard_unary("atan", "chlo.atan", INEXACT)
+sinh_p = standard_unary("sinh", "chlo.sinh", INEXACT)
+cosh_p = standard_unary("cosh", "chlo.cosh", INEXACT)
+asinh_p = standard_unary("asinh", "chlo.asinh", INEXACT)
+acosh_p = standard_unary("acosh", "chlo.acosh", INEXACT)
+atanh_p = standard_unary("atanh", "chlo.atanh", INEXACT)
+sqrt_p = standard_unary("sqrt", "stablehlo.sqrt", INEXACT)
+rsqrt_p = standard_unary("rsqrt", "stablehlo.rsqrt", INEXACT)
+cbrt_p = standard_unary("cbrt", "stablehlo.cbrt", FLOAT)
+lgamma_p = standard_unary("lgamma", "chlo.lgamma", FLOAT)
+digamma_p = standard_unary("digamma", "chlo.digamma", FLOAT)
+erf_p = standard_unary("erf", "chlo.erf", FLOAT)
+erfc_p = standard_unary("erfc", "chlo.erfc", FLOAT)
+erf_inv_p = standard_unary("erf_inv", "chlo.erf_inv", FLOAT)
+not_p = standard_unary("not", "stablehlo.not", INTEGRAL)
+population_count_p = standard_unary("population_count", "stablehlo.popcnt", INT)
+clz_p = standard_unary("clz", "stablehlo.count_leading_zeros", INT)
+conj_p = standard_unary("conj", "chlo.conj", COMPLEX)
+real_p = standard_unary("real", "stablehlo.real", COMPLEX, out_dtype=_real_dtype)
+imag_p = standard_unary("imag", "stablehlo.imag", COMPLEX, out_dtype=_real_dtype)
+abs_p = standard_unary("abs", "stablehlo.abs", _SIGNED_NUMBER + (UINT,), out_dtype=_real_dtype)
+
+
+def _exp2_lowering(ctx, x):
+    # 2**x = exp(x * ln 2): XLA has no exp2 op.
+    e, t, aval = ctx.e, tensor_type(ctx.avals_out[0]), ctx.avals_in[0]
+    ln2 = e.constant(np.log(2.0), ShapedArray(aval.shape, aval.dtype))
+    return e.op1("stablehlo.exponential", [e.op1("stablehlo.multiply", [x, ln2], t)], t)
+
+
+exp2_p.abstract_eval = lambda x: (check_kinds("exp2", x, INEXACT), x)[1]
+exp2_p.lowering = _exp2_lowering
+
+# abs of an unsigned integer is the identity (StableHLO's abs takes signed types only).
+_abs_hlo = abs_p.lowering
+abs_p.lowering = lambda ctx, x: x if dtype_kind(ctx.avals_in[0].dtype) == UINT else _abs_hlo(ctx, x)
+
+round_p = Primitive("round")
+
+
+def _round_abstract_eval(x, *, rounding_method=0):
+    check_kinds("round", x, FLOAT)
+    return x
+
+
+def _round_lowering(ctx, x, *, rounding_method=0):
+    op = ("stablehlo.round_nearest_afz" if int(rounding_method) == 0
+          else "stablehlo.round_nearest_even")
+    return ctx.e.op1(op, [x], tensor_type(ctx.avals_out[0]))
+
+
+round_p.abstract_eval = _round_abstract_eval
+round_p.lowering = _round_lowering
+
+integer_pow_p = Primitive("integer_pow")
+
+
+def _integer_pow_abstract_eval(x, *, y):
+    check_kinds("integer_pow", x, NUMBER)
+    return x
+
+
+def _integer_pow_lowering(ctx, x, *, y):
+    # Square-and-multiply with the exponent known at trace time; negative powers divide into 1.
+    e, aval = ctx.e, ctx.avals_in[0]
+    t = tensor_type(aval)
+    n = abs(int(y))
+    acc = None
+    base = x
+    while n:
+        if n & 1:
+            acc = base if acc is None else e.op1("stablehlo.multiply", [acc, base], t)
+        n >>= 1
+        if n:
+            base = e.op1("stablehlo.multiply", [base, base], t)
+    if acc is None:
+        acc = e.constant(np.ones(aval.shape, aval.dtype), aval.strip_weak_type())
+    if y < 0:
+        one = e.constant(np.ones(aval.shape, aval.dtype), aval.strip_weak_type())
+        acc = e.op1("stablehlo.divide", [one, acc], t)
+    return acc
+
+
+integer_pow_p.abstract_eval = _integer_pow_abstract_eval
+integer_pow_p.lowering = _integer_pow_lowering
+
+# ---- binary ------------------------------------------------------------------------------
+add_p = standard_naryop("add", "stablehlo.add", NUMBER)
+sub_p = standard_naryop("sub", "stablehlo.subtract", NUMBER)
+mul_p = standard_naryop("mul", "stablehlo.multiply", NUMBER)
+div_p = standard_naryop("div", "stablehlo.divide", NUMBER)
+rem_p = standard_naryop("rem", "stablehlo.remainder", NUMBER)
+pow_p = standard_naryop("pow", "stablehlo.power", INEXACT)
+max_p = standard_naryop("max", "stablehlo.maximum", ANY)
+min_p = standard_naryop("min", "stablehlo.minimum", ANY)
+atan2_p = standard_naryop("atan2", "stablehlo.atan2", INEXACT)
+nextafter_p = standard_naryop("nextafter", "chlo.next_after", FLOAT)
+and_p = standard_naryop("and", "stablehlo.and", INTEGRAL)
+or_p = standard_naryop("or", "stablehlo.or", INTEGRAL)
+xor_p = standard_naryop("xor", "stablehlo.xor", INTEGRAL)
+shift_left_p = standard_naryop("shift_left", "stablehlo.shift_left", INT)
+shift_right_arithmetic_p = standard_naryop("shift_right_arithmetic",
+                                           "stablehlo.shift_right_arithmetic", INT)
+shift_right_logical_p = standard_naryop("shift_right_logical", "stablehlo.shift_right_logical",
+                                        INT)
+complex_p = standard_naryop("complex", "stablehlo.complex", FLOAT,
+                            out_dtype=lambda dt: np.dtype(np.complex128 if dt == np.float64
+                                                          else np.complex64))
+clamp_p = Primitive("clamp")
+
+
+def _clamp_abstract_eval(lo, x, hi):
+    check_kinds("clamp", x, ANY)
+    for name, a in (("min", lo), ("max", hi)):
+        if a.dtype != x.dtype:
+            raise TypeError(f"lax.clamp requires {name} to have the operand's dtype "
+                            f"{x.dtype.name}, got {a.dtype.name}.")
+        if a.shape not in ((), x.shape):
+            raise TypeError(f"lax.clamp requires {name} to be a scalar or of the operand's shape "
+                            f"{x.shape}, got {a.shape}.")
+    return ShapedArray(x.shape, x.dtype, x.weak_type)
+
+
+clamp_p.abstract_eval = _clamp_abstract_eval
+clamp_p.lowering = lambda ctx, lo, x, hi: ctx.e.op1("stablehlo.clamp", [lo, x, hi],
+                                                    tensor_type(ctx.avals_out[0]))
+
+
+# ---- comparisons ---------------------------------------------------------------------------
+def _compare_type(dt) -> str:
+    k = dtype_kind(dt)
+    return {SINT: "SIGNED", UINT: "UNSIGNED", BOOL: "UNSIGNED"}.get(k, "FLOAT")
+
+
+def _comparison(name: str, direction: str, kinds=ANY) -> Primitive:
+    p = standard_naryop(name, "stablehlo.compare", kinds, out_dtype=lambda dt: np.dtype(bool))
+    base_abstract = p.abstract_eval
+    p.abstract_eval = lambda *a: base_abstract(*a).update(weak_type=False)
+
+    def lowering(ctx, x, y):
+        x, y = broadcast_scalar_operands(ctx, (x, y))
+        ct = _compare_type(ctx.avals_in[0].dtype)
+        attrs = (f"comparison_direction = #stablehlo<comparison_direction {direction}>, "
+                 f"compare_type = #stablehlo<comparison_type {ct}>")
+        return ctx.e.op1("stablehlo.compare", [x, y], tensor_type(ctx.avals_out[0]), attrs)
+
+    p.lowering = lowering
+    return p
+
+
+eq_p = _comparison("eq", "EQ")
+ne_p = _comparison("ne", "NE")
+lt_p = _comparison("lt", "LT", (BOOL, SINT, UINT, FLOAT))
+le_p = _comparison("le", "LE", (BOOL, SINT, UINT, FLOAT))
+gt_p = _comparison("gt", "GT", (BOOL, SINT, UINT, FLOAT))
+ge_p = _comparison("ge", "GE", (BOOL, SINT, UINT, FLOAT))
+
+# ---- select ----------------------------------------------------------------------------------
+select_n_p = Primitive("select_n")
+
+
+def _select_n_abstract_eval(which, *cases):
+    if not cases:
+        raise TypeError("lax.select_n needs at least one case.")
+    check_same_shapes_dtypes("select_n", cases)
+    if which.dtype != np.bool_ and dtype_kind(which.dtype) not in (SINT, UINT):
+        raise TypeError(f"lax.select_n's `which` must be boolean or integer, got {which.dtype}.")
+    if which.dtype == np.bool_ and len(cases) > 2:
+        raise TypeError("lax.select_n with a boolean `which` takes at most two cases.")
+    if which.shape not in ((), cases[0].shape):
+        raise TypeError(f"lax.select_n's `which` must be a scalar or have the cases' shape "
+                        f"{cases[0].shape}, got {which.shape}.")
+    return ShapedArray(cases[0].shape, cases[0].dtype, weak_of(cases))
+
+
+def _select_n_lowering(ctx, which, *cases):
+    e = ctx.e
+    aval_out = ctx.avals_out[0]
+    t = tensor_type(aval_out)
+    wa = ctx.avals_in[0]
+    if wa.shape != aval_out.shape:  # scalar predicate: broadcast it
+        wt = tensor_type(wa.update(shape=aval_out.shape, weak_type=False))
+        which = e.op1("stablehlo.broadcast_in_dim", [which], wt, "broadcast_dimensions = array<i64>")
+        wa = wa.update(shape=aval_out.shape, weak_type=False)
+    if len(cases) == 1:
+        return cases[0]
+    if wa.dtype == np.bool_:
+        return e.op1("stablehlo.select", [which, cases[1], cases[0]], t)
+    # Integer which: a balanced tree of selects on `which < mid`.
+    bool_t = tensor_type(wa.update(dtype=np.dtype(bool)))
+
+    def build(lo, hi):
+        if hi - lo == 1:
+            return cases[lo]
+        mid = (lo + hi) // 2
+        m = e.constant(np.full(wa.shape, mid, wa.dtype), wa.update(weak_type=False))
+        pred = e.op1("stablehlo.compare", [which, m], bool_t,
+                     f"comparison_direction = #stablehlo<comparison_direction LT>, "
+                     f"compare_type = #stablehlo<comparison_type {_compare_type(wa.dtype)}>")
+        return e.op1("stablehlo.select", [pred, build(lo, mid), build(mid, hi)], t)
+
+    return build(0, len(cases))
+
+
+select_n_p.abstract_eval = _select_n_abstract_eval
+select_n_p.lowering = _select_n_lowering
+
+# ---- dtype conversion ------------------------------------------------------------------------
+convert_element_type_p = Primitive("convert_element_type")
+
+
+def _convert_abstract_eval(x, *, new_dtype, weak_type=False, sharding=None):
+    return ShapedArray(x.shape, new_dtype, weak_type)
+
+
+def _convert_lowering(ctx, x, *, new_dtype, weak_type=False, sharding=None):
+    ain, aout = ctx.avals_in[0], ctx.avals_out[0]
+    e = ctx.e
+    t = tensor_type(aout)
+    if ain.dtype == aout.dtype:
+        return x
+    kin, kout = dtype_kind(ain.dtype), dtype_kind(aout.dtype)
+    if kin == COMPLEX and kout != COMPLEX:  # complex -> real drops the imaginary part
+        x = e.op1("stablehlo.real", [x], tensor_type(ain.update(dtype=_real_dtype(ain.dtype))))
+        ain = ain.update(dtype=_real_dtype(ain.dtype))
+        if ain.dtype == aout.dtype:
+            return x
+    if kout == BOOL:  # x != 0, as NumPy (convert would truncate)
+        zero = e.constant(np.zeros(ain.shape, ain.dtype), ain.update(weak_type=False))
+        return e.op1("stablehlo.compare", [x, zero], t,
+                     f"comparison_direction = #stablehlo<comparison_direction NE>, "
+                     f"compare_type = #stablehlo<comparison_type {_compare_type(ain.dtype)}>")
+    return e.op1("stablehlo.convert", [x], t)
+
+
+convert_element_type_p.abstract_eval = _convert_abstract_eval
+convert_element_type_p.lowering = _convert_lowering
+
+bitcast_convert_type_p = Primitive("bitcast_convert_type")
+
+
+def _bitcast_abstract_eval(x, *, new_dtype):
+    new_dtype = np.dtype(new_dtype)
+    a, b = x.dtype.itemsize, new_dtype.itemsize
+    if a == b:
+        shape = x.shape
+    elif a > b:
+        shape = x.shape + (a // b,)
+    else:
+        if not x.shape or x.shape[-1] != b // a:
+            raise TypeError(f"lax.bitcast_convert_type from {x.dtype} to {new_dtype} needs a "
+                            f"last dimension of size {b // a}, got shape {x.shape}.")
+        shape = x.shape[:-1]
+    return ShapedArray(shape, new_dtype, False)
+
+
+bitcast_convert_type_p.abstract_eval = _bitcast_abstract_eval
+bitcast_convert_type_p.lowering = lambda ctx, x, *, new_dtype: ctx.e.op1(
+    "stablehlo.bitcast_convert", [x], tensor_type(ctx.avals_out[0]))
+
+reduce_precision_p = Primitive("reduce_precision")
+reduce_precision_p.abstract_eval = lambda x, *, exponent_bits, mantissa_bits: (
+    check_kinds("reduce_precision", x, FLOAT), x)[1]
+reduce_precision_p.lowering = lambda ctx, x, *, exponent_bits, mantissa_bits: ctx.e.op1(
+    "stablehlo.reduce_precision", [x], tensor_type(ctx.avals_out[0]),
+    f"exponent_bits = {int(exponent_bits)} : i32, mantissa_bits = {int(mantissa_bits)} : i32")
+
+
+# ---- public wrappers (jax.lax names) -----------------------------------------------------------
+def _unary(p, doc):
+    def f(x):
+        return p.bind(x)
+    f.__name__ = p.name
+    f.__doc__ = doc
+    return f
+
+
+def _binary(p, doc):
+    def f(x, y):
+        x, y = as_operands(x, y)
+        return p.bind(x, y)
+    f.__name__ = p.name
+    f.__doc__ = doc
+    return f
+
+
+neg = _unary(neg_p, "Elementwise negation: -x.")
+sign = _unary(sign_p, "Elementwise sign (-1, 0, 1; NaN for NaN).")
+floor = _unary(floor_p, "Elementwise floor.")
+ceil = _unary(ceil_p, "Elementwise ceiling.")
+is_finite = _unary(is_finite_p, "Elementwise test for finite values (not inf, not NaN).")
+exp = _unary(exp_p, "Elementwise e**x.")
+exp2 = _unary(exp2_p, "Elementwise 2**x.")
+log = _unary(log_p, "Elementwise natural logarithm.")
+expm1 = _unary(expm1_p, "Elementwise e**x - 1, accurate near 0.")
+log1p = _unary(log1p_p, "Elementwise log(1 + x), accurate near 0.")
+tanh = _unary(tanh_p, "Elementwise hyperbolic tangent.")
+logistic = _unary(logistic_p, "Elementwise logistic sigmoid 1 / (1 + e**-x).")
+sin = _unary(sin_p, "Elementwise sine.")
+cos = _unary(cos_p, "Elementwise cosine.")
+tan = _unary(tan_p, "Elementwise tangent.")
+asin = _unary(asin_p, "Elementwise arcsine.")
+acos = _unary(acos_p, "Elementwise arccosine.")
+atan = _unary(atan_p, "Elementwise arctangent.")
+sinh = _unary(sinh_p, "Elementwise hyperbolic sine.")
+cosh = _unary(cosh_p, "Elementwise hyperbolic cosine.")
+asinh = _unary(asinh_p, "Elementwise inverse hyperbolic sine.")
+acosh = _unary(acosh_p, "Elementwise inverse hyperbolic cosine.")
+atanh = _unary(atanh_p, "Elementwise inverse hyperbolic tangent.")
+sqrt = _unary(sqrt_p, "Elementwise square root.")
+rsqrt = _unary(rsqrt_p, "Elementwise 1 / sqrt(x).")
+cbrt = _unary(cbrt_p, "Elementwise cube root.")
+lgamma = _unary(lgamma_p, "Elementwise log of the absolute value of the gamma function.")
+digamma = _unary(digamma_p, "Elementwise digamma (derivative of lgamma).")
+erf = _unary(erf_p, "Elementwise error function.")
+erfc = _unary(erfc_p, "Elementwise complementary error function 1 - erf(x).")
+erf_inv = _unary(erf_inv_p, "Elementwise inverse error function.")
+bitwise_not = _unary(not_p, "Elementwise bitwise/logical NOT.")
+population_count = _unary(population_count_p, "Elementwise count of set bits.")
+clz = _unary(clz_p, "Elementwise count of leading zero bits.")
+conj = _unary(conj_p, "Elementwise complex conjugate.")
+real = _unary(real_p, "Real part of a complex array.")
+imag = _unary(imag_p, "Imaginary part of a complex array.")
+abs = _unary(abs_p, "Elementwise absolute value (magnitude for complex inputs).")  # noqa: A001
+add = _binary(add_p, "Elementwise x + y (same shapes and dtypes; scalars adopt the dtype).")
+sub = _binary(sub_p, "Elementwise x - y.")
+mul = _binary(mul_p, "Elementwise x * y.")
+div = _binary(div_p, "Elementwise x / y (integer division rounds toward zero).")
+rem = _binary(rem_p, "Elementwise remainder with the sign of x (C fmod semantics).")
+pow = _binary(pow_p, "Elementwise x ** y for inexact dtypes.")  # noqa: A001
+max = _binary(max_p, "Elementwise maximum (NaN propagates).")  # noqa: A001
+min = _binary(min_p, "Elementwise minimum (NaN propagates).")  # noqa: A001
+atan2 = _binary(atan2_p, "Elementwise arctangent of x / y using the signs of both.")
+nextafter = _binary(nextafter_p, "Next representable value after x in the direction of y.")
+bitwise_and = _binary(and_p, "Elementwise bitwise/logical AND.")
+bitwise_or = _binary(or_p, "Elementwise bitwise/logical OR.")
+bitwise_xor = _binary(xor_p, "Elementwise bitwise/logical XOR.")
+shift_left = _binary(shift_left_p, "Elementwise x << y.")
+shift_right_arithmetic = _binary(shift_right_arithmetic_p, "Elementwise arithmetic x >> y.")
+shift_right_logical = _binary(shift_right_logical_p, "Elementwise logical x >> y.")
+complex = _binary(complex_p, "Elementwise x + 1j * y.")  # noqa: A001
+eq = _binary(eq_p, "Elementwise x == y.")
+ne = _binary(ne_p, "Elementwise x != y.")
+lt = _binary(lt_p, "Elementwise x < y.")
+le = _binary(le_p, "Elementwise x <= y.")
+gt = _binary(gt_p, "Elementwise x > y.")
+ge = _binary(ge_p, "Elementwise x >= y.")
+
+
+def round(x, rounding_method=0):  # noqa: A001
+    """Round to the nearest integer; ``rounding_method`` 0: away from zero, 1: to even."""
+    return round_p.bind(x, rounding_method=int(rounding_method))
+
+
+def integer_pow(x, y: int):
+    """Elementwise ``x ** y`` for a Python int ``y`` (exact repeated multiplication)."""
+    return integer_pow_p.bind(x, y=int(y))
+
+
+def square(x):
+    """Elementwise x * x."""
+    return integer_pow_p.bind(x, y=2)
+
+
+def reciprocal(x):
+    """Elementwise 1 / x."""
+    return integer_pow_p.bind(x, y=-1)
+
+
+def clamp(min, x, max):  # noqa: A002
+    """Elementwise ``min(max(x, min), max)``; bounds may be scalars."""
+    min, x, max = as_operands(min, x, max)
+    return clamp_p.bind(min, x, max)
+
+
+def select_n(which, *cases):
+    """Choose elementwise among ``cases`` by ``which`` (bool: False->cases[0]; int: index)."""
+    return select_n_p.bind(which, *cases)
+
+
+def select(pred, on_true, on_false):
+    """``on_true`` where ``pred`` else ``on_false`` (``jax.lax.select``)."""
+    return select_n_p.bind(pred, on_false, on_true)
+
+
+def convert_element_type(operand, new_dtype):
+    """Cast ``operand`` to ``new_dtype`` (canonicalised: float64 -> float32 without x64)."""
+    new_dtype = _dtypes.canonicalize_dtype(_dtypes.dtype(new_dtype))
+    return convert_element_type_p.bind(operand, new_dtype=new_dtype, weak_type=False,
+                                       sharding=None)
+
+
+def bitcast_convert_type(operand, new_dtype):
+    """Reinterpret the bits of ``operand`` as ``new_dtype`` (adds/removes a trailing dim when
+    the widths differ)."""
+    return bitcast_convert_type_p.bind(operand,
+                                       new_dtype=_dtypes.canonicalize_dtype(np.dtype(new_dtype)))
+
+
+def reduce_precision(operand, exponent_bits: int, mantissa_bits: int):
+    """Round ``operand`` to a float format with the given exponent and mantissa widths."""
+    return reduce_precision_p.bind(operand, exponent_bits=int(exponent_bits),
+                                   mantissa_bits=int(mantissa_bits))
+
+
+__all__ = [n for n in dir() if not n.startswith("_") and n not in (
+    "np", "annotations", "Primitive", "ShapedArray", "tensor_type", "as_operands", "check_kinds",
+    "check_same_shapes_dtypes", "dtype_kind", "standard_naryop", "standard_unary", "weak_of",
+    "ANY", "BOOL", "COMPLEX", "FLOAT", "INEXACT", "INT", "INTEGRAL", "NUMBER", "SINT", "UINT")]

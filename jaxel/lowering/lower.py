@@ -1,0 +1,131 @@
+"""Jaxpr -> StableHLO module text.
+
+Each primitive's ``lowering(ctx, *operands, **params)`` rule emits ops through the context's
+emitter and returns its result name(s). Constants of a closed jaxpr that are arrays become extra
+*arguments* of the module (their values are passed at call time), so large closed-over arrays
+are never baked into the program text; scalars are inlined as ``stablehlo.constant``.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from jaxel.lowering.emitter import Emitter, tensor_type
+from jaxel.tracing.core import Literal
+
+
+class LoweringContext:
+    """What a lowering rule sees: the emitter and the avals of its operands and results."""
+
+    __slots__ = ("e", "avals_in", "avals_out", "module")
+
+    def __init__(self, e: Emitter, avals_in, avals_out, module=None):
+        self.e = e
+        self.avals_in = avals_in
+        self.avals_out = avals_out
+        self.module = module
+
+
+class ModuleContext:
+    """Module-wide lowering state (replica count for collectives, a channel-id counter)."""
+
+    def __init__(self, num_replicas: int = 1):
+        self.num_replicas = num_replicas
+        self._channel = 0
+
+    def next_channel(self) -> int:
+        self._channel += 1
+        return self._channel
+
+
+class LoweringError(NotImplementedError):
+    """A primitive has no lowering rule."""
+
+
+def lower_jaxpr_body(e: Emitter, jaxpr, const_names, arg_names, module=None) -> list[str]:
+    """Emit the equations of ``jaxpr`` given SSA names for its constvars and invars; returns the
+    SSA names of its outputs. Used for whole modules and to inline nested jaxprs."""
+    env = {}
+    for v, n in zip(jaxpr.constvars, const_names):
+        env[id(v)] = n
+    for v, n in zip(jaxpr.invars, arg_names):
+        env[id(v)] = n
+
+    def read(a):
+        if type(a) is Literal:
+            return e.constant(a.val, a.aval)
+        return env[id(a)]
+
+    for eqn in jaxpr.eqns:
+        prim = eqn.primitive
+        rule = prim.lowering
+        if rule is None:
+            raise LoweringError(f"The primitive `{prim.name}` has no lowering rule, so it cannot "
+                                "be compiled.")
+        operands = [read(a) for a in eqn.invars]
+        ctx = LoweringContext(e, [a.aval for a in eqn.invars], [v.aval for v in eqn.outvars],
+                              module)
+        out = rule(ctx, *operands, **eqn.params)
+        if prim.multiple_results:
+            for v, n in zip(eqn.outvars, out):
+                env[id(v)] = n
+        else:
+            env[id(eqn.outvars[0])] = out
+    return [read(a) for a in jaxpr.outvars]
+
+
+def _symbol(name: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9_]", "_", name or "main")
+    return s if s and not s[0].isdigit() else "_" + s
+
+
+def is_inlinable_const(value) -> bool:
+    """Scalars are inlined into the program text; anything bigger is passed as an argument."""
+    return np.ndim(value) == 0 and not hasattr(value, "_trace")
+
+
+def lower_jaxpr_to_module(closed_jaxpr, name: str = "main", donated=(), num_replicas: int = 1):
+    """Lower a ClosedJaxpr to module text.
+
+    Returns ``(text, const_args)``: ``const_args`` are the constant values the caller must pass
+    after the regular arguments (in order).
+    """
+    jaxpr = closed_jaxpr.jaxpr
+    e = Emitter()
+    module = ModuleContext(num_replicas)
+    arg_decls = []
+    arg_names = []
+    donated = set(donated)
+    for i, v in enumerate(jaxpr.invars):
+        n = f"%arg{i}"
+        t = tensor_type(v.aval)
+        e.add_value(n, t)
+        attr = " {jax.buffer_donor = true}" if i in donated else ""
+        arg_decls.append(f"{n}: {t}{attr}")
+        arg_names.append(n)
+    const_names, const_args = [], []
+    inline = []
+    for v, c in zip(jaxpr.constvars, closed_jaxpr.consts):
+        if is_inlinable_const(c):
+            inline.append((v, c))
+            const_names.append(None)
+        else:
+            n = f"%arg{len(arg_decls)}"
+            t = tensor_type(v.aval)
+            e.add_value(n, t)
+            arg_decls.append(f"{n}: {t}")
+            const_names.append(n)
+            const_args.append(c)
+    for idx, (v, c) in enumerate(zip(jaxpr.constvars, closed_jaxpr.consts)):
+        if const_names[idx] is None:
+            const_names[idx] = e.constant(np.asarray(c), v.aval)
+    outs = lower_jaxpr_body(e, jaxpr, const_names, arg_names, module)
+    out_types = [e.types[o] for o in outs]
+    attrs = f"mhlo.num_partitions = 1 : i32, mhlo.num_replicas = {num_replicas} : i32"
+    body = "\n".join(e.lines)
+    ret = f'    "func.return"({", ".join(outs)}) : ({", ".join(out_types)}) -> ()'
+    text = (f"module @{_symbol(name)} attributes {{{attrs}}} {{\n"
+            f"  func.func public @main({', '.join(arg_decls)}) -> ({', '.join(out_types)}) {{\n"
+            f"{body}\n{ret}\n  }}\n}}\n")
+    return text, const_args

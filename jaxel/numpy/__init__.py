@@ -1,0 +1,33 @@
+"""``jaxel.numpy``: NumPy's API on jaxel arrays, composed from ``jaxel.lax`` primitives.
+
+Promotion and broadcasting follow JAX exactly (see ``jaxel.dtypes``); arrays are immutable,
+with ``x.at[idx].set(v)`` for updates.
+"""
+from jaxel import _operators
+from jaxel.dtypes import (  # noqa: F401
+    bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float16, bfloat16,
+    float32, float64, complex64, complex128, float0, finfo, iinfo, result_type, promote_types,
+    can_cast, issubdtype, isdtype,
+)
+from jaxel.dtypes import dtype  # noqa: F401
+from jaxel.runtime.array import Array as ndarray  # noqa: F401
+from jaxel.numpy.creation import *  # noqa: F401,F403
+from jaxel.numpy.creation import asarray, array  # noqa: F401
+from jaxel.numpy.ufuncs import *  # noqa: F401,F403
+from jaxel.numpy.ufuncs import abs, round, divmod  # noqa: F401,A004
+from jaxel.numpy.shape import *  # noqa: F401,F403
+from jaxel.numpy.misc import *  # noqa: F401,F403
+from jaxel.numpy.indexing import *  # noqa: F401,F403
+from jaxel.numpy.reductions import *  # noqa: F401,F403
+from jaxel.numpy.contractions import *  # noqa: F401,F403
+
+import numpy as _np
+
+pi = _np.pi
+e = _np.e
+inf = _np.inf
+nan = _np.nan
+newaxis = None
+euler_gamma = _np.euler_gamma
+
+_operators.jnp = __import__(__name__, fromlist=["_"])

@@ -1,0 +1,216 @@
+"""``jaxel.Array``: an immutable array living on a device.
+
+An Array wraps one runtime buffer and its interned aval. It is created on the dispatch path for
+every result, so construction is two slot stores; everything else (the NumPy copy, devices) is
+computed on demand.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from jaxel import _operators
+from jaxel import dtypes as _dtypes
+from jaxel.tracing.avals import ShapedArray
+
+
+class Array(_operators.ArrayOperators):
+    """A jaxel array: ``shape``, ``dtype``, ``weak_type``, NumPy conversion and all operators.
+
+    Arrays are immutable; ``x.at[i].set(v)`` returns an updated copy.
+
+    Example::
+
+        >>> x = jaxel.numpy.arange(3.0)
+        >>> x
+        Array([0., 1., 2.], dtype=float32)
+    """
+
+    __slots__ = ("_buf", "aval", "_device", "_npy", "__weakref__")
+    __array_priority__ = 100
+
+    def __init__(self, buf, aval: ShapedArray, device=None):
+        self._buf = buf
+        self.aval = aval
+        self._device = device
+        self._npy = None
+
+    # ---- metadata -------------------------------------------------------------------------
+    shape = property(lambda self: self.aval.shape, doc="The array's shape (a tuple).")
+    dtype = property(lambda self: self.aval.dtype, doc="The array's NumPy dtype.")
+    ndim = property(lambda self: self.aval.ndim, doc="Number of dimensions.")
+    size = property(lambda self: self.aval.size, doc="Number of elements.")
+    weak_type = property(lambda self: self.aval.weak_type,
+                         doc="True if the value came from a Python scalar (adopts other dtypes).")
+
+    @property
+    def itemsize(self) -> int:
+        return self.aval.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self.aval.size * self.aval.dtype.itemsize
+
+    # ---- host transfer --------------------------------------------------------------------
+    def _value(self) -> np.ndarray:
+        """The array's value as a read-only NumPy array (copied from the device once)."""
+        v = self._npy
+        if v is None:
+            self._check_alive()
+            v, _ = self._buf._single_device_array_to_np_array_did_copy()
+            if v.flags.writeable:
+                v.flags.writeable = False
+            self._npy = v
+        return v
+
+    def _check_alive(self):
+        if self._buf.is_deleted():
+            raise RuntimeError("Array has been deleted (explicitly, or its buffer was donated "
+                               "to a jitted computation with donate_argnums).")
+
+    def __array__(self, dtype=None, copy=None):
+        v = self._value()
+        if dtype is not None and np.dtype(dtype) != v.dtype:
+            return v.astype(dtype)
+        if copy:
+            return v.copy()
+        return v
+
+    def block_until_ready(self) -> "Array":
+        """Wait until the value is computed; returns ``self``."""
+        self._check_alive()
+        self._buf.block_until_ready()
+        return self
+
+    def copy_to_host_async(self):
+        """Start copying the value to the host (the next NumPy conversion is then fast)."""
+        self._buf.copy_to_host_async()
+
+    def item(self, *args):
+        """The value of a one-element array (or of element ``args``) as a Python scalar."""
+        return self._value().item(*args)
+
+    def tolist(self):
+        """The value as nested Python lists."""
+        return self._value().tolist()
+
+    def __len__(self):
+        if not self.aval.shape:
+            raise TypeError("len() of unsized object")
+        return self.aval.shape[0]
+
+    def __iter__(self):
+        if not self.aval.shape:
+            raise TypeError("iteration over a 0-d array")
+        # One transfer and device arrays per row (slicing on device would dispatch n ops).
+        from jaxel.runtime.transfer import device_put_value
+        value = self._value()
+        return (device_put_value(row, self.aval.weak_type, self._device) for row in value)
+
+    def _scalar(self, convert, what):
+        if self.aval.size != 1:
+            raise TypeError(f"Only length-1 arrays can be converted to Python scalars with "
+                            f"{what}(); got an array of shape {self.aval.shape}.")
+        return convert(self._value().reshape(()).item() if what != "complex" else
+                       self._value().reshape(()))
+
+    def __bool__(self):
+        return self._scalar(bool, "bool")
+
+    def __int__(self):
+        return self._scalar(int, "int")
+
+    def __float__(self):
+        return self._scalar(float, "float")
+
+    def __complex__(self):
+        return self._scalar(complex, "complex")
+
+    def __index__(self):
+        if not _dtypes.is_integer(self.aval.dtype) and self.aval.dtype != np.bool_:
+            raise TypeError(f"Only integer arrays can be used as an index; got dtype "
+                            f"{self.aval.dtype}.")
+        return self._scalar(int, "index")
+
+    def __format__(self, spec):
+        if self.aval.ndim == 0:
+            return format(self._value().item(), spec)
+        return format(self._value(), spec)
+
+    def __repr__(self):
+        if self._buf.is_deleted():
+            return f"Array(<deleted>, shape={self.aval.shape}, dtype={self.aval.dtype.name})"
+        value = self._value()
+        weak = ", weak_type=True" if self.aval.weak_type else ""
+        dtype_name = self.aval.dtype.name
+        if value.size == 0 and value.ndim > 0:
+            return f"Array([], shape={value.shape}, dtype={dtype_name}{weak})"
+        body = np.array2string(value, separator=", ", prefix="Array(")
+        return f"Array({body}, dtype={dtype_name}{weak})"
+
+    def __str__(self):
+        return str(self._value())
+
+    # ---- devices and lifetime -------------------------------------------------------------
+    def devices(self) -> set:
+        """The set of devices the array lives on."""
+        return {self.device}
+
+    @property
+    def device(self):
+        """The device holding the array."""
+        d = self._device
+        return d if d is not None else self._buf._sharding._device
+
+    @property
+    def sharding(self):
+        """The array's sharding (a single-device sharding)."""
+        return self._buf._sharding
+
+    @property
+    def committed(self) -> bool:
+        """True if the array was explicitly placed on a device."""
+        return self._device is not None
+
+    def delete(self):
+        """Free the device memory now; the array can't be used afterwards."""
+        self._buf.delete()
+        self._npy = None
+
+    def is_deleted(self) -> bool:
+        """True after ``delete()`` or donation."""
+        return self._buf.is_deleted()
+
+    def on_device_size_in_bytes(self) -> int:
+        return self._buf.on_device_size_in_bytes()
+
+    def unsafe_buffer_pointer(self) -> int:
+        return self._buf.unsafe_buffer_pointer()
+
+    def copy(self) -> "Array":
+        """A new array with the same value (a fresh device buffer)."""
+        from jaxel.runtime.transfer import device_put_value
+        return device_put_value(np.array(self._value()), self.aval.weak_type, self._device)
+
+    def __copy__(self):
+        return self.copy()
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
+    # ---- interop -------------------------------------------------------------------------
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """Export as a DLPack capsule (zero-copy where the runtime allows)."""
+        from jaxel.runtime.transfer import to_dlpack
+        return to_dlpack(self, stream=stream, max_version=max_version, copy=copy)
+
+    def __dlpack_device__(self):
+        from jaxel.runtime.transfer import dlpack_device
+        return dlpack_device(self)
+
+    def __reduce__(self):
+        from jaxel.runtime.transfer import _unpickle_array
+        return (_unpickle_array, (np.array(self._value()), self.aval.weak_type))
+
+    def __hash__(self):
+        raise TypeError("unhashable type: 'jaxel.Array' (arrays are mutable-looking values; "
+                        "use a tuple of Python scalars, or x.item(), as a key)")

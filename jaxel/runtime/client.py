@@ -1,0 +1,143 @@
+"""PJRT clients and devices, created lazily on first use so ``import jaxel`` stays fast.
+
+CPU always; a GPU client when the CUDA PJRT plugin is installed and ``jax_platforms`` allows
+it (see ``gpu_plugin.py``). ``jax_num_cpu_devices`` sets how many CPU devices one process has.
+"""
+from __future__ import annotations
+
+import threading
+
+from jaxel.config import config
+
+_lock = threading.Lock()
+_backends: dict = {}
+_default_platform: str | None = None
+
+
+class Backend:
+    """A PJRT client with its devices and the sharding objects the runtime needs per device."""
+
+    def __init__(self, client):
+        self.client = client
+        self.platform = client.platform
+        self.devices = list(client.devices())
+        self.local_devices = list(client.local_devices())
+        self._shardings = {}
+        self._handlers = {}
+
+    def sharding(self, device):
+        """The single-device sharding object the C++ runtime wants for ``device``."""
+        s = self._shardings.get(device)
+        if s is None:
+            from jaxel.runtime.xla import single_device_sharding
+            s = self._shardings[device] = single_device_sharding(device)
+        return s
+
+
+    def result_handler(self, aval, device):
+        """The cached C++ result handler for outputs of type ``aval`` on ``device``."""
+        key = (aval, device)
+        h = self._handlers.get(key)
+        if h is None:
+            from jaxel.runtime.xla import result_handler
+            h = self._handlers[key] = result_handler(aval, self.sharding(device))
+        return h
+
+
+def _make_cpu():
+    from jaxel.runtime.xla import xc
+    n = config.jax_num_cpu_devices
+    if n < 1:
+        raise ValueError(f"jax_num_cpu_devices must be at least 1, got {n}.")
+    return Backend(xc.make_cpu_client(asynchronous=True, num_devices=n))
+
+
+def _platforms_wanted() -> list[str]:
+    p = config.jax_platforms.strip()
+    return [s.strip() for s in p.split(",") if s.strip()] if p else []
+
+
+def _initialize():
+    global _default_platform
+    wanted = _platforms_wanted()
+    if not wanted or "cuda" in wanted or "gpu" in wanted:
+        from jaxel.runtime import gpu_plugin
+        gpu = gpu_plugin.make_gpu_backend(required=bool(wanted) and "cpu" not in wanted)
+        if gpu is not None:
+            _backends["gpu"] = Backend(gpu)
+    if not wanted or "cpu" in wanted:
+        _backends["cpu"] = _make_cpu()
+    if not _backends:
+        raise RuntimeError(f"No backend could be initialised for jax_platforms={wanted}.")
+    order = wanted or ["gpu", "cpu"]
+    for p in order:
+        p = "gpu" if p == "cuda" else p
+        if p in _backends:
+            _default_platform = p
+            break
+
+
+def backend(platform: str | None = None) -> Backend:
+    """The backend for ``platform`` (default: the preferred one), creating clients on first use."""
+    if not _backends:
+        with _lock:
+            if not _backends:
+                _initialize()
+    if platform is None:
+        return _backends[_default_platform]
+    platform = "gpu" if platform == "cuda" else platform
+    try:
+        return _backends[platform]
+    except KeyError:
+        raise RuntimeError(f"Unknown or unavailable backend {platform!r}; available: "
+                           f"{sorted(_backends)}") from None
+
+
+def devices(backend_name: str | None = None):
+    """All devices of the default (or named) backend, like ``jax.devices()``."""
+    return list(backend(backend_name).devices)
+
+
+def local_devices(process_index=None, backend_name: str | None = None):
+    """Devices addressable by this process."""
+    return list(backend(backend_name).local_devices)
+
+
+def device_count(backend_name: str | None = None) -> int:
+    """Number of devices, like ``jax.device_count()``."""
+    return len(backend(backend_name).devices)
+
+
+def default_device():
+    """The device un-placed computations run on."""
+    return backend().devices[0]
+
+
+def backend_of_device(device) -> Backend:
+    """The backend that owns ``device``."""
+    for b in _backends.values():
+        if device.client is b.client:
+            return b
+    raise ValueError(f"{device} does not belong to any jaxel backend.")
+
+
+def result_handlers(avals, device=None):
+    """C++ result handlers for outputs ``avals`` on ``device`` (default device if None)."""
+    be = backend() if device is None else backend_of_device(device)
+    dev = be.devices[0] if device is None else device
+    return [be.result_handler(a, dev) for a in avals]
+
+
+def _reset_backends(_value=None):
+    # Changing the CPU device count after the client exists needs a new client; arrays made on
+    # the old client stay valid (they keep their client alive).
+    global _default_platform
+    if _backends:
+        from jaxel.runtime import compile_cache
+        compile_cache.clear_all()
+    _backends.clear()
+    _default_platform = None
+
+
+config.add_hook("jax_num_cpu_devices", _reset_backends)
+config.add_hook("jax_platforms", _reset_backends)

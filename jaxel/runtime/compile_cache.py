@@ -1,0 +1,68 @@
+"""The compilation cache: StableHLO text + devices -> loaded executable, LRU-bounded.
+
+Keying on the module text (which spells out the jaxpr's operations and the input types) lets
+two functions that lower to the same program share one executable. The bound comes from
+``jax_compilation_cache_max_size``; ``stats()`` reports hits, misses, evictions and the time
+spent compiling.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import time
+
+from jaxel.config import config
+
+logger = logging.getLogger("jaxel")
+
+_cache: "collections.OrderedDict[tuple, object]" = collections.OrderedDict()
+_stats = {"hits": 0, "misses": 0, "evictions": 0, "compile_seconds": 0.0}
+
+
+class CompileError(RuntimeError):
+    """XLA rejected a module jaxel produced: a jaxel bug; the message carries the module text."""
+
+
+def compile_module(text: str, devices: tuple, num_replicas: int = 1, name: str = "module"):
+    """The loaded executable for ``text`` on ``devices``, compiling it on a cache miss."""
+    key = (text, devices, num_replicas)
+    exe = _cache.get(key)
+    if exe is not None:
+        _cache.move_to_end(key)
+        _stats["hits"] += 1
+        return exe
+    _stats["misses"] += 1
+    from jaxel.runtime import client as _client
+    from jaxel.runtime.xla import compile_text
+    be = _client.backend_of_device(devices[0])
+    t0 = time.perf_counter()
+    try:
+        exe = compile_text(be.client, text, devices, num_replicas)
+    except Exception as e:
+        raise CompileError(f"XLA failed to compile {name} (this is a jaxel bug; please report "
+                           f"it with this text):\n{e}\n--- module ---\n{text}") from None
+    elapsed = time.perf_counter() - t0
+    _stats["compile_seconds"] += elapsed
+    if config.jax_log_compiles:
+        logger.warning("Compiling %s for devices %s took %.1f ms", name, list(devices),
+                       elapsed * 1e3)
+    _cache[key] = exe
+    while len(_cache) > config.jax_compilation_cache_max_size:
+        _cache.popitem(last=False)
+        _stats["evictions"] += 1
+    return exe
+
+
+def stats() -> dict:
+    """Hits, misses, evictions, entries and total compile time of the cache."""
+    return dict(_stats, entries=len(_cache))
+
+
+def clear_all():
+    """Drop every cached executable (and the eager-op cache that refers to them)."""
+    _cache.clear()
+    for hook in _clear_hooks:
+        hook()
+
+
+_clear_hooks: list = []

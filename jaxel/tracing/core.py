@@ -1,0 +1,284 @@
+"""The interpreter machinery: primitives, traces (interpreters) and tracers.
+
+One *current trace* lives in a thread-local. ``prim.bind(*args, **params)`` hands the primitive
+to the current trace. A trace that interprets a primitive runs its rule with its *parent* trace
+made current, so values of outer transformations are processed by the outer trace and never
+confused with this one's (no perturbation confusion). Every tracer records the trace that made
+it; a tracer whose trace has finished is an escaped tracer and raises ``UnexpectedTracerError``.
+
+The eval trace (eager execution) is the root; it lives in ``jaxel.tracing.eval_trace``.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+
+import numpy as np
+
+from jaxel import _operators
+from jaxel import dtypes as _dtypes
+from jaxel.errors import (TracerArrayConversionError, TracerBoolConversionError,
+                          TracerIntegerConversionError, ConcretizationTypeError,
+                          UnexpectedTracerError)
+from jaxel.tracing.avals import ShapedArray
+
+#: Every primitive by name; tests iterate over it so no primitive can skip its checks.
+primitives: dict[str, "Primitive"] = {}
+
+
+class Primitive:
+    """An operation the interpreters understand, with its rules as attributes.
+
+    Rules (``None`` until defined; the family modules in ``jaxel/lax`` fill them in one place):
+      * ``abstract_eval(*avals, **params)`` -> aval (or list of avals if ``multiple_results``)
+      * ``lowering(ctx, *operand_names, **params)`` -> SSA name (or list of names)
+      * ``jvp``, ``transpose``, ``batch``: filled by the autodiff and vmap issues
+      * ``impl(*args, **params)``: optional custom eager implementation (higher-order prims)
+
+    Example::
+
+        sin_p = Primitive("sin")
+        sin_p.bind(x)
+    """
+
+    def __init__(self, name: str, multiple_results: bool = False):
+        if name in primitives:
+            raise ValueError(f"Primitive {name!r} is already defined.")
+        self.name = name
+        self.multiple_results = multiple_results
+        self.abstract_eval = None
+        self.lowering = None
+        self.impl = None
+        self.jvp = None
+        self.transpose = None
+        self.batch = None
+        primitives[name] = self
+
+    def bind(self, *args, **params):
+        """Apply the primitive to ``args`` in the current trace."""
+        return _state.trace.process_primitive(self, args, params)
+
+    def __repr__(self):
+        return self.name
+
+
+class Literal:
+    """A constant scalar operand: in a jaxpr it prints inline (``2.0:f32[]``).
+
+    Lax wrappers pass ``Literal`` objects to ``bind`` to give a Python scalar the dtype and weak
+    type the operation needs without staging a conversion.
+    """
+
+    __slots__ = ("val", "aval", "device_array")
+
+    def __init__(self, val, aval: ShapedArray):
+        self.val = val
+        self.aval = aval
+        self.device_array = None  # its Array on the default device, made on first eager use
+
+    def __repr__(self):
+        v = self.val
+        if isinstance(v, np.ndarray):
+            v = v.item() if v.ndim == 0 else v
+        elif isinstance(v, np.generic):
+            v = v.item()
+        return f"{v!r}:{self.aval.str_short()}"
+
+
+_literal_cache: dict = {}
+_LITERAL_CACHE_SIZE = 4096
+
+
+def literal(value, dtype, weak_type=True) -> Literal:
+    """A scalar Literal of ``dtype`` (numpy scalar value, exact for the dtype).
+
+    Literals of Python scalars are cached, so eager ``x + 1.0`` in a loop reuses one Literal and
+    its device copy. The key includes the float's sign bit (0.0 == -0.0 as dict keys); NaN never
+    finds itself, so it just is not cached.
+    """
+    t = type(value)
+    if t is float:
+        key = (value, math.copysign(1.0, value), dtype, weak_type)
+    elif t is int or t is bool:
+        key = (t, value, dtype, weak_type)
+    else:
+        key = None
+    if key is not None:
+        lit = _literal_cache.get(key)
+        if lit is not None:
+            return lit
+    dt = np.dtype(dtype)
+    lit = Literal(np.asarray(value, dt)[()], ShapedArray((), dt, weak_type))
+    if key is not None:
+        if len(_literal_cache) >= _LITERAL_CACHE_SIZE:
+            _literal_cache.clear()
+        _literal_cache[key] = lit
+    return lit
+
+
+_python_scalar_kinds = {bool: np.dtype(bool), int: None, float: None, complex: None}
+
+
+def abstractify(x) -> ShapedArray:
+    """The aval of a non-tracer value: Array, Literal, Python scalar or NumPy value."""
+    aval = getattr(x, "aval", None)
+    if aval is not None:
+        return aval
+    t = type(x)
+    if t in _python_scalar_kinds:
+        if t is bool:
+            return ShapedArray((), np.dtype(bool), False)
+        return ShapedArray((), _dtypes.canonicalize_dtype(_dtypes.python_scalar_dtypes[t]), True)
+    if isinstance(x, (np.ndarray, np.generic)):
+        dt = _check_array_dtype(x.dtype, x)
+        return ShapedArray(x.shape, _dtypes.canonicalize_dtype(dt), False)
+    if isinstance(x, (bool, int, float, complex)):  # subclasses such as IntEnum
+        return abstractify(t.__mro__[[c in _python_scalar_kinds for c in t.__mro__].index(True)](x))
+    raise TypeError(f"Value {x!r} of type {t.__name__} is not a valid jaxel type: expected an "
+                    "array, a NumPy array or a Python scalar.")
+
+
+def _check_array_dtype(dt, x):
+    from jaxel.runtime.transfer import SUPPORTED_DTYPES
+    if dt not in SUPPORTED_DTYPES:
+        raise TypeError(f"jaxel arrays cannot hold values of dtype {dt} (got {type(x).__name__} "
+                        f"with dtype {dt}); convert to a numeric dtype first.")
+    return dt
+
+
+class Trace:
+    """An interpreter. Subclasses implement ``process_primitive``.
+
+    ``parent`` is the trace that was current when this one started; rules of this trace run
+    with the parent current.
+    """
+
+    __slots__ = ("parent", "alive", "__weakref__")
+
+    def __init__(self, parent: "Trace | None"):
+        self.parent = parent
+        self.alive = True
+
+    def process_primitive(self, prim: Primitive, args, params):
+        raise NotImplementedError
+
+    def is_ancestor_of(self, other: "Trace") -> bool:
+        """True if ``self`` is ``other`` or one of its parents (an enclosing transformation)."""
+        t = other
+        while t is not None:
+            if t is self:
+                return True
+            t = t.parent
+        return False
+
+    def describe(self) -> str:
+        """A short description of this trace for error messages."""
+        return type(self).__name__
+
+
+class Tracer(_operators.ArrayOperators):
+    """A value under a transformation: it knows its trace and its aval.
+
+    Operators come from the shared ``ArrayOperators`` mixin (the same as ``Array``'s).
+    """
+
+    __slots__ = ("_trace",)
+    __array_priority__ = 1000
+
+    @property
+    def aval(self) -> ShapedArray:
+        raise NotImplementedError
+
+    shape = property(lambda self: self.aval.shape)
+    dtype = property(lambda self: self.aval.dtype)
+    ndim = property(lambda self: self.aval.ndim)
+    size = property(lambda self: self.aval.size)
+    weak_type = property(lambda self: self.aval.weak_type)
+
+    def __len__(self):
+        if not self.aval.shape:
+            raise TypeError("len() of unsized object")
+        return self.aval.shape[0]
+
+    def __iter__(self):
+        if not self.aval.shape:
+            raise TypeError("iteration over a 0-d array")
+        return (self[i] for i in range(self.aval.shape[0]))
+
+    def _concretization_error(self, cls, what: str):
+        raise cls(self._trace.concretization_message(self, what))
+
+    def __bool__(self):
+        self._concretization_error(TracerBoolConversionError, "bool")
+
+    def __int__(self):
+        self._concretization_error(TracerIntegerConversionError, "int")
+
+    def __index__(self):
+        self._concretization_error(TracerIntegerConversionError, "index")
+
+    def __float__(self):
+        self._concretization_error(ConcretizationTypeError, "float")
+
+    def __complex__(self):
+        self._concretization_error(ConcretizationTypeError, "complex")
+
+    def item(self):
+        self._concretization_error(ConcretizationTypeError, "item")
+
+    def tolist(self):
+        self._concretization_error(ConcretizationTypeError, "tolist")
+
+    def __array__(self, dtype=None, copy=None):
+        raise TracerArrayConversionError(
+            f"A traced array {self.aval.str_short()} was converted to a NumPy array. Under a "
+            "transformation (jit, grad, vmap, ...) values are abstract: use jaxel.numpy "
+            "functions instead of numpy ones on them, or move the conversion outside the "
+            "transformed function.\n" + self._trace.provenance(self))
+
+    def __hash__(self):
+        raise TypeError(f"unhashable type: traced array {self.aval.str_short()}")
+
+    def __repr__(self):
+        return f"Traced<{self.aval!r}>with<{self._trace.describe()}>"
+
+
+class _State(threading.local):
+    """Per-thread interpreter state: the current trace (the eval trace by default)."""
+
+    trace: Trace = None  # set to the eval trace by jaxel.tracing.eval_trace
+
+
+_state = _State()
+
+
+def current_trace() -> Trace:
+    """The trace that ``bind`` hands primitives to right now."""
+    return _state.trace
+
+
+@contextlib.contextmanager
+def set_current_trace(trace: Trace):
+    """Make ``trace`` current inside the block."""
+    prev = _state.trace
+    _state.trace = trace
+    try:
+        yield trace
+    finally:
+        _state.trace = prev
+
+
+def bind_with_trace(trace: Trace, prim: Primitive, args, params):
+    """Process ``prim`` in ``trace`` explicitly (used by rules that target their parent)."""
+    return trace.process_primitive(prim, args, params)
+
+
+def escaped_tracer_error(tracer: Tracer) -> UnexpectedTracerError:
+    """The error for a tracer used after its transformation ended."""
+    return UnexpectedTracerError(
+        f"Encountered an unexpected tracer {tracer.aval.str_short()}: it was created by a "
+        f"transformation that has already finished, and has escaped from it (for example by "
+        f"being stored in a global, a list or an object attribute while the function was being "
+        f"transformed, and used afterwards).\n{tracer._trace.provenance(tracer)}\n"
+        "Return the value from the transformed function instead of storing it.")

@@ -1,0 +1,152 @@
+"""The eval trace: the root interpreter, which executes primitives eagerly.
+
+Each primitive application runs a cached one-primitive XLA executable keyed by
+(primitive, params, input avals, device). This is the hottest path in the library: the cache
+hit path is one tuple build, one dict lookup, the runtime call and one Array construction per
+output.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from jaxel.jaxpr.ir import ClosedJaxpr, Jaxpr, JaxprEqn, Var
+from jaxel.runtime import client as _client
+from jaxel.runtime import compile_cache
+from jaxel.runtime.array import Array
+from jaxel.runtime.transfer import canonical_numpy, device_put_value, scalar_to_array
+from jaxel.tracing.avals import ShapedArray
+from jaxel.tracing.core import Literal, Trace, Tracer, _state, abstractify, escaped_tracer_error
+
+_python_scalars = (bool, int, float, complex)
+
+# (prim, params items, device, *avals) -> _EagerOp. Bounded by clearing when full: entries are
+# cheap to rebuild from the compile cache, which holds the executables themselves.
+_eager_cache: dict = {}
+_EAGER_CACHE_SIZE = 8192
+compile_cache._clear_hooks.append(_eager_cache.clear)
+
+
+class _EagerOp:
+    """A compiled one-primitive program, its C++ result handlers and result avals."""
+
+    __slots__ = ("exe", "out_avals", "device", "multiple_results", "handlers", "aval0")
+
+    def __init__(self, exe, out_avals, device, multiple_results):
+        self.exe = exe
+        self.out_avals = out_avals
+        self.aval0 = out_avals[0] if out_avals else None
+        self.device = device
+        self.multiple_results = multiple_results
+        self.handlers = _client.result_handlers(out_avals, device)
+
+    def __call__(self, bufs):
+        outs = self.exe.execute_sharded(bufs).consume_with_handlers(self.handlers)
+        if self.multiple_results:
+            device = self.device
+            return [Array(o, a, device) for o, a in zip(outs, self.out_avals)]
+        return Array(outs[0], self.aval0, self.device)
+
+
+def to_device_array(x, device=None) -> Array:
+    """A non-tracer operand (Literal, Python scalar, NumPy value) as a device Array."""
+    t = type(x)
+    if t is Literal:
+        if device is None:
+            arr = x.device_array
+            if arr is None:
+                arr = x.device_array = scalar_to_array(x.val, x.aval, None)
+            return arr
+        return scalar_to_array(x.val, x.aval, device)
+    if t in _python_scalars:
+        return scalar_to_array(x, abstractify(x), device)
+    if isinstance(x, Tracer):
+        raise escaped_tracer_error(x)
+    if isinstance(x, Array):
+        return x
+    value = canonical_numpy(x)
+    if value.ndim == 0:
+        return scalar_to_array(value, ShapedArray((), value.dtype, False), device)
+    return device_put_value(value, False, device)
+
+
+def _compile_eager(prim, params, avals, device, key):
+    from jaxel.lowering.lower import lower_jaxpr_to_module
+    out = prim.abstract_eval(*avals, **params)
+    out_avals = list(out) if prim.multiple_results else [out]
+    invars = [Var(a) for a in avals]
+    outvars = [Var(a) for a in out_avals]
+    jaxpr = Jaxpr([], invars, outvars, [JaxprEqn(prim, invars, outvars, params)])
+    text, _ = lower_jaxpr_to_module(ClosedJaxpr(jaxpr, []), name=prim.name)
+    dev = device if device is not None else _client.default_device()
+    exe = compile_cache.compile_module(text, (dev,), name=prim.name)
+    op = _EagerOp(exe, out_avals, device, prim.multiple_results)
+    if len(_eager_cache) >= _EAGER_CACHE_SIZE:
+        _eager_cache.clear()
+    _eager_cache[key] = op
+    return op
+
+
+def apply_primitive(prim, args, params):
+    """Execute ``prim`` on concrete ``args`` now (eager mode)."""
+    bufs = []
+    avals = []
+    device = None
+    for x in args:
+        if type(x) is not Array:
+            x = to_device_array(x)
+        elif x._device is not None:
+            device = x._device
+        bufs.append(x._buf)
+        avals.append(x.aval)
+    key = (prim, tuple(params.items()) if params else None, device, *avals)
+    op = _eager_cache.get(key)
+    if op is None:
+        op = _compile_eager(prim, params, avals, device, key)
+    if device is not None:  # operands must live where the computation runs
+        bufs = [_on_device(x, device) for x in args]
+    return op(bufs)
+
+
+def _on_device(x, device):
+    if type(x) is not Array:
+        x = to_device_array(x, device)
+    if x._device is not device and x.device != device:
+        from jaxel.runtime.transfer import device_put_value as put
+        x = put(np.asarray(x._value()), x.aval.weak_type, device)
+    return x._buf
+
+
+class EvalTrace(Trace):
+    """The root interpreter: applies primitives to concrete values."""
+
+    __slots__ = ()
+
+    def process_primitive(self, prim, args, params):
+        impl = prim.impl
+        if impl is not None:
+            return impl(*args, **params)
+        # apply_primitive, inlined: this is the per-operation cost of eager code.
+        bufs = []
+        avals = []
+        device = None
+        for x in args:
+            if type(x) is not Array:
+                x = to_device_array(x)
+            elif x._device is not None:
+                device = x._device
+            bufs.append(x._buf)
+            avals.append(x.aval)
+        op = _eager_cache.get((prim, tuple(params.items()) if params else None, device, *avals))
+        if op is None or device is not None:
+            return apply_primitive(prim, args, params)
+        return op(bufs)
+
+    def describe(self):
+        return "EvalTrace"
+
+    def provenance(self, tracer):
+        return ""
+
+
+eval_trace = EvalTrace(None)
+type(_state).trace = eval_trace

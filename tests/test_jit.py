@@ -1,0 +1,226 @@
+"""jit: caching, static and donated arguments, pytrees, closures, AOT API, nesting."""
+import collections
+import logging
+
+import numpy as np
+import pytest
+
+import jaxel
+import jaxel.numpy as jnp
+from jaxel import lax
+
+
+def test_jit_matches_eager_and_caches():
+    f = jaxel.jit(lambda x, y: jnp.sin(x) * y + 1.0)
+    x = jnp.asarray(np.arange(4, dtype=np.float32))
+    out = f(x, 2.0)
+    np.testing.assert_allclose(np.asarray(out), np.sin(np.arange(4)) * 2 + 1, rtol=1e-6)
+    assert f._cache_size() == 1
+    f(x + 1, 3.0)  # same types: cache hit
+    assert f._cache_size() == 1
+    f(x, jnp.asarray(np.float32(2)))  # weak scalar -> strong array: new entry
+    assert f._cache_size() == 2
+    f(lax.convert_element_type(x, np.int32), 2.0)
+    assert f._cache_size() == 3
+
+
+def test_decorator_forms_and_static_args():
+    @jaxel.jit
+    def f(x):
+        return x * 2
+
+    @jaxel.jit(static_argnums=1)
+    def g(x, n):
+        for _ in range(n):
+            x = x + 1
+        return x
+
+    @jaxel.jit(static_argnames="mode")
+    def h(x, mode="add"):
+        return x + 1 if mode == "add" else x - 1
+
+    x = jnp.asarray(np.float32(1))
+    assert float(f(x)) == 2.0
+    assert float(g(x, 3)) == 4.0
+    assert float(g(x, 5)) == 6.0
+    assert g._cache_size() == 2
+    assert float(h(x, mode="sub")) == 0.0
+    assert float(h(x)) == 2.0
+
+
+def test_unhashable_static_argument_is_a_clear_error():
+    f = jaxel.jit(lambda x, opts: x, static_argnums=1)
+    with pytest.raises(ValueError, match="Non-hashable static"):
+        f(1.0, [1, 2])
+
+
+def test_pytree_arguments_and_results():
+    Point = collections.namedtuple("Point", "x y")
+
+    @jaxel.jit
+    def f(tree):
+        return {"sum": tree["a"] + tree["b"][0], "none": None, "empty": (),
+                "pt": Point(tree["a"], tree["b"][1])}
+
+    a = jnp.asarray(np.ones(3, np.float32))
+    out = f({"a": a, "b": (a, a * 2)})
+    assert out["none"] is None and out["empty"] == ()
+    assert isinstance(out["pt"], Point)
+    np.testing.assert_allclose(np.asarray(out["sum"]), 2 * np.ones(3))
+    np.testing.assert_allclose(np.asarray(out["pt"].y), 2 * np.ones(3))
+
+
+def test_closed_over_large_array_is_an_argument_not_text():
+    big = jnp.asarray(np.arange(10000, dtype=np.float32))
+    f = jaxel.jit(lambda x: x + big)
+    text = f.lower(jnp.zeros(10000)).as_text()
+    assert "dense<" not in text or len(text) < 5000
+    assert text.count("%arg") >= 2
+    np.testing.assert_allclose(np.asarray(f(jnp.zeros(10000))), np.arange(10000))
+
+
+def test_closed_over_scalar_is_inlined():
+    c = jnp.asarray(np.float32(3))
+    f = jaxel.jit(lambda x: x * c)
+    assert float(f(jnp.asarray(np.float32(2)))) == 6.0
+
+
+def test_wrong_number_of_arguments():
+    f = jaxel.jit(lambda x, y: x + y)
+    with pytest.raises(TypeError):
+        f(1.0)
+
+
+def test_nested_jit_and_jit_primitive_in_jaxpr():
+    inner = jaxel.jit(lambda x: jnp.sin(x))
+    outer = jaxel.jit(lambda x: inner(x) * 2)
+    x = jnp.asarray(np.float32(0.5))
+    np.testing.assert_allclose(float(outer(x)), 2 * np.sin(0.5), rtol=1e-6)
+    jaxpr = jaxel.make_jaxpr(lambda x: inner(x) * 2)(x)
+    assert "jit[" in str(jaxpr)
+
+
+def test_inline_nested_jit():
+    inner = jaxel.jit(lambda x: jnp.sin(x), inline=True)
+    jaxpr = jaxel.make_jaxpr(lambda x: inner(x) * 2)(1.0)
+    assert "jit[" not in str(jaxpr) and "sin" in str(jaxpr)
+
+
+def test_disable_jit_runs_python():
+    calls = []
+
+    @jaxel.jit
+    def f(x):
+        calls.append(type(x).__name__)
+        return x + 1
+
+    with jaxel.disable_jit():
+        f(jnp.asarray(np.float32(1)))
+        f(jnp.asarray(np.float32(1)))
+    assert calls == ["Array", "Array"]
+
+
+def test_keep_unused_and_dce():
+    f = jaxel.jit(lambda x, y: x * 2)
+    text = f.lower(1.0, 2.0).as_text()
+    assert "%arg1" not in text
+    g = jaxel.jit(lambda x, y: x * 2, keep_unused=True)
+    assert "%arg1" in g.lower(1.0, 2.0).as_text()
+    assert float(f(1.0, 2.0)) == 2.0
+
+
+def test_aot_trace_lower_compile():
+    f = jaxel.jit(lambda x: jnp.sin(x) + 1)
+    x = jnp.asarray(np.ones(3, np.float32))
+    traced = f.trace(x)
+    assert "sin" in str(traced.jaxpr)
+    lowered = f.lower(x)
+    assert "stablehlo.sine" in lowered.as_text()
+    compiled = lowered.compile()
+    np.testing.assert_allclose(np.asarray(compiled(x)), np.sin(1) + 1, rtol=1e-6)
+    cost = compiled.cost_analysis()
+    assert isinstance(cost, dict)
+    with pytest.raises(TypeError, match="compiled for"):
+        compiled(jnp.asarray(np.ones(4, np.float32)))
+    out = f.eval_shape(x)
+    assert out.shape == (3,) and out.dtype == np.float32
+
+
+def test_donation_consumes_buffer():
+    f = jaxel.jit(lambda x: x + 1, donate_argnums=0)
+    x = jnp.asarray(np.ones(1000, np.float32))
+    y = f(x)
+    np.testing.assert_allclose(np.asarray(y), 2)
+    assert x.is_deleted()
+    with pytest.raises(RuntimeError, match="deleted"):
+        np.asarray(x)
+
+
+def test_explain_cache_misses_names_the_argument(caplog):
+    f = jaxel.jit(lambda x, y: (x, y))
+    x = jnp.asarray(np.ones(3, np.float32))
+    f(x, x)
+    jaxel.config.update("jax_explain_cache_misses", True)
+    try:
+        with caplog.at_level(logging.WARNING, logger="jaxel"):
+            f(x, jnp.asarray(np.ones(5, np.float32)))
+    finally:
+        jaxel.config.update("jax_explain_cache_misses", False)
+    text = caplog.text
+    assert "argument y" in text and "shape (3,) -> (5,)" in text
+
+
+def test_explain_cache_misses_weak_type(caplog):
+    f = jaxel.jit(lambda x: x * 2)
+    f(1.0)
+    jaxel.config.update("jax_explain_cache_misses", True)
+    try:
+        with caplog.at_level(logging.WARNING, logger="jaxel"):
+            f(jnp.asarray(np.float32(1)))
+    finally:
+        jaxel.config.update("jax_explain_cache_misses", False)
+    assert "weak_type True -> False" in caplog.text
+
+
+def test_log_compiles(caplog):
+    jaxel.config.update("jax_log_compiles", True)
+    try:
+        with caplog.at_level(logging.WARNING, logger="jaxel"):
+            jaxel.jit(lambda x: x * 3 + 7)(jnp.asarray(np.arange(7, dtype=np.float32)))
+    finally:
+        jaxel.config.update("jax_log_compiles", False)
+    assert "Compiling" in caplog.text
+
+
+def test_weak_type_of_results():
+    f = jaxel.jit(lambda x: x * 2)
+    assert f(1.0).weak_type
+    assert not f(jnp.asarray(np.float32(1))).weak_type
+
+
+def test_multiple_devices_option_gives_n_cpu_devices():
+    import subprocess
+    import sys
+    code = ("import jaxel; jaxel.config.update('jax_num_cpu_devices', 4); "
+            "print(len(jaxel.devices()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.strip() == "4", out.stderr
+
+
+def test_compile_cache_statistics_and_sharing():
+    from jaxel.runtime import compile_cache
+    before = compile_cache.stats()
+    f1 = jaxel.jit(lambda x: x * 5 - 3)
+    f2 = jaxel.jit(lambda x: x * 5 - 3)
+    x = jnp.asarray(np.arange(11, dtype=np.float32))
+    f1(x)
+    f2(x)  # same program text: shared executable
+    after = compile_cache.stats()
+    assert after["hits"] >= before["hits"] + 1
+    assert {"hits", "misses", "evictions", "entries", "compile_seconds"} <= set(after)
+
+
+def test_lax_ops_inside_jit_with_python_scalars():
+    f = jaxel.jit(lambda x: lax.add(x, 2) * lax.max(x, 0.5))
+    np.testing.assert_allclose(float(f(jnp.asarray(np.float32(1)))), 3.0)
