@@ -241,7 +241,7 @@ _nodes = {}          # exact type -> _NodeKind, for every node type seen (regist
 _registered = set()  # types registered explicitly (or built in): registering them again is an error
 _BUILTIN_LEAVES = (int, float, complex, bool, str, bytes)
 _leaf_types = set(_BUILTIN_LEAVES)   # types known to be leaves (a cache, refilled on demand)
-_MAX_LEAF_TYPES = 4096               # bound the cache: classes made in a loop would otherwise pile up
+_MAX_LEAF_TYPES = 4096               # a bound: classes made in a loop would otherwise pile up
 
 
 def _classify(t):
@@ -614,7 +614,7 @@ _NONE_SPEC = (_NoneType, None, ())
 
 
 def _flatten_spec(x, leaves):
-    """The spec of ``x`` (not a known leaf type), appending its leaves to ``leaves``.
+    """The spec of ``x``, appending its leaves to ``leaves``.
 
     The hot path (no ``is_leaf``). Written for speed in CPython 3.11: no comprehensions (each
     is a function call there), leaf children handled in the parent's loop rather than by a

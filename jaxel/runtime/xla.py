@@ -59,5 +59,8 @@ def compile_text(client, text: str, devices, num_replicas: int = 1):
     if num_replicas > 1:
         opts.num_replicas = num_replicas
         opts.device_assignment = xc.DeviceAssignment.create(
-            np.arange(num_replicas).reshape(num_replicas, 1))
+            np.array([d.id for d in devices]).reshape(num_replicas, 1))
+    elif devices[0].id != 0:
+        # The default assignment is device 0; name the device this program must run on.
+        opts.device_assignment = xc.DeviceAssignment.create(np.array([[devices[0].id]]))
     return client.compile_and_load(text, xc.DeviceList(tuple(devices)), opts)

@@ -15,7 +15,8 @@ from jaxel.runtime import compile_cache
 from jaxel.runtime.array import Array
 from jaxel.runtime.transfer import canonical_numpy, device_put_value, scalar_to_array
 from jaxel.tracing.avals import ShapedArray
-from jaxel.tracing.core import Literal, Trace, Tracer, _state, abstractify, escaped_tracer_error
+from jaxel.tracing.core import (Literal, Trace, Tracer, _state, abstractify, escaped_tracer_error,
+                                literal)
 
 _python_scalars = (bool, int, float, complex)
 
@@ -58,7 +59,10 @@ def to_device_array(x, device=None) -> Array:
             return arr
         return scalar_to_array(x.val, x.aval, device)
     if t in _python_scalars:
-        return scalar_to_array(x, abstractify(x), device)
+        aval = abstractify(x)
+        if device is None:  # reuse the cached Literal's device copy (loops pass the same 0.1)
+            return to_device_array(literal(x, aval.dtype, aval.weak_type))
+        return scalar_to_array(x, aval, device)
     if isinstance(x, Tracer):
         raise escaped_tracer_error(x)
     if isinstance(x, Array):
