@@ -84,6 +84,7 @@ def roundtrip(tree, **kw):
 ])
 def test_flatten_builtin_containers(tree, leaves, text):
     got_leaves, treedef = tree_flatten(tree)
+    assert isinstance(treedef, PyTreeDef)
     assert got_leaves == leaves
     assert repr(treedef) == f"PyTreeDef({text})"
     assert treedef.num_leaves == len(leaves)
@@ -305,8 +306,9 @@ def test_flatten_up_to():
     assert treedef.flatten_up_to(([1, 2], {"a": (3,)})) == [[1, 2], (3,)]
     assert tree_structure(1).flatten_up_to({"x": 1}) == [{"x": 1}]
     assert tree_structure(None).flatten_up_to(None) == []
-    with pytest.raises(ValueError, match=r"At key path \[1\]: the treedef has a dict with keys "
-                                         r"\['a'\], but the tree has a dict with keys \['a', 'b'\]"):
+    with pytest.raises(ValueError, match=r"At key path \[1\]: the treedef has a dict with "
+                                         r"keys \['a'\], but the tree has a dict with keys "
+                                         r"\['a', 'b'\]"):
         treedef.flatten_up_to((1, {"a": 2, "b": 3}))
     with pytest.raises(ValueError, match="the treedef has a tuple of length 2, but the tree "
                                          "has a list of length 2"):
