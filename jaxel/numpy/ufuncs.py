@@ -7,15 +7,36 @@ import numpy as np
 from jaxel import dtypes as _dtypes
 from jaxel import lax
 from jaxel.lax import elementwise as _ew
+from jaxel.tracing.core import literal
 from jaxel.numpy._util import (aval_of, check_arraylike, promote_and_broadcast, promote_dtypes,
                                promote_dtypes_inexact)
+
+
+_INT_OR_INEXACT = frozenset(np.dtype(d) for d in (
+    np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+    np.float16, np.float32, np.float64, np.complex64, np.complex128, _dtypes.bfloat16))
+_REAL_INEXACT = frozenset(np.dtype(d) for d in (np.float16, np.float32, np.float64,
+                                                np.complex64, np.complex128, _dtypes.bfloat16))
+# Python scalar type -> array dtypes it joins without changing them (the weak-type rule).
+_SCALAR_KEEPS_DTYPE = {int: _INT_OR_INEXACT, float: _REAL_INEXACT}
 
 
 def _binary(name, prim, doc, inexact=False):
     def f(x1, x2, /):
         ax = getattr(x1, "aval", None)
-        if ax is not None and ax is getattr(x2, "aval", None) and not inexact:
-            return prim.bind(x1, x2)  # fast path: same shape, dtype and weak type
+        if not inexact:
+            ay = getattr(x2, "aval", None)
+            if ax is not None:
+                if ax is ay:
+                    return prim.bind(x1, x2)  # fast path: same shape, dtype and weak type
+                if ay is None:  # array op Python scalar: the scalar adopts the array's dtype
+                    keeps = _SCALAR_KEEPS_DTYPE.get(type(x2))
+                    if keeps is not None and ax.dtype in keeps:
+                        return prim.bind(x1, literal(x2, ax.dtype, ax.weak_type))
+            elif ay is not None:
+                keeps = _SCALAR_KEEPS_DTYPE.get(type(x1))
+                if keeps is not None and ay.dtype in keeps:
+                    return prim.bind(literal(x1, ay.dtype, ay.weak_type), x2)
         check_arraylike(name, x1, x2)
         if inexact:
             x1, x2 = promote_dtypes_inexact(x1, x2)
