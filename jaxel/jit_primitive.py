@@ -94,6 +94,17 @@ def _impl(*args, jaxpr, name, donated_invars=(), keep_unused=False, inline=False
     return compiled.run([a._buf for a in arrays])
 
 
+def _pp_params(params):
+    shown = {"name": params["name"], "jaxpr": params["jaxpr"]}
+    if any(params.get("donated_invars", ())):
+        shown["donated_invars"] = params["donated_invars"]
+    for flag in ("keep_unused", "inline"):
+        if params.get(flag):
+            shown[flag] = True
+    return shown
+
+
+jit_p.pp_params = _pp_params
 jit_p.abstract_eval = _abstract_eval
 jit_p.lowering = _lowering
 jit_p.impl = _impl

@@ -82,3 +82,17 @@ def test_weak_types_in_jaxpr():
     jaxpr = jaxel.make_jaxpr(lambda x: x * 2)(1.0)
     assert jaxpr.jaxpr.invars[0].aval.weak_type
     assert jaxpr.out_avals[0].weak_type
+
+
+def test_nested_jit_and_params_print_as_jax():
+    x = np.ones((3, 2), np.float32)
+    text = str(jaxel.make_jaxpr(lambda x: jaxel.jit(jnp.sin)(x))(x))
+    assert text == ("{ lambda ; a:f32[3,2]. let\n    b:f32[3,2] = jit[\n      name=sin\n"
+                    "      jaxpr={ lambda ; a:f32[3,2]. let b:f32[3,2] = sin a in (b,) }\n"
+                    "    ] a\n  in (b,) }")
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jjnp
+    f = lambda x, b: jnp.tanh(x + b).reshape(3, 1) if hasattr(jnp, "reshape") else None
+    if f(x[:, 0], 0.1) is not None:
+        g = lambda x, b: jjnp.tanh(x + b).reshape(3, 1)
+        assert str(jaxel.make_jaxpr(f)(x[:, 0], 0.1)) == str(jax.make_jaxpr(g)(x[:, 0], 0.1))

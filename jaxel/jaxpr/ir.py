@@ -140,25 +140,39 @@ def _binder(v, name) -> str:
     return f"{name(v)}:{v.aval.str_short()}"
 
 
-def _pp_param(value, name, indent) -> str:
+def _is_jaxpr(value) -> bool:
+    return isinstance(value, (Jaxpr, ClosedJaxpr))
+
+
+def _pp_param(value, indent) -> str:
     if isinstance(value, ClosedJaxpr):
         value = value.jaxpr
     if isinstance(value, Jaxpr):
-        return pp_jaxpr(value, indent + 4, name)
+        return pp_jaxpr(value, indent)  # a sub-jaxpr names its variables afresh, as JAX does
     if isinstance(value, np.dtype):
         return value.name  # JAX prints new_dtype=float32
-    if isinstance(value, (tuple, list)) and value and all(isinstance(x, (ClosedJaxpr, Jaxpr)) for x in value):
-        return "(" + " ".join(_pp_param(x, name, indent) for x in value) + ")"
+    if isinstance(value, (tuple, list)) and value and all(_is_jaxpr(x) for x in value):
+        return "(" + " ".join(_pp_param(x, indent) for x in value) + ")"
     return str(value)
 
 
 def pp_eqn(eqn: JaxprEqn, name, indent: int = 0) -> str:
-    """One equation, e.g. ``c:f32[3] = mul a b``."""
+    """One equation, e.g. ``c:f32[3] = mul a b`` (params sorted by name, as JAX prints them)."""
     lhs = " ".join(_binder(v, name) for v in eqn.outvars) or "_"
     params = ""
-    if eqn.params:
-        params = "[" + " ".join(f"{k}={_pp_param(v, name, indent)}"
-                                for k, v in eqn.params.items()) + "]"
+    shown = eqn.params
+    if shown and eqn.primitive.pp_params is not None:
+        shown = eqn.primitive.pp_params(shown)
+    if shown:
+        # Sorted by name, as JAX prints; a primitive's own filter fixes its order instead.
+        items = sorted(shown.items()) if eqn.primitive.pp_params is None else list(shown.items())
+        if any(_is_jaxpr(v) or isinstance(v, (tuple, list)) and v and _is_jaxpr(v[0])
+               for _, v in items):
+            pad = " " * (indent + 6)
+            params = "[\n" + "".join(f"{pad}{k}={_pp_param(v, indent + 6)}\n"
+                                     for k, v in items) + " " * (indent + 4) + "]"
+        else:
+            params = "[" + " ".join(f"{k}={_pp_param(v, indent)}" for k, v in items) + "]"
     args = " ".join(name(a) for a in eqn.invars)
     return f"{lhs} = {eqn.primitive.name}{params} {args}".rstrip()
 

@@ -278,6 +278,8 @@ def _convert_lowering(ctx, x, *, new_dtype, weak_type=False, sharding=None):
     return e.op1("stablehlo.convert", [x], t)
 
 
+convert_element_type_p.pp_params = lambda p: {k: p[k] for k in sorted(p)
+                                              if k != "sharding" or p[k] is not None}
 convert_element_type_p.abstract_eval = _convert_abstract_eval
 convert_element_type_p.lowering = _convert_lowering
 

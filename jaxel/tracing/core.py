@@ -53,6 +53,9 @@ class Primitive:
         self.jvp = None
         self.transpose = None
         self.batch = None
+        # Optional ``params -> params`` filter for printing (hide parameters at their defaults,
+        # as JAX's printer does for some primitives).
+        self.pp_params = None
         primitives[name] = self
 
     def bind(self, *args, **params):
