@@ -34,12 +34,12 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
 
 def device_get(x):
     """Copy a pytree of Arrays to host NumPy arrays."""
-    return tree_map(lambda v: np.asarray(v) if isinstance(v, Array) else v, x)
+    return tree_map(lambda v: np.asarray(v) if isinstance(v, Array) else v, x)  # tracers raise
 
 
 def block_until_ready(x):
     """Wait for every Array in the pytree ``x`` to be computed; returns ``x``."""
-    tree_map(lambda v: v.block_until_ready() if isinstance(v, Array) else v, x)
+    tree_map(lambda v: v.block_until_ready() if type(v) is Array else v, x)
     return x
 
 

@@ -224,3 +224,11 @@ def test_compile_cache_statistics_and_sharing():
 def test_lax_ops_inside_jit_with_python_scalars():
     f = jaxel.jit(lambda x: lax.add(x, 2) * lax.max(x, 0.5))
     np.testing.assert_allclose(float(f(jnp.asarray(np.float32(1)))), 3.0)
+
+
+def test_isinstance_array_holds_for_tracers():
+    seen = []
+    jaxel.jit(lambda x: seen.append(isinstance(x, jaxel.Array)) or x)(1.0)
+    assert seen == [True]
+    assert isinstance(jnp.ones(2), jaxel.Array)
+    assert not isinstance(np.ones(2), jaxel.Array)

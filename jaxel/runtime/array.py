@@ -13,7 +13,21 @@ from jaxel import dtypes as _dtypes
 from jaxel.tracing.avals import ShapedArray
 
 
-class Array(_operators.ArrayOperators):
+class _ArrayMeta(type):
+    """Makes ``isinstance(x, jaxel.Array)`` true for traced arrays too, as JAX users expect
+    inside jitted code. Internal hot paths test ``type(x) is Array`` (concrete arrays only)."""
+
+    def __instancecheck__(cls, obj):
+        return type.__instancecheck__(cls, obj) or (
+            cls is Array and isinstance(obj, _tracer_class()))
+
+
+def _tracer_class():
+    from jaxel.tracing.core import Tracer
+    return Tracer
+
+
+class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
     """A jaxel array: ``shape``, ``dtype``, ``weak_type``, NumPy conversion and all operators.
 
     Arrays are immutable; ``x.at[i].set(v)`` returns an updated copy.

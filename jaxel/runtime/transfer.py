@@ -82,7 +82,7 @@ def from_dlpack(external, device=None, copy=None) -> Array:
         >>> jaxel.dlpack.from_dlpack(np.arange(3.0))
     """
     from jaxel.runtime.xla import _jax
-    if isinstance(external, Array):
+    if type(external) is Array:
         return external if not copy else external.copy()
     be = _client.backend("cpu")
     dev = device or be.devices[0]
