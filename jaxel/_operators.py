@@ -8,13 +8,6 @@ from __future__ import annotations
 jnp = None  # set by jaxel.numpy at import (avoids an import cycle with zero per-call cost)
 
 
-def _rev(fname):
-    def op(self, other):
-        return getattr(jnp, fname)(other, self)
-    op.__name__ = f"__r{fname}__"
-    return op
-
-
 class ArrayOperators:
     """Python operators and NumPy-style methods, all defined in terms of ``jaxel.numpy``."""
 
@@ -125,7 +118,10 @@ class ArrayOperators:
     def dot(self, b): return jnp.dot(self, b)
     def sort(self, axis=-1): return jnp.sort(self, axis)
     def argsort(self, axis=-1): return jnp.argsort(self, axis)
-    def take(self, indices, axis=None, mode=None): return jnp.take(self, indices, axis, mode=mode)
+    def take(self, indices, axis=None, out=None, mode=None, unique_indices=False,
+             indices_are_sorted=False, fill_value=None):
+        return jnp.take(self, indices, axis, out, mode, unique_indices, indices_are_sorted,
+                        fill_value)
     def nonzero(self, size=None, fill_value=None): return jnp.nonzero(self, size=size, fill_value=fill_value)
     def repeat(self, repeats, axis=None): return jnp.repeat(self, repeats, axis)
     def trace(self, offset=0, axis1=0, axis2=1): return jnp.trace(self, offset, axis1, axis2)

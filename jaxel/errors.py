@@ -33,3 +33,8 @@ class UnexpectedTracerError(Exception):
 
 class KeyReuseError(RuntimeError):
     """A PRNG key was used twice (reserved for the random issue)."""
+
+
+class NonConcreteBooleanIndexError(IndexError):
+    """A boolean mask index whose value is not known at trace time (use ``jnp.where`` or
+    ``nonzero(size=...)``)."""

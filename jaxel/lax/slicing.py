@@ -1,2 +1,882 @@
-"""(being written)"""
-__all__ = []
+"""Slicing primitives: dynamic_slice, dynamic_update_slice, gather and the scatter family.
+
+Each primitive is declared once with its abstract evaluation and lowering; the public wrappers
+keep ``jax.lax``'s names and signatures. Index conventions follow JAX: gather and scatter take
+their index vectors along the *last* dimension of the indices array.
+
+Out-of-bounds handling (``GatherScatterMode``) lives in the lowerings, not in the wrappers, so
+a jaxpr holds one ``gather``/``scatter`` equation whose ``mode`` parameter says what happens
+(as in JAX's jaxprs), and the autodiff and batching rules see a single primitive:
+
+* gather: StableHLO's gather already clamps start indices so each slice lies in bounds, which
+  is ``CLIP`` and a valid ``PROMISE_IN_BOUNDS``. ``FILL_OR_DROP`` lowers to a clamped gather
+  followed by a select against an in-bounds mask built from the indices.
+* scatter: StableHLO's scatter skips an update window that is not fully in bounds, which is
+  ``FILL_OR_DROP`` (and a valid ``PROMISE_IN_BOUNDS``). ``CLIP`` clamps the indices first.
+
+The composite lowerings are written with lax functions and inlined by ``_lower_composite``.
+"""
+from __future__ import annotations
+
+import enum
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from jaxel import dtypes as _dtypes
+from jaxel.lax import elementwise as _ew
+from jaxel.lax import shape_ops as _shape
+from jaxel.lax._rules import aval_of, as_operands, dtype_kind, INT, SINT
+from jaxel.lowering.emitter import i64_array, tensor_type
+from jaxel.tracing.avals import ShapedArray
+from jaxel.tracing.core import Primitive, literal
+
+
+
+# ---- shared helpers --------------------------------------------------------------------------
+def _is_static_int(x) -> bool:
+    """A Python or NumPy integer known at trace time (bools are not indices)."""
+    if isinstance(x, (bool, np.bool_)):
+        return False
+    if isinstance(x, (int, np.integer)):
+        return True
+    return isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "iu"
+
+
+def _check_index_scalar(fun: str, what: str, aval: ShapedArray):
+    if aval.shape != () or dtype_kind(aval.dtype) not in INT:
+        raise TypeError(f"lax.{fun}: {what} must be a scalar of integer type, got "
+                        f"{aval.str_short()}.")
+
+
+def _index_dtype(avals) -> np.dtype:
+    """The one integer dtype for a group of index operands: their own if they agree and are
+    32 or 64 bits wide, else int32 (int64 with x64 if one is 64-bit). Narrow indices widen so
+    that ``i + dim`` (negative wrapping) cannot overflow."""
+    dts = {a.dtype for a in avals}
+    if len(dts) == 1:
+        dt = next(iter(dts))
+        if dt.itemsize >= 4 and dt.kind == "i":
+            return dt
+    wide = any(dt.itemsize == 8 for dt in dts)
+    return _dtypes.canonicalize_dtype(np.dtype(np.int64 if wide else np.int32))
+
+
+def _prepare_start_indices(fun, operand_shape, start_indices, allow_negative):
+    """Scalar start-index operands of one dtype, negative values wrapped (``i + dim``) where
+    ``allow_negative`` says so. Static Python/NumPy ints are wrapped at trace time and become
+    Literals, so ``dynamic_slice(x, (i, 0), ...)`` stages no arithmetic for the 0."""
+    if hasattr(start_indices, "shape") and not isinstance(start_indices, (list, tuple)):
+        start_indices = _split_index_vector(fun, start_indices)
+    start_indices = list(start_indices)
+    if len(start_indices) != len(operand_shape):
+        raise TypeError(f"lax.{fun}: got {len(start_indices)} start indices for an operand of "
+                        f"rank {len(operand_shape)} (shape {tuple(operand_shape)}); pass one "
+                        "per dimension.")
+    if isinstance(allow_negative, (bool, np.bool_)):
+        allow_negative = [bool(allow_negative)] * len(operand_shape)
+    dynamic = []
+    for k, i in enumerate(start_indices):
+        if _is_static_int(i):
+            continue
+        if type(i) is float or (hasattr(i, "dtype") and dtype_kind(np.dtype(i.dtype)) not in INT):
+            raise TypeError(f"lax.{fun}: start index {k} must be an integer, got {i!r:.60}.")
+        dynamic.append(aval_of(i))
+    for a in dynamic:
+        _check_index_scalar(fun, "each start index", a)
+    dt = _index_dtype(dynamic) if dynamic else np.dtype(np.int32)
+    out = []
+    for k, (i, dim) in enumerate(zip(start_indices, operand_shape)):
+        if _is_static_int(i):
+            i = int(i)
+            if i < 0 and allow_negative[k]:
+                i += dim
+            # XLA clamps starts into [0, dim - size] anyway; clamping to [0, dim] first keeps
+            # any Python int representable in the index dtype.
+            out.append(literal(min(max(i, 0), dim), dt, False))
+            continue
+        if aval_of(i).dtype != dt:
+            i = _ew.convert_element_type(i, dt)
+        if allow_negative[k] and dtype_kind(dt) == SINT:
+            i = _wrap_negative(i, dim)
+        out.append(i)
+    return out
+
+
+def _wrap_negative(i, dim: int):
+    """``i + dim`` where ``i < 0`` (NumPy's negative indices), for a traced integer ``i``."""
+    return _ew.select(_ew.lt(i, 0), _ew.add(i, dim), i)
+
+
+def _split_index_vector(fun, v):
+    """The scalars of a rank-1 index array (JAX accepts an array of start indices)."""
+    a = aval_of(v)
+    if a.ndim != 1:
+        raise TypeError(f"lax.{fun}: start_indices must be a sequence of scalars or a rank-1 "
+                        f"array, got an array of shape {a.shape}.")
+    if isinstance(v, np.ndarray):
+        return list(v)
+    return [_shape.reshape(_shape.slice(v, (k,), (k + 1,)), ()) for k in range(a.shape[0])]
+
+
+def _lower_composite(ctx, fn, *names, **params):
+    """Lower ``fn(*operands, **params)``, written with lax functions, inline at this point of
+    the module: it is traced on the rule's input avals and its equations are emitted here."""
+    from jaxel.jaxpr.staging import trace_to_jaxpr
+    from jaxel.lowering.lower import lower_jaxpr_body
+    closed = trace_to_jaxpr(lambda *xs: [fn(*xs, **params)], list(ctx.avals_in))
+    jaxpr = closed.jaxpr
+    consts = [ctx.e.constant(np.asarray(c), v.aval) for v, c in zip(jaxpr.constvars, closed.consts)]
+    return lower_jaxpr_body(ctx.e, jaxpr, consts, list(names), ctx.module)[0]
+
+
+# ---- dynamic_slice ---------------------------------------------------------------------------
+dynamic_slice_p = Primitive("dynamic_slice")
+
+
+def _dynamic_slice_abstract_eval(x, *idx, slice_sizes):
+    if len(idx) != x.ndim or len(slice_sizes) != x.ndim:
+        raise TypeError(f"lax.dynamic_slice: operand of shape {x.shape} needs {x.ndim} start "
+                        f"indices and slice sizes, got {len(idx)} and {len(slice_sizes)}.")
+    for a in idx:
+        _check_index_scalar("dynamic_slice", "each start index", a)
+    if len({a.dtype for a in idx}) > 1:
+        raise TypeError("lax.dynamic_slice: start indices must share one integer dtype, got "
+                        f"{[a.dtype.name for a in idx]}.")
+    for d, s in zip(x.shape, slice_sizes):
+        if not 0 <= s <= d:
+            raise TypeError(f"lax.dynamic_slice: slice_sizes {tuple(slice_sizes)} must lie "
+                            f"between 0 and the operand's shape {x.shape}.")
+    return ShapedArray(tuple(slice_sizes), x.dtype, x.weak_type)
+
+
+def _dynamic_slice_lowering(ctx, x, *idx, slice_sizes):
+    # StableHLO clamps each start index to [0, dim - size], as JAX documents for dynamic_slice.
+    return ctx.e.op1("stablehlo.dynamic_slice", [x, *idx], tensor_type(ctx.avals_out[0]),
+                     f"slice_sizes = {i64_array(slice_sizes)}")
+
+
+dynamic_slice_p.abstract_eval = _dynamic_slice_abstract_eval
+dynamic_slice_p.lowering = _dynamic_slice_lowering
+
+
+def dynamic_slice(operand, start_indices, slice_sizes, *, allow_negative_indices=True):
+    """Slice of ``slice_sizes`` starting at traced ``start_indices`` (one scalar per dimension).
+
+    Negative start indices count from the end (when ``allow_negative_indices``); indices are
+    then clamped so the slice lies in bounds, as in XLA: the result shape is always
+    ``slice_sizes``.
+
+    Args:
+      operand: the array to slice.
+      start_indices: a sequence of integer scalars (or a rank-1 integer array).
+      slice_sizes: the static size of the slice along each dimension.
+      allow_negative_indices: a bool, or one per dimension.
+
+    Returns:
+      An array of shape ``slice_sizes``.
+
+    Example::
+
+        >>> lax.dynamic_slice(jnp.arange(6), (4,), (3,))   # clamped start 3
+        Array([3, 4, 5], dtype=int32)
+    """
+    shape = aval_of(operand).shape
+    idx = _prepare_start_indices("dynamic_slice", shape, start_indices, allow_negative_indices)
+    return dynamic_slice_p.bind(operand, *idx, slice_sizes=tuple(int(s) for s in slice_sizes))
+
+
+dynamic_update_slice_p = Primitive("dynamic_update_slice")
+
+
+def _dynamic_update_slice_abstract_eval(x, update, *idx):
+    if len(idx) != x.ndim:
+        raise TypeError(f"lax.dynamic_update_slice: operand of shape {x.shape} needs {x.ndim} "
+                        f"start indices, got {len(idx)}.")
+    for a in idx:
+        _check_index_scalar("dynamic_update_slice", "each start index", a)
+    if len({a.dtype for a in idx}) > 1:
+        raise TypeError("lax.dynamic_update_slice: start indices must share one integer dtype, "
+                        f"got {[a.dtype.name for a in idx]}.")
+    if update.dtype != x.dtype:
+        raise TypeError(f"lax.dynamic_update_slice: update dtype {update.dtype.name} must equal "
+                        f"the operand dtype {x.dtype.name}.")
+    if update.ndim != x.ndim or any(u > d for u, d in zip(update.shape, x.shape)):
+        raise TypeError(f"lax.dynamic_update_slice: update of shape {update.shape} does not fit "
+                        f"in the operand of shape {x.shape} (same rank, no larger dimension).")
+    return x
+
+
+def _dynamic_update_slice_lowering(ctx, x, update, *idx):
+    return ctx.e.op1("stablehlo.dynamic_update_slice", [x, update, *idx],
+                     tensor_type(ctx.avals_out[0]))
+
+
+dynamic_update_slice_p.abstract_eval = _dynamic_update_slice_abstract_eval
+dynamic_update_slice_p.lowering = _dynamic_update_slice_lowering
+
+
+def dynamic_update_slice(operand, update, start_indices, *, allow_negative_indices=True):
+    """``operand`` with ``update`` written at traced ``start_indices`` (clamped to fit).
+
+    Args:
+      operand: the array to update.
+      update: an array of ``operand``'s dtype and rank, no larger in any dimension.
+      start_indices: one integer scalar per dimension (or a rank-1 integer array).
+      allow_negative_indices: a bool, or one per dimension: negative starts count from the end.
+
+    Returns:
+      An array like ``operand``.
+
+    Example::
+
+        >>> lax.dynamic_update_slice(jnp.zeros(4), jnp.ones(2), (1,))
+        Array([0., 1., 1., 0.], dtype=float32)
+    """
+    operand, update = as_operands(operand, update)
+    shape = aval_of(operand).shape
+    idx = _prepare_start_indices("dynamic_update_slice", shape, start_indices,
+                                 allow_negative_indices)
+    return dynamic_update_slice_p.bind(operand, update, *idx)
+
+
+def _zero_starts(ndim, axis, start):
+    starts = [0] * ndim
+    starts[axis] = start
+    return starts
+
+
+def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0, *,
+                         allow_negative_indices=True):
+    """``dynamic_slice`` along one ``axis``: ``slice_size`` elements from ``start_index``.
+
+    Args:
+      operand: the array to slice.
+      start_index: integer scalar (may be traced; negative counts from the end).
+      slice_size: static length of the slice.
+      axis: the axis to slice; the other axes are kept whole.
+
+    Returns:
+      ``operand`` with ``axis`` cut to ``slice_size`` (the start is clamped to fit).
+
+    Example::
+
+        >>> lax.dynamic_slice_in_dim(jnp.arange(6), 2, 3)
+        Array([2, 3, 4], dtype=int32)
+    """
+    shape = aval_of(operand).shape
+    axis = _axis(axis, len(shape), "dynamic_slice_in_dim")
+    sizes = list(shape)
+    sizes[axis] = int(slice_size)
+    return dynamic_slice(operand, _zero_starts(len(shape), axis, start_index), sizes,
+                         allow_negative_indices=_per_dim(allow_negative_indices, axis,
+                                                         len(shape)))
+
+
+def dynamic_index_in_dim(operand, index, axis=0, keepdims=True, *,
+                         allow_negative_indices=True):
+    """Element ``index`` along ``axis`` (keeping the axis with size 1 if ``keepdims``).
+
+    Args:
+      operand: the array to index.
+      index: integer scalar (may be traced; negative counts from the end; clamped).
+      axis: the axis to index.
+      keepdims: keep ``axis`` with size 1 instead of removing it.
+
+    Returns:
+      The selected sub-array.
+
+    Example::
+
+        >>> lax.dynamic_index_in_dim(jnp.arange(6).reshape(2, 3), 1, keepdims=False)
+        Array([3, 4, 5], dtype=int32)
+    """
+    shape = aval_of(operand).shape
+    axis = _axis(axis, len(shape), "dynamic_index_in_dim")
+    out = dynamic_slice_in_dim(operand, index, 1, axis,
+                               allow_negative_indices=allow_negative_indices)
+    return out if keepdims else _shape.squeeze(out, (axis,))
+
+
+def dynamic_update_slice_in_dim(operand, update, start_index, axis, *,
+                                allow_negative_indices=True):
+    """``dynamic_update_slice`` along one ``axis`` (other dimensions start at 0).
+
+    Args:
+      operand: the array to update.
+      update: array of ``operand``'s dtype and rank.
+      start_index: integer scalar start along ``axis`` (clamped so ``update`` fits).
+      axis: the axis ``start_index`` refers to.
+
+    Returns:
+      An array like ``operand``.
+
+    Example::
+
+        >>> lax.dynamic_update_slice_in_dim(jnp.zeros(4), jnp.ones(2), 2, 0)
+        Array([0., 0., 1., 1.], dtype=float32)
+    """
+    shape = aval_of(operand).shape
+    axis = _axis(axis, len(shape), "dynamic_update_slice_in_dim")
+    return dynamic_update_slice(operand, update, _zero_starts(len(shape), axis, start_index),
+                                allow_negative_indices=_per_dim(allow_negative_indices, axis,
+                                                                len(shape)))
+
+
+def dynamic_update_index_in_dim(operand, update, index, axis, *, allow_negative_indices=True):
+    """Write ``update`` at ``index`` along ``axis``; ``update`` may lack that axis.
+
+    Args:
+      operand: the array to update.
+      update: array of ``operand``'s dtype, with ``axis`` of size 1 or without it.
+      index: integer scalar position along ``axis`` (negative counts from the end).
+      axis: the axis to write along.
+
+    Returns:
+      An array like ``operand``.
+
+    Example::
+
+        >>> lax.dynamic_update_index_in_dim(jnp.zeros((2, 2)), jnp.ones(2), 1, 0)
+        Array([[0., 0.],
+               [1., 1.]], dtype=float32)
+    """
+    shape = aval_of(operand).shape
+    axis = _axis(axis, len(shape), "dynamic_update_index_in_dim")
+    if aval_of(update).ndim == len(shape) - 1:
+        update = _shape.expand_dims(update, (axis,))
+    return dynamic_update_slice_in_dim(operand, update, index, axis,
+                                       allow_negative_indices=allow_negative_indices)
+
+
+def _axis(axis, ndim, fun):
+    axis = int(axis)
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"lax.{fun}: axis {axis} is out of bounds for an operand of rank "
+                         f"{ndim}.")
+    return axis % ndim
+
+
+def _per_dim(allow, axis, ndim):
+    # Only the sliced axis has a (possibly traced) index; the zeros elsewhere need no wrap.
+    out = [False] * ndim
+    out[axis] = bool(allow)
+    return out
+
+
+# ---- gather ----------------------------------------------------------------------------------
+class GatherScatterMode(enum.Enum):
+    """What gather and scatter do with out-of-bounds indices.
+
+    * ``CLIP``: indices are clamped so the slice/window lies in bounds.
+    * ``FILL_OR_DROP``: gather returns ``fill_value`` for out-of-bounds slices; scatter drops
+      out-of-bounds updates.
+    * ``PROMISE_IN_BOUNDS``: the caller promises in-bounds indices (gather then clamps, scatter
+      drops, which is what XLA does natively).
+    * ``ONE_HOT``: JAX's one-hot matmul formulation; not supported by jaxel.
+    """
+    CLIP = 1
+    FILL_OR_DROP = 2
+    PROMISE_IN_BOUNDS = 3
+    ONE_HOT = 4
+
+    @staticmethod
+    def from_any(s) -> "GatherScatterMode":
+        """Parse ``'clip'``, ``'fill'``/``'drop'``/None, ``'promise_in_bounds'``,
+        ``'one_hot'`` or a ``GatherScatterMode``.
+
+        Example::
+
+            >>> GatherScatterMode.from_any("clip")
+            <GatherScatterMode.CLIP: 1>
+        """
+        if isinstance(s, GatherScatterMode):
+            return s
+        if s is None or s == "fill" or s == "drop":
+            return GatherScatterMode.FILL_OR_DROP
+        if s == "clip":
+            return GatherScatterMode.CLIP
+        if s == "promise_in_bounds":
+            return GatherScatterMode.PROMISE_IN_BOUNDS
+        if s == "one_hot":
+            return GatherScatterMode.ONE_HOT
+        raise ValueError(f"Unknown gather/scatter mode {s!r}: use 'clip', 'fill', 'drop' or "
+                         "'promise_in_bounds'.")
+
+
+def _supported_mode(mode) -> GatherScatterMode:
+    parsed = GatherScatterMode.from_any(mode)
+    if parsed == GatherScatterMode.ONE_HOT:
+        raise NotImplementedError("GatherScatterMode.ONE_HOT is not supported by jaxel; use "
+                                  "'clip', 'fill'/'drop' or 'promise_in_bounds'.")
+    return parsed
+
+
+class GatherDimensionNumbers(NamedTuple):
+    """How a gather maps its indices and slices (XLA's gather dimension numbers).
+
+    Args:
+      offset_dims: output dimensions that hold the (non-collapsed) slice dimensions, sorted.
+      collapsed_slice_dims: operand dimensions of slice size 1 that the output drops, sorted.
+      start_index_map: for each entry of an index vector, the operand dimension it indexes.
+      operand_batching_dims: operand dimensions paired with ``start_indices_batching_dims``.
+      start_indices_batching_dims: index-array dimensions paired with the operand's.
+
+    The index vector is always the last dimension of the indices array (as in JAX).
+    """
+    offset_dims: tuple
+    collapsed_slice_dims: tuple
+    start_index_map: tuple
+    operand_batching_dims: tuple = ()
+    start_indices_batching_dims: tuple = ()
+
+
+def _tuples(dn, cls):
+    """``dn`` with every field a tuple of ints (so it hashes and compares as a parameter)."""
+    if not isinstance(dn, cls):
+        if not (isinstance(dn, (tuple, list)) and 3 <= len(dn) <= 5
+                and all(isinstance(f, (tuple, list)) for f in dn)):
+            raise TypeError(f"dimension_numbers must be a {cls.__name__}, got "
+                            f"{type(dn).__name__}: {dn!r:.80}.")
+        dn = cls(*dn)  # a plain tuple of the fields, in order
+    return cls(*(tuple(int(d) for d in f) for f in dn))
+
+
+def _check_dims(fun, what, dims, bound, sorted_=True):
+    if any(not 0 <= d < bound for d in dims):
+        raise TypeError(f"lax.{fun}: {what} {dims} must be dimensions in [0, {bound}).")
+    if len(set(dims)) != len(dims):
+        raise TypeError(f"lax.{fun}: {what} {dims} repeats a dimension.")
+    if sorted_ and list(dims) != sorted(dims):
+        raise TypeError(f"lax.{fun}: {what} {dims} must be sorted.")
+
+
+def _gather_shape(operand, indices, dn: GatherDimensionNumbers, slice_sizes):
+    """Check a gather's arguments (with messages that name the offending field) and return
+    its output shape."""
+    f = "gather"
+    if dtype_kind(indices.dtype) not in INT:
+        raise TypeError(f"lax.gather: indices must have an integer dtype, got "
+                        f"{indices.dtype.name}.")
+    if indices.ndim < 1:
+        raise TypeError("lax.gather: indices must have rank >= 1 (the last dimension holds the "
+                        "index vectors); got a scalar.")
+    if len(slice_sizes) != operand.ndim:
+        raise TypeError(f"lax.gather: slice_sizes {tuple(slice_sizes)} must have one entry per "
+                        f"operand dimension (operand shape {operand.shape}).")
+    for d, (s, n) in enumerate(zip(slice_sizes, operand.shape)):
+        if not 0 <= s <= n:
+            raise TypeError(f"lax.gather: slice size {s} of dimension {d} is out of range for "
+                            f"operand shape {operand.shape}.")
+    batch_shape = indices.shape[:-1]
+    _check_dims(f, "collapsed_slice_dims", dn.collapsed_slice_dims, operand.ndim)
+    _check_dims(f, "operand_batching_dims", dn.operand_batching_dims, operand.ndim)
+    _check_dims(f, "start_index_map", dn.start_index_map, operand.ndim, sorted_=False)
+    _check_dims(f, "start_indices_batching_dims", dn.start_indices_batching_dims,
+                indices.ndim - 1, sorted_=False)
+    if set(dn.collapsed_slice_dims) & set(dn.operand_batching_dims):
+        raise TypeError("lax.gather: collapsed_slice_dims and operand_batching_dims overlap.")
+    if set(dn.start_index_map) & set(dn.operand_batching_dims):
+        raise TypeError("lax.gather: start_index_map and operand_batching_dims overlap.")
+    for d in dn.collapsed_slice_dims + dn.operand_batching_dims:
+        if slice_sizes[d] > 1:
+            raise TypeError(f"lax.gather: slice_sizes[{d}] = {slice_sizes[d]} but collapsed and "
+                            "batching dimensions need slice size at most 1.")
+    if len(dn.operand_batching_dims) != len(dn.start_indices_batching_dims):
+        raise TypeError("lax.gather: operand_batching_dims and start_indices_batching_dims "
+                        "must have the same length.")
+    for od, idd in zip(dn.operand_batching_dims, dn.start_indices_batching_dims):
+        if operand.shape[od] != indices.shape[idd]:
+            raise TypeError(f"lax.gather: batching dimension {od} of the operand (size "
+                            f"{operand.shape[od]}) and {idd} of the indices (size "
+                            f"{indices.shape[idd]}) differ.")
+    if len(dn.start_index_map) != indices.shape[-1]:
+        raise TypeError(f"lax.gather: start_index_map {dn.start_index_map} has "
+                        f"{len(dn.start_index_map)} entries but the index vectors (last "
+                        f"dimension of indices, shape {indices.shape}) have {indices.shape[-1]}.")
+    kept = [d for d in range(operand.ndim)
+            if d not in dn.collapsed_slice_dims and d not in dn.operand_batching_dims]
+    if len(dn.offset_dims) != len(kept):
+        raise TypeError(f"lax.gather: offset_dims {dn.offset_dims} must have one entry per "
+                        f"operand dimension that is neither collapsed nor batching ({len(kept)}).")
+    out_rank = len(batch_shape) + len(kept)
+    _check_dims(f, "offset_dims", dn.offset_dims, out_rank)
+    out = [0] * out_rank
+    batch = iter(batch_shape)
+    offsets = iter(slice_sizes[d] for d in kept)
+    for i in range(out_rank):
+        out[i] = next(offsets) if i in dn.offset_dims else next(batch)
+    return tuple(out)
+
+
+gather_p = Primitive("gather")
+
+
+def _gather_abstract_eval(operand, indices, *, dimension_numbers, slice_sizes,
+                          indices_are_sorted, unique_indices, mode, fill_value):
+    shape = _gather_shape(operand, indices, dimension_numbers, slice_sizes)
+    return ShapedArray(shape, operand.dtype, operand.weak_type)
+
+
+def _gather_attrs(dn, index_vector_dim, slice_sizes, indices_are_sorted):
+    def lst(v):
+        return "[" + ", ".join(str(int(d)) for d in v) + "]"
+    fields = [f"offset_dims = {lst(dn.offset_dims)}",
+              f"collapsed_slice_dims = {lst(dn.collapsed_slice_dims)}"]
+    if dn.operand_batching_dims:
+        fields.append(f"operand_batching_dims = {lst(dn.operand_batching_dims)}")
+        fields.append(f"start_indices_batching_dims = {lst(dn.start_indices_batching_dims)}")
+    fields += [f"start_index_map = {lst(dn.start_index_map)}",
+               f"index_vector_dim = {int(index_vector_dim)}"]
+    return (f"dimension_numbers = #stablehlo.gather<{', '.join(fields)}>, "
+            f"indices_are_sorted = {'true' if indices_are_sorted else 'false'}, "
+            f"slice_sizes = {i64_array(slice_sizes)}")
+
+
+def _gather_native_lowering(ctx, operand, indices, *, dimension_numbers, slice_sizes,
+                            indices_are_sorted, **_):
+    attrs = _gather_attrs(dimension_numbers, ctx.avals_in[1].ndim - 1, slice_sizes,
+                          indices_are_sorted)
+    return ctx.e.op1("stablehlo.gather", [operand, indices], tensor_type(ctx.avals_out[0]),
+                     attrs)
+
+
+def _in_bounds_mask(indices, upper):
+    """Boolean array of the index vectors' batch shape: every component ``k`` lies in
+    ``[0, upper[k]]``. ``None`` when there is nothing to check (no components)."""
+    aval = aval_of(indices)
+    batch = aval.shape[:-1]
+    info = np.iinfo(aval.dtype)
+    ok = None
+    for k, hi in enumerate(upper):
+        comp = _shape.reshape(_shape.slice_in_dim(indices, k, k + 1, axis=aval.ndim - 1), batch)
+        conds = []
+        if info.min < 0:
+            conds.append(_ew.ge(comp, 0))
+        if hi < info.max:  # a bound the dtype cannot exceed needs no check
+            conds.append(_ew.le(comp, int(hi)))
+        for c in conds:
+            ok = c if ok is None else _ew.bitwise_and(ok, c)
+    return ok
+
+
+def _gather_fill(operand, indices, *, dimension_numbers, slice_sizes, indices_are_sorted,
+                 unique_indices, mode, fill_value):
+    dn = dimension_numbers
+    out = gather_p.bind(operand, indices, dimension_numbers=dn, slice_sizes=slice_sizes,
+                        indices_are_sorted=indices_are_sorted, unique_indices=unique_indices,
+                        mode=GatherScatterMode.PROMISE_IN_BOUNDS, fill_value=None)
+    oaval = aval_of(operand)
+    upper = [oaval.shape[d] - slice_sizes[d] for d in dn.start_index_map]
+    ok = _in_bounds_mask(indices, upper)
+    if ok is None:
+        return out
+    out_aval = aval_of(out)
+    batch_positions = tuple(i for i in range(out_aval.ndim) if i not in dn.offset_dims)
+    mask = _shape.broadcast_in_dim(ok, out_aval.shape, batch_positions)
+    if fill_value is None:
+        fill_value = _default_fill(oaval.dtype)
+    fill = _shape.broadcast_in_dim(literal(fill_value, oaval.dtype, False), out_aval.shape, ())
+    return _ew.select(mask, out, fill)
+
+
+def _gather_lowering(ctx, operand, indices, *, mode, **params):
+    if mode == GatherScatterMode.FILL_OR_DROP:
+        return _lower_composite(ctx, _gather_fill, operand, indices, mode=mode, **params)
+    if mode == GatherScatterMode.ONE_HOT:
+        raise NotImplementedError("GatherScatterMode.ONE_HOT is not supported by jaxel; use "
+                                  "'clip', 'fill' or 'promise_in_bounds'.")
+    # CLIP and PROMISE_IN_BOUNDS: StableHLO's gather clamps start indices into bounds.
+    return _gather_native_lowering(ctx, operand, indices, **params)
+
+
+gather_p.abstract_eval = _gather_abstract_eval
+gather_p.lowering = _gather_lowering
+
+_NAN = float("nan")  # one NaN object: parameters holding it compare equal (eager-op cache keys)
+
+
+def _default_fill(dtype):
+    """JAX's default gather fill: NaN (inexact), the minimum (signed), the maximum (unsigned),
+    True (bool)."""
+    dt = np.dtype(dtype)
+    kind = dtype_kind(dt)
+    if kind in ("float", "complex"):
+        return _NAN
+    if kind == "signed" or kind == "unsigned":
+        info = np.iinfo(dt)
+        return int(info.min if kind == "signed" else info.max)
+    if kind == "bool":
+        return True
+    raise ValueError(f"No default gather fill value for dtype {dt}.")
+
+
+def _canonical_fill(value):
+    """A hashable Python scalar for a fill value (every NaN becomes the one ``_NAN``)."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        if np.ndim(value) != 0:
+            raise TypeError(f"fill_value must be a scalar, got an array of shape "
+                            f"{np.shape(value)}.")
+        value = value.item()
+    if hasattr(value, "aval"):
+        raise TypeError("fill_value must be a static Python or NumPy scalar, not an array.")
+    if isinstance(value, float) and math.isnan(value):
+        return _NAN
+    return value
+
+
+def gather(operand, start_indices, dimension_numbers, slice_sizes, *, unique_indices=False,
+           indices_are_sorted=False, mode=None, fill_value=None):
+    """XLA's gather: slices of ``slice_sizes`` at the index vectors in ``start_indices``.
+
+    Args:
+      operand: the array to gather from.
+      start_indices: integer array whose last dimension holds the index vectors.
+      dimension_numbers: a ``GatherDimensionNumbers``.
+      slice_sizes: the static size of the slice in each operand dimension.
+      unique_indices, indices_are_sorted: promises that let XLA generate faster code.
+      mode: a ``GatherScatterMode`` or string; None means ``PROMISE_IN_BOUNDS`` (indices are
+        clamped, as XLA does).
+      fill_value: the value of out-of-bounds slices in ``'fill'`` mode; by default NaN for
+        inexact dtypes, the minimum (signed) or maximum (unsigned) integer, True for bool.
+
+    Returns:
+      The gathered array (see ``GatherDimensionNumbers`` for its shape).
+
+    Example::
+
+        >>> dn = lax.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(0,),
+        ...                                 start_index_map=(0,))
+        >>> lax.gather(jnp.arange(5.0), jnp.array([[3], [1]]), dn, (1,))
+        Array([3., 1.], dtype=float32)
+    """
+    dn = _tuples(dimension_numbers, GatherDimensionNumbers)
+    parsed = GatherScatterMode.PROMISE_IN_BOUNDS if mode is None else \
+        _supported_mode(mode)
+    if parsed == GatherScatterMode.FILL_OR_DROP:
+        dt = aval_of(operand).dtype
+        fill_value = _canonical_fill(_default_fill(dt) if fill_value is None else fill_value)
+    else:
+        fill_value = None
+    return gather_p.bind(operand, start_indices, dimension_numbers=dn,
+                         slice_sizes=tuple(int(s) for s in slice_sizes),
+                         indices_are_sorted=bool(indices_are_sorted),
+                         unique_indices=bool(unique_indices), mode=parsed,
+                         fill_value=fill_value)
+
+
+# ---- scatter family --------------------------------------------------------------------------
+class ScatterDimensionNumbers(NamedTuple):
+    """How a scatter maps its indices and update windows (XLA's scatter dimension numbers).
+
+    Args:
+      update_window_dims: dimensions of ``updates`` that are window dimensions, sorted.
+      inserted_window_dims: operand dimensions of window size 1 absent from ``updates``, sorted.
+      scatter_dims_to_operand_dims: for each entry of an index vector, the operand dimension it
+        indexes.
+      operand_batching_dims: operand dimensions paired with ``scatter_indices_batching_dims``.
+      scatter_indices_batching_dims: index-array dimensions paired with the operand's.
+
+    The index vector is always the last dimension of the indices array (as in JAX).
+    """
+    update_window_dims: tuple
+    inserted_window_dims: tuple
+    scatter_dims_to_operand_dims: tuple
+    operand_batching_dims: tuple = ()
+    scatter_indices_batching_dims: tuple = ()
+
+
+def _scatter_window_sizes(operand, updates, dn):
+    """Window size of every operand dimension (1 for inserted and batching dimensions)."""
+    sizes = [1] * operand.ndim
+    windowed = [d for d in range(operand.ndim)
+                if d not in dn.inserted_window_dims and d not in dn.operand_batching_dims]
+    for d, u in zip(windowed, dn.update_window_dims):
+        sizes[d] = updates.shape[u]
+    return sizes
+
+
+def _scatter_check(name, operand, indices, updates, dn: ScatterDimensionNumbers):
+    f = name.replace("-", "_")  # the wrapper's name: lax.scatter_add
+    if dtype_kind(indices.dtype) not in INT:
+        raise TypeError(f"lax.{f}: scatter indices must have an integer dtype, got "
+                        f"{indices.dtype.name}.")
+    if indices.ndim < 1:
+        raise TypeError(f"lax.{f}: scatter indices must have rank >= 1 (the last dimension "
+                        "holds the index vectors); got a scalar.")
+    if updates.dtype != operand.dtype:
+        raise TypeError(f"lax.{f}: updates dtype {updates.dtype.name} must equal the operand "
+                        f"dtype {operand.dtype.name}.")
+    _check_dims(f, "update_window_dims", dn.update_window_dims, updates.ndim)
+    _check_dims(f, "inserted_window_dims", dn.inserted_window_dims, operand.ndim)
+    _check_dims(f, "operand_batching_dims", dn.operand_batching_dims, operand.ndim)
+    _check_dims(f, "scatter_dims_to_operand_dims", dn.scatter_dims_to_operand_dims,
+                operand.ndim, sorted_=False)
+    _check_dims(f, "scatter_indices_batching_dims", dn.scatter_indices_batching_dims,
+                indices.ndim - 1, sorted_=False)
+    if set(dn.inserted_window_dims) & set(dn.operand_batching_dims):
+        raise TypeError(f"lax.{f}: inserted_window_dims and operand_batching_dims overlap.")
+    if len(dn.operand_batching_dims) != len(dn.scatter_indices_batching_dims):
+        raise TypeError(f"lax.{f}: operand_batching_dims and scatter_indices_batching_dims "
+                        "must have the same length.")
+    if len(dn.scatter_dims_to_operand_dims) != indices.shape[-1]:
+        raise TypeError(f"lax.{f}: scatter_dims_to_operand_dims {dn.scatter_dims_to_operand_dims}"
+                        f" has {len(dn.scatter_dims_to_operand_dims)} entries but the index "
+                        f"vectors (last dimension of indices, shape {indices.shape}) have "
+                        f"{indices.shape[-1]}.")
+    n_windowed = operand.ndim - len(dn.inserted_window_dims) - len(dn.operand_batching_dims)
+    if len(dn.update_window_dims) != n_windowed:
+        raise TypeError(f"lax.{f}: update_window_dims {dn.update_window_dims} must have one "
+                        f"entry per operand dimension that is neither inserted nor batching "
+                        f"({n_windowed}).")
+    scatter_dims = [d for d in range(updates.ndim) if d not in dn.update_window_dims]
+    want = indices.shape[:-1]
+    got = tuple(updates.shape[d] for d in scatter_dims)
+    if got != want:
+        raise TypeError(f"lax.{f}: the scatter dimensions of updates (shape {updates.shape}, "
+                        f"window dims {dn.update_window_dims}) have sizes {got}, which must "
+                        f"equal the indices' batch shape {want}.")
+    for d, w in enumerate(_scatter_window_sizes(operand, updates, dn)):
+        if w > operand.shape[d]:
+            raise TypeError(f"lax.{f}: update window of size {w} in operand dimension {d} is "
+                            f"larger than the operand (shape {operand.shape}).")
+
+
+def _scatter_attrs(dn, index_vector_dim, indices_are_sorted, unique_indices):
+    def lst(v):
+        return "[" + ", ".join(str(int(d)) for d in v) + "]"
+    fields = [f"update_window_dims = {lst(dn.update_window_dims)}",
+              f"inserted_window_dims = {lst(dn.inserted_window_dims)}"]
+    if dn.operand_batching_dims:
+        fields.append(f"input_batching_dims = {lst(dn.operand_batching_dims)}")
+        fields.append(f"scatter_indices_batching_dims = {lst(dn.scatter_indices_batching_dims)}")
+    fields += [f"scatter_dims_to_operand_dims = {lst(dn.scatter_dims_to_operand_dims)}",
+               f"index_vector_dim = {int(index_vector_dim)}"]
+    return (f"indices_are_sorted = {'true' if indices_are_sorted else 'false'}, "
+            f"scatter_dimension_numbers = #stablehlo.scatter<{', '.join(fields)}>, "
+            f"unique_indices = {'true' if unique_indices else 'false'}")
+
+
+def _scatter_clip(operand, indices, updates, *, prim, dimension_numbers, **params):
+    """Clamp every index component to ``[0, dim - window]``, then scatter natively."""
+    dn = dimension_numbers
+    oaval, iaval = aval_of(operand), aval_of(indices)
+    sizes = _scatter_window_sizes(oaval, aval_of(updates), dn)
+    upper = np.array([oaval.shape[d] - sizes[d] for d in dn.scatter_dims_to_operand_dims],
+                     iaval.dtype)
+    if upper.size:
+        hi = _shape.broadcast_in_dim(upper, iaval.shape, (iaval.ndim - 1,))
+        lo = _shape.broadcast_in_dim(literal(0, iaval.dtype, False), iaval.shape, ())
+        indices = _ew.clamp(lo, indices, hi)
+    params["mode"] = GatherScatterMode.FILL_OR_DROP
+    return prim.bind(operand, indices, updates, dimension_numbers=dn, **params)
+
+
+def _scatter_primitive(name: str, combiner):
+    """A scatter primitive whose update region is ``combiner(emitter, old, new, type)``."""
+    p = Primitive(name)
+
+    def abstract_eval(operand, indices, updates, *, dimension_numbers, indices_are_sorted,
+                      unique_indices, mode):
+        _scatter_check(name, operand, indices, updates, dimension_numbers)
+        return operand
+
+    def lowering(ctx, operand, indices, updates, *, dimension_numbers, indices_are_sorted,
+                 unique_indices, mode):
+        if mode == GatherScatterMode.CLIP:
+            return _lower_composite(ctx, _scatter_clip, operand, indices, updates, prim=p,
+                                    dimension_numbers=dimension_numbers,
+                                    indices_are_sorted=indices_are_sorted,
+                                    unique_indices=unique_indices)
+        if mode == GatherScatterMode.ONE_HOT:
+            raise NotImplementedError("GatherScatterMode.ONE_HOT is not supported by jaxel.")
+        # FILL_OR_DROP and PROMISE_IN_BOUNDS: StableHLO's scatter skips windows that are not
+        # fully in bounds, which is exactly "drop".
+        e = ctx.e
+        elem = tensor_type(ShapedArray((), ctx.avals_in[0].dtype))
+        region = e.region([elem, elem], lambda old, new: combiner(e, old, new, elem))
+        attrs = _scatter_attrs(dimension_numbers, ctx.avals_in[1].ndim - 1, indices_are_sorted,
+                               unique_indices)
+        return e.op1("stablehlo.scatter", [operand, indices, updates],
+                     tensor_type(ctx.avals_out[0]), attrs, regions=[region])
+
+    p.abstract_eval = abstract_eval
+    p.lowering = lowering
+    return p
+
+
+def _binary_combiner(hlo_op):
+    return lambda e, old, new, t: e.op1(hlo_op, [old, new], t)
+
+
+scatter_p = _scatter_primitive("scatter", lambda e, old, new, t: new)
+scatter_add_p = _scatter_primitive("scatter-add", _binary_combiner("stablehlo.add"))
+scatter_mul_p = _scatter_primitive("scatter-mul", _binary_combiner("stablehlo.multiply"))
+scatter_min_p = _scatter_primitive("scatter-min", _binary_combiner("stablehlo.minimum"))
+scatter_max_p = _scatter_primitive("scatter-max", _binary_combiner("stablehlo.maximum"))
+
+
+def _scatter_wrapper(p, what: str, example: str):
+    def f(operand, scatter_indices, updates, dimension_numbers, *, indices_are_sorted=False,
+          unique_indices=False, mode=None):
+        dn = _tuples(dimension_numbers, ScatterDimensionNumbers)
+        operand, updates = as_operands(operand, updates)
+        return p.bind(operand, scatter_indices, updates, dimension_numbers=dn,
+                      indices_are_sorted=bool(indices_are_sorted),
+                      unique_indices=bool(unique_indices),
+                      mode=_supported_mode(mode))
+    f.__name__ = p.name.replace("-", "_")
+    f.__doc__ = f"""XLA's scatter {what}: windows of ``updates`` combined into ``operand`` at
+    the index vectors in ``scatter_indices``.
+
+    Args:
+      operand: the array to update.
+      scatter_indices: integer array whose last dimension holds the index vectors.
+      updates: array of ``operand``'s dtype: scatter dimensions (the indices' batch shape)
+        and window dimensions (``update_window_dims``).
+      dimension_numbers: a ``ScatterDimensionNumbers``.
+      indices_are_sorted, unique_indices: promises that let XLA generate faster code.
+      mode: a ``GatherScatterMode`` or string; None means ``FILL_OR_DROP`` (out-of-bounds
+        updates are dropped); ``'clip'`` clamps the indices into bounds.
+
+    Returns:
+      The updated array (``operand``'s shape and dtype).
+
+    Example::
+
+        >>> dn = lax.ScatterDimensionNumbers(update_window_dims=(), inserted_window_dims=(0,),
+        ...                                  scatter_dims_to_operand_dims=(0,))
+        {example}
+    """
+    return f
+
+
+scatter = _scatter_wrapper(
+    scatter_p, "(replacing values)",
+    ">>> lax.scatter(jnp.zeros(3), jnp.array([[2]]), jnp.array([5.0]), dn)\n"
+    "        Array([0., 0., 5.], dtype=float32)")
+scatter_add = _scatter_wrapper(
+    scatter_add_p, "adding (duplicates accumulate)",
+    ">>> lax.scatter_add(jnp.zeros(3), jnp.array([[1], [1]]), jnp.array([1.0, 2.0]), dn)\n"
+    "        Array([0., 3., 0.], dtype=float32)")
+scatter_mul = _scatter_wrapper(
+    scatter_mul_p, "multiplying",
+    ">>> lax.scatter_mul(jnp.ones(3), jnp.array([[0]]), jnp.array([4.0]), dn)\n"
+    "        Array([4., 1., 1.], dtype=float32)")
+scatter_min = _scatter_wrapper(
+    scatter_min_p, "taking the minimum",
+    ">>> lax.scatter_min(jnp.ones(3), jnp.array([[0]]), jnp.array([-4.0]), dn)\n"
+    "        Array([-4., 1., 1.], dtype=float32)")
+scatter_max = _scatter_wrapper(
+    scatter_max_p, "taking the maximum",
+    ">>> lax.scatter_max(jnp.ones(3), jnp.array([[0]]), jnp.array([4.0]), dn)\n"
+    "        Array([4., 1., 1.], dtype=float32)")
+
+
+__all__ = ["dynamic_slice", "dynamic_update_slice", "dynamic_slice_in_dim",
+           "dynamic_index_in_dim", "dynamic_update_slice_in_dim", "dynamic_update_index_in_dim",
+           "gather", "scatter", "scatter_add", "scatter_mul", "scatter_min", "scatter_max",
+           "GatherDimensionNumbers", "ScatterDimensionNumbers", "GatherScatterMode",
+           "dynamic_slice_p", "dynamic_update_slice_p", "gather_p", "scatter_p", "scatter_add_p",
+           "scatter_mul_p", "scatter_min_p", "scatter_max_p"]
