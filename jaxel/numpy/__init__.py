@@ -9,7 +9,7 @@ from jaxel.dtypes import (  # noqa: F401
     float32, float64, complex64, complex128, float0, finfo, iinfo, result_type, promote_types,
     can_cast, issubdtype, isdtype,
 )
-from jaxel.dtypes import dtype  # noqa: F401
+from numpy import dtype  # noqa: F401  (jnp.dtype is NumPy's dtype class, as in JAX)
 from jaxel.runtime.array import Array as ndarray  # noqa: F401
 from jaxel.numpy.creation import *  # noqa: F401,F403
 from jaxel.numpy.creation import asarray, array  # noqa: F401

@@ -16,9 +16,7 @@ _python_scalars = (bool, int, float, complex)
 def _requested_dtype(dtype, fun_name):
     if dtype is None:
         return None
-    dt = _dtypes.dtype(dtype)
-    _dtypes.check_user_dtype_supported(dt, fun_name)
-    return _dtypes.canonicalize_dtype(dt)
+    return _dtypes.check_and_canonicalize_user_dtype(dtype, fun_name)
 
 
 def _contains_tracer(obj):
