@@ -232,3 +232,9 @@ def test_isinstance_array_holds_for_tracers():
     assert seen == [True]
     assert isinstance(jnp.ones(2), jaxel.Array)
     assert not isinstance(np.ones(2), jaxel.Array)
+
+
+def test_var_method_on_traced_array():
+    x = jnp.asarray(np.arange(4, dtype=np.float32))
+    np.testing.assert_allclose(float(jaxel.jit(lambda v: v.var())(x)), np.var(np.arange(4)),
+                               rtol=1e-6)

@@ -45,12 +45,12 @@ class DebugInfo:
 class JaxprTracer(Tracer):
     """A value being staged into a jaxpr: its aval and the variable that names it."""
 
-    __slots__ = ("aval", "var")
+    __slots__ = ("aval", "jvar")  # not "var": that would hide the .var() method
 
     def __init__(self, trace, aval, var):
         self._trace = trace
         self.aval = aval
-        self.var = var
+        self.jvar = var
 
 
 class JaxprTrace(Trace):
@@ -77,7 +77,7 @@ class JaxprTrace(Trace):
         """The jaxpr atom (Var or Literal) standing for ``x`` in this trace."""
         if isinstance(x, Tracer):
             if x._trace is self:
-                return x.var
+                return x.jvar
             if not x._trace.alive or not x._trace.is_ancestor_of(self):
                 raise escaped_tracer_error(x)
             return self._constvar(x)
@@ -104,7 +104,7 @@ class JaxprTrace(Trace):
         return var
 
     def process_primitive(self, prim, args, params):
-        atoms = [x.var if type(x) is JaxprTracer and x._trace is self else self.to_atom(x)
+        atoms = [x.jvar if type(x) is JaxprTracer and x._trace is self else self.to_atom(x)
                  for x in args]
         out = prim.abstract_eval(*[a.aval for a in atoms], **params)
         if prim.multiple_results:
@@ -127,7 +127,7 @@ class JaxprTrace(Trace):
         if info is not None:
             lines.append(f"The value was created while tracing {info.fun_location()} for "
                          f"{info.what}.")
-        var = getattr(tracer, "var", None)
+        var = getattr(tracer, "jvar", None)
         for eqn in self.eqns:
             if any(v is var for v in eqn.outvars):
                 lines.append(f"It was produced by the primitive `{eqn.primitive.name}` "
@@ -139,7 +139,7 @@ class JaxprTrace(Trace):
         return "\n".join(lines)
 
     def _dependent_arg_names(self, tracer):
-        var = getattr(tracer, "var", None)
+        var = getattr(tracer, "jvar", None)
         if var is None or self.debug_info is None:
             return []
         arg_names = self.debug_info.arg_names()

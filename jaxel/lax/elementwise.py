@@ -208,6 +208,9 @@ def _select_n_abstract_eval(which, *cases):
     if not cases:
         raise TypeError("lax.select_n needs at least one case.")
     check_same_shapes_dtypes("select_n", cases)
+    if any(c.shape != cases[0].shape for c in cases):
+        raise TypeError("lax.select_n requires all cases to have the same shape, got "
+                        f"{[c.shape for c in cases]}.")
     if which.dtype != np.bool_ and dtype_kind(which.dtype) not in (SINT, UINT):
         raise TypeError(f"lax.select_n's `which` must be boolean or integer, got {which.dtype}.")
     if which.dtype == np.bool_ and len(cases) > 2:

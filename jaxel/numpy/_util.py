@@ -23,7 +23,7 @@ def aval_of(x):
 def check_arraylike(fun_name: str, *args):
     """TypeError naming the argument position when an argument is not array-like."""
     for i, x in enumerate(args):
-        if not (isinstance(x, (Array, Tracer, np.ndarray, np.generic, Literal))
+        if not (isinstance(x, (Tracer, Array, np.ndarray, np.generic, Literal))
                 or type(x) in _python_scalars or isinstance(x, _python_scalars)):
             if isinstance(x, (list, tuple)):
                 msg = (f"jaxel.numpy.{fun_name} requires array-like arguments, but argument {i} "

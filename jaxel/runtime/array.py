@@ -22,9 +22,15 @@ class _ArrayMeta(type):
             cls is Array and isinstance(obj, _tracer_class()))
 
 
+_Tracer = None
+
+
 def _tracer_class():
-    from jaxel.tracing.core import Tracer
-    return Tracer
+    global _Tracer
+    if _Tracer is None:  # imported lazily (import cycle), once
+        from jaxel.tracing.core import Tracer
+        _Tracer = Tracer
+    return _Tracer
 
 
 class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
