@@ -92,11 +92,8 @@ def from_dlpack(external, device=None, copy=None) -> Array:
         if dl_type != 1:
             be = _client.backend("gpu")
             dev = device or be.devices[0]
-    try:
-        capsule = external.__dlpack__(max_version=(1, 0)) if hasattr(external, "__dlpack__") \
-            else external
-    except TypeError:
-        capsule = external.__dlpack__()
+    # jaxlib 0.10.2 consumes unversioned ("dltensor") capsules only, so do not ask for v1.
+    capsule = external.__dlpack__() if hasattr(external, "__dlpack__") else external
     buf = _jax.dlpack_managed_tensor_to_buffer(capsule, dev, None, copy)
     dt = np.dtype(buf.dtype) if hasattr(buf, "dtype") else None
     value_aval = ShapedArray(tuple(buf.shape), dt)
