@@ -85,9 +85,6 @@ greater_equal = _binary("greater_equal", _ew.ge_p, "Elementwise x1 >= x2.")
 bitwise_and = _binary("bitwise_and", _ew.and_p, "Elementwise bitwise AND.")
 bitwise_or = _binary("bitwise_or", _ew.or_p, "Elementwise bitwise OR.")
 bitwise_xor = _binary("bitwise_xor", _ew.xor_p, "Elementwise bitwise XOR.")
-logical_and = bitwise_and
-logical_or = bitwise_or
-logical_xor = bitwise_xor
 
 sin = _unary("sin", _ew.sin_p, "Elementwise sine.", inexact=True)
 cos = _unary("cos", _ew.cos_p, "Elementwise cosine.", inexact=True)
@@ -114,7 +111,6 @@ floor = _unary("floor", _ew.floor_p, "Elementwise floor.", inexact=True)
 ceil = _unary("ceil", _ew.ceil_p, "Elementwise ceiling.", inexact=True)
 invert = _unary("invert", _ew.not_p, "Elementwise bitwise NOT (logical NOT for bools).")
 bitwise_not = invert
-logical_not = invert
 
 
 def positive(x, /):
