@@ -238,3 +238,14 @@ def test_var_method_on_traced_array():
     x = jnp.asarray(np.arange(4, dtype=np.float32))
     np.testing.assert_allclose(float(jaxel.jit(lambda v: v.var())(x)), np.var(np.arange(4)),
                                rtol=1e-6)
+
+
+def test_eager_fast_path_does_not_run_inside_a_trace():
+    """The unary ufunc fast path executes only under the eval trace: a concrete array closed over
+    by a traced function must be staged (after warming the fast path with the same aval)."""
+    c = jnp.arange(4.0)
+    jnp.sin(c)
+    jnp.sin(c)  # now cached for this aval
+    jaxpr = jaxel.make_jaxpr(lambda: jnp.sin(c))()
+    assert [e.primitive.name for e in jaxpr.jaxpr.eqns] == ["sin"]
+    np.testing.assert_allclose(jaxel.jit(lambda: jnp.sin(c))(), np.sin(np.arange(4.0)), rtol=1e-6)

@@ -8,6 +8,7 @@ from jaxel import dtypes as _dtypes
 from jaxel import lax
 from jaxel.lax import elementwise as _ew
 from jaxel.tracing.core import literal
+from jaxel.tracing.eval_trace import UnaryFastPath
 from jaxel.numpy._util import (aval_of, check_arraylike, promote_and_broadcast, promote_dtypes,
                                promote_dtypes_inexact)
 
@@ -52,10 +53,17 @@ _INEXACT_DTYPES = frozenset(np.dtype(d) for d in (
 
 
 def _unary(name, prim, doc, inexact=False):
+    fast = UnaryFastPath(prim)
+
     def f(x, /):
+        out = fast.run(x)  # eager, on an aval seen before: skips bind entirely
+        if out is not None:
+            return out
         aval = getattr(x, "aval", None)
         if aval is not None and (not inexact or aval.dtype in _INEXACT_DTYPES):
-            return prim.bind(x)  # fast path: an array that needs no conversion
+            out = prim.bind(x)  # an array that needs no conversion
+            fast.learn(x)
+            return out
         check_arraylike(name, x)
         if inexact:
             (x,) = promote_dtypes_inexact(x)

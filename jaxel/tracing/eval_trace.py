@@ -158,3 +158,36 @@ class EvalTrace(Trace):
 
 eval_trace = EvalTrace(None)
 type(_state).trace = eval_trace
+
+
+class UnaryFastPath:
+    """A per-primitive table that runs a parameter-free unary primitive on a default-device
+    Array without going through ``bind`` (saves about 0.8 µs per eager ``jnp.sin(x)``).
+
+    ``run(x)`` returns ``None`` when the fast path does not apply (a tracer, a committed array,
+    an aval not seen yet, or a non-root current trace); the caller then takes the general path
+    and calls ``learn(x)`` afterwards so the next call with the same aval is fast.
+    """
+
+    __slots__ = ("prim", "ops")
+
+    def __init__(self, prim):
+        self.prim = prim
+        self.ops = {}  # aval -> _EagerOp
+        compile_cache._clear_hooks.append(self.ops.clear)
+
+    def run(self, x):
+        if type(x) is Array and x._device is None:
+            op = self.ops.get(x.aval)
+            if op is not None and _state.trace is eval_trace:
+                outs = op.exe.execute_sharded([x._buf]).consume_with_handlers(op.handlers)
+                return Array(outs[0], op.aval0, None)
+        return None
+
+    def learn(self, x):
+        if type(x) is Array and x._device is None and _state.trace is eval_trace:
+            op = _eager_cache.get((self.prim, None, None, x.aval))
+            if op is not None:
+                if len(self.ops) >= 256:  # a program with many shapes: keep the table small
+                    self.ops.clear()
+                self.ops[x.aval] = op
