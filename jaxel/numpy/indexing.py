@@ -730,6 +730,22 @@ class _IndexUpdateRef:
                                indices_are_sorted=indices_are_sorted,
                                unique_indices=unique_indices, method=method)
 
+    def apply(self, func, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        """``x`` with ``x[idx] = func(x[idx])`` for an elementwise (unary) ``func``.
+
+        Differs from JAX for repeated indices: JAX applies ``func`` once per occurrence of an
+        index, jaxel once per distinct element (the README lists this difference).
+
+        Example::
+
+            >>> jnp.arange(3.0).at[1:].apply(jnp.negative)
+            Array([ 0., -1., -2.], dtype=float32)
+        """
+        current = self.get(indices_are_sorted=indices_are_sorted,
+                           unique_indices=unique_indices, mode=mode)
+        return self._update("set", func(current), "apply", indices_are_sorted, unique_indices,
+                            mode)
+
     def min(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
         """``x`` with ``x[idx] = minimum(x[idx], values)``; repeated indices accumulate.
 

@@ -442,3 +442,17 @@ def test_jaxprs_stay_small():
         ["lt", "add", "select_n", "broadcast_in_dim", "gather"]
     assert _primitives(lambda x: x[np.array([0, 2])], x) == ["gather"]
     assert _primitives(lambda x: x.at[0].add(1.0), x)[-1] == "scatter-add"
+
+
+def test_at_apply_matches_numpy():
+    a = np.arange(6.0).reshape(2, 3)
+    x = jnp.asarray(a)
+    want = a.copy()
+    want[:, 1:] = np.sin(want[:, 1:])
+    np.testing.assert_allclose(x.at[:, 1:].apply(jnp.sin), want, rtol=1e-6)
+    want = a.copy()
+    want[1, [0, 2]] += 10
+    np.testing.assert_array_equal(x.at[1, jnp.array([0, 2])].apply(lambda v: v + 10), want)
+    np.testing.assert_array_equal(x.at[5].apply(jnp.sin, mode="drop"), a)  # out of bounds
+    got = jaxel.jit(lambda y: y.at[0].apply(jnp.exp))(x)
+    np.testing.assert_allclose(got[0], np.exp(a[0]), rtol=1e-6)
