@@ -457,3 +457,39 @@ __all__ = [n for n in dir() if not n.startswith("_") and n not in (
     "np", "annotations", "Primitive", "ShapedArray", "tensor_type", "as_operands", "check_kinds",
     "check_same_shapes_dtypes", "dtype_kind", "standard_naryop", "standard_unary", "weak_of",
     "ANY", "BOOL", "COMPLEX", "FLOAT", "INEXACT", "INT", "INTEGRAL", "NUMBER", "SINT", "UINT")]
+
+
+# ---- differentiation rules -------------------------------------------------------------------
+# JVP rules run with the JVP trace's parent current, so they compute with the lax functions
+# above; transpose rules exist for the primitives that are linear in some operand.
+from jaxel.transforms import ad_util as _ad  # noqa: E402
+
+
+def _linear_binary_transpose(sign_y):
+    def transpose(ct, x, y):
+        cx = _ad.unbroadcast(ct, x.aval) if _ad.is_undefined(x) else None
+        cy = None
+        if _ad.is_undefined(y):
+            cy = _ad.unbroadcast(neg_p.bind(ct) if sign_y < 0 else ct, y.aval)
+        return [cx, cy]
+    return transpose
+
+
+_ad.deflinear(add_p, _linear_binary_transpose(+1))
+_ad.deflinear(sub_p, _linear_binary_transpose(-1))
+_ad.deflinear(neg_p, lambda ct, x: [neg_p.bind(ct)])
+
+
+def _mul_transpose(ct, x, y):
+    if _ad.is_undefined(x) and _ad.is_undefined(y):
+        raise NotImplementedError("mul of two linear operands is not linear; this indicates a "
+                                  "wrong JVP rule upstream.")
+    if _ad.is_undefined(x):
+        return [_ad.unbroadcast(mul_p.bind(ct, y), x.aval), None]
+    return [None, _ad.unbroadcast(mul_p.bind(x, ct), y.aval)]
+
+
+_ad.defjvp(mul_p, lambda t, x, y: mul_p.bind(t, y), lambda t, x, y: mul_p.bind(x, t))
+mul_p.transpose = _mul_transpose
+_ad.defjvp(sin_p, lambda t, x, **p: mul_p.bind(t, cos_p.bind(x, **p)))
+_ad.defjvp(cos_p, lambda t, x, **p: neg_p.bind(mul_p.bind(t, sin_p.bind(x, **p))))

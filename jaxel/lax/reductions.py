@@ -750,3 +750,17 @@ __all__ = ["reduce_sum", "reduce_prod", "reduce_max", "reduce_min", "reduce_and"
            "reduce_sum_p", "reduce_prod_p", "reduce_max_p", "reduce_min_p", "reduce_and_p",
            "reduce_or_p", "reduce_xor_p", "argmax_p", "argmin_p", "cumsum_p", "cumprod_p",
            "cummax_p", "cummin_p", "cumlogsumexp_p", "sort_p", "top_k_p"]
+
+
+# ---- differentiation rules -------------------------------------------------------------------
+from jaxel.transforms import ad_util as _ad  # noqa: E402
+
+
+def _reduce_sum_transpose(ct, x, *, axes, **_):
+    from jaxel.lax.shape_ops import broadcast_in_dim_p
+    shape = x.aval.shape
+    kept = tuple(d for d in range(len(shape)) if d not in axes)
+    return [broadcast_in_dim_p.bind(ct, shape=shape, broadcast_dimensions=kept, sharding=None)]
+
+
+_ad.deflinear(reduce_sum_p, _reduce_sum_transpose)

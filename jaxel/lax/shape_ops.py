@@ -356,3 +356,24 @@ __all__ = ["broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims",
            "concatenate", "slice", "slice_in_dim", "index_in_dim", "iota", "broadcasted_iota",
            "broadcast", "broadcast_in_dim_p", "reshape_p", "transpose_p", "squeeze_p", "rev_p",
            "pad_p", "concatenate_p", "slice_p", "iota_p"]
+
+
+# ---- differentiation rules -------------------------------------------------------------------
+from jaxel.transforms import ad_util as _ad  # noqa: E402
+
+
+def _broadcast_in_dim_transpose(ct, x, *, shape, broadcast_dimensions, sharding=None):
+    from jaxel.lax.reductions import reduce_sum_p
+    in_shape = x.aval.shape
+    # Sum over the new dimensions and over the size-1 dimensions that were expanded.
+    new_dims = tuple(d for d in range(len(shape)) if d not in broadcast_dimensions)
+    expanded = tuple(bd for i, bd in enumerate(broadcast_dimensions)
+                     if in_shape[i] == 1 and shape[bd] != 1)
+    axes = tuple(sorted(new_dims + expanded))
+    out = reduce_sum_p.bind(ct, axes=axes) if axes else ct
+    if expanded:
+        out = reshape_p.bind(out, new_sizes=in_shape, dimensions=None, sharding=None)
+    return [out]
+
+
+_ad.deflinear(broadcast_in_dim_p, _broadcast_in_dim_transpose)

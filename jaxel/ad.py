@@ -1,0 +1,572 @@
+"""Public automatic differentiation API: ``grad``, ``value_and_grad``, ``jvp``, ``vjp``,
+``linearize``, ``linear_transpose``, ``jacfwd``, ``jacrev``, ``jacobian``, ``hessian``.
+
+Thin pytree wrappers over the flat machinery in ``jaxel/transforms``: forward mode is the JVP
+interpreter; reverse mode is linearize (JVP + partial evaluation) followed by transposition.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from jaxel import dtypes as _dtypes
+from jaxel import tree_util
+from jaxel.transforms.ad_util import (Zero, aval_of, float0, instantiate, is_differentiable_dtype,
+                                      tangent_aval, UndefinedPrimal)
+from jaxel.transforms.jvp import check_tangent_matches, jvp_flat
+from jaxel.transforms.linearize import linearize_flat
+from jaxel.transforms.transpose import backward_pass
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+def _fun_name(fun):
+    return getattr(fun, "__name__", None) or type(fun).__name__
+
+
+def _normalize_argnums(fun, argnums, nargs, api):
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    for a in nums:
+        if not isinstance(a, int):
+            raise TypeError(f"{api}: argnums must be an int or a tuple of ints, got {argnums!r}.")
+        if not -nargs <= a < nargs:
+            raise TypeError(
+                f"{api}({_fun_name(fun)}): argnums={argnums!r} refers to positional argument "
+                f"{a}, but the function was called with {nargs} positional argument(s). "
+                "(Keyword arguments cannot be differentiated; pass them positionally.)")
+    return single, tuple(a % nargs for a in nums)
+
+
+def _as_value(x):
+    """Turn a Python scalar / NumPy value leaf into something the interpreters accept."""
+    return x
+
+
+def _check_input_dtypes(leaves, api, allow_int, holomorphic):
+    for x in leaves:
+        aval = aval_of(x)
+        dt = aval.dtype
+        if holomorphic:
+            if dt.kind != "c":
+                raise TypeError(f"{api} with holomorphic=True requires inputs with complex dtype, "
+                                f"but got {dt.name}.")
+        elif not is_differentiable_dtype(dt) and not allow_int:
+            raise TypeError(
+                f"{api} requires real- or complex-valued inputs (input dtype that is a "
+                f"sub-dtype of np.inexact), but got {dt.name}. If you want to use Boolean- or "
+                "integer-valued inputs, use vjp or set allow_int to True.")
+
+
+def _check_scalar_output(out, api, holomorphic):
+    aval = aval_of(out)
+    if aval.shape != ():
+        raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: "
+                        f"{aval.shape}. ({api}: reduce the output, e.g. with .sum() or .mean(), "
+                        "or use jaxel.vjp / jaxel.jacrev for non-scalar outputs.)")
+    dt = aval.dtype
+    if holomorphic:
+        if dt.kind != "c":
+            raise TypeError(f"{api} with holomorphic=True requires outputs with complex dtype, "
+                            f"but got {dt.name}.")
+    elif dt.kind == "c":
+        raise TypeError(f"{api} requires real-valued outputs (output dtype that is a sub-dtype "
+                        f"of np.floating), but got {dt.name}. For holomorphic differentiation, "
+                        "pass holomorphic=True. For differentiating non-holomorphic functions "
+                        "involving complex outputs, use jaxel.vjp directly.")
+    elif not is_differentiable_dtype(dt):
+        raise TypeError(f"{api} requires real-valued outputs (output dtype that is a sub-dtype "
+                        f"of np.floating), but got {dt.name}.")
+
+
+def _ones_like(x):
+    from jaxel.lax.shape_ops import broadcast_in_dim_p
+    from jaxel.tracing.core import literal
+    a = aval_of(x)
+    one = literal(1, a.dtype, a.weak_type)
+    return broadcast_in_dim_p.bind(one, shape=a.shape, broadcast_dimensions=(), sharding=None)
+
+
+def _materialize(ct):
+    return instantiate(ct) if type(ct) is Zero else ct
+
+
+# ---- vjp / grad --------------------------------------------------------------------------------
+def _vjp_flat(flat_fun, primals):
+    """``(primals_out, pullback)`` where ``pullback(cts_out) -> cts_in`` (materialised)."""
+    primals_out, lin = linearize_flat(flat_fun, primals)
+
+    def pullback(cts_out):
+        cts = [ct for ct, z in zip(cts_out, lin.out_zero) if not z]
+        args = [UndefinedPrimal(a) for a in lin.in_avals]
+        cts_in = backward_pass(lin.jaxpr.jaxpr, lin.jaxpr.consts, args, cts)
+        return [_materialize(c) for c in cts_in]
+
+    return primals_out, pullback, lin
+
+
+def vjp(fun, *primals, has_aux=False, reduce_axes=()):
+    """Evaluate ``fun(*primals)`` and return its vector-Jacobian product function.
+
+    Returns ``(primals_out, vjp_fn)`` (plus ``aux`` with ``has_aux``); ``vjp_fn(ct)`` takes a
+    cotangent with the structure of ``primals_out`` and returns a tuple with one cotangent per
+    primal.
+
+    Example::
+
+        >>> y, f_vjp = jaxel.vjp(jnp.sin, 0.5)
+        >>> f_vjp(1.0)
+        (Array(0.87758255, dtype=float32, weak_type=True),)
+    """
+    del reduce_axes
+    leaves, in_tree = tree_util.tree_flatten(primals)
+    out_store = {}
+
+    def flat_fun(*xs):
+        out = fun(*tree_util.tree_unflatten(in_tree, list(xs)))
+        if has_aux:
+            if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                raise TypeError(f"vjp with has_aux=True requires {_fun_name(fun)} to return a "
+                                f"pair (output, aux), got {type(out).__name__}.")
+            out, aux = out
+            aux_leaves, out_store["aux_tree"] = tree_util.tree_flatten(aux)
+        else:
+            aux_leaves = []
+        out_leaves, out_store["tree"] = tree_util.tree_flatten(out)
+        out_store["n"] = len(out_leaves)
+        return list(out_leaves) + list(aux_leaves)
+
+    outs, pullback, _ = _vjp_flat(flat_fun, leaves)
+    n = out_store["n"]
+    out_tree = out_store["tree"]
+    out_leaves = outs[:n]
+    primals_out = tree_util.tree_unflatten(out_tree, out_leaves)
+
+    def vjp_fn(ct):
+        ct_leaves, ct_tree = tree_util.tree_flatten(ct)
+        if ct_tree != out_tree:
+            raise TypeError(
+                f"The cotangent passed to the vjp function of {_fun_name(fun)} has structure "
+                f"{ct_tree}, but the function's output has structure {out_tree}; they must "
+                "match.")
+        for i, (c, o) in enumerate(zip(ct_leaves, out_leaves)):
+            ca, oa = aval_of(c), tangent_aval(aval_of(o))
+            if ca.shape != oa.shape:
+                raise ValueError(
+                    f"The cotangent for output leaf {i} of {_fun_name(fun)} has shape "
+                    f"{ca.shape}, but the output has shape {oa.shape}; they must match.")
+        cts = [c if aval_of(c).dtype != float0 else Zero(aval_of(c)) for c in ct_leaves]
+        cts = cts + [Zero(tangent_aval(aval_of(a))) for a in outs[n:]]
+        return tuple(tree_util.tree_unflatten(in_tree, pullback(cts)))
+
+    if has_aux:
+        aux = tree_util.tree_unflatten(out_store["aux_tree"], outs[n:])
+        return primals_out, vjp_fn, aux
+    return primals_out, vjp_fn
+
+
+def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False,
+                   reduce_axes=()):
+    """A function computing ``fun``'s value and its gradient with respect to ``argnums``.
+
+    ``fun`` must return a scalar (real, or complex with ``holomorphic=True``); with
+    ``has_aux`` it returns ``(scalar, aux)`` and the result is ``((value, aux), grad)``.
+
+    Example::
+
+        >>> jaxel.value_and_grad(lambda x: x ** 2)(3.0)
+        (Array(9., dtype=float32, weak_type=True), Array(6., dtype=float32, weak_type=True))
+    """
+    del reduce_axes
+    api = "grad" if getattr(fun, "_jaxel_grad_api", False) else "value_and_grad"
+
+    @functools.wraps(fun)
+    def value_and_grad_f(*args, **kwargs):
+        single, nums = _normalize_argnums(fun, argnums, len(args), api)
+        dyn = tuple(args[i] for i in nums)
+        leaves, in_tree = tree_util.tree_flatten(dyn)
+        _check_input_dtypes(leaves, api, allow_int, holomorphic)
+        store = {}
+
+        def flat_fun(*xs):
+            new_dyn = tree_util.tree_unflatten(in_tree, list(xs))
+            full = list(args)
+            for i, v in zip(nums, new_dyn):
+                full[i] = v
+            out = fun(*full, **kwargs)
+            if has_aux:
+                if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                    raise TypeError(f"{api} with has_aux=True requires {_fun_name(fun)} to "
+                                    f"return a pair (output, aux), got {type(out).__name__}.")
+                out, aux = out
+                aux_leaves, store["aux_tree"] = tree_util.tree_flatten(aux)
+            else:
+                aux_leaves = []
+            if not hasattr(out, "shape") and not isinstance(out, (int, float, complex)):
+                raise TypeError(f"Gradient only defined for scalar-output functions; "
+                                f"{_fun_name(fun)} returned {type(out).__name__}.")
+            _check_scalar_output(out, api, holomorphic)
+            return [out] + list(aux_leaves)
+
+        outs, pullback, lin = _vjp_flat(flat_fun, leaves)
+        value = outs[0]
+        ct = _ones_like(value)
+        cts = [ct] + [Zero(a) for a in lin.out_avals[1:]]
+        grads = pullback(cts)
+        g = tree_util.tree_unflatten(in_tree, grads)
+        g = g[0] if single else g
+        if has_aux:
+            aux = tree_util.tree_unflatten(store["aux_tree"], outs[1:])
+            return (value, aux), g
+        return value, g
+
+    return value_and_grad_f
+
+
+def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, reduce_axes=()):
+    """The gradient of scalar-valued ``fun`` with respect to positional argument(s) ``argnums``.
+
+    Returns a function with ``fun``'s signature returning the gradient (with the structure of
+    the selected arguments; a tuple when ``argnums`` is a tuple), or ``(grad, aux)`` with
+    ``has_aux``.
+
+    Example::
+
+        >>> jaxel.grad(jnp.sin)(0.0)
+        Array(1., dtype=float32, weak_type=True)
+    """
+    vg = value_and_grad(_GradApi(fun), argnums, has_aux, holomorphic, allow_int, reduce_axes)
+
+    @functools.wraps(fun)
+    def grad_f(*args, **kwargs):
+        out, g = vg(*args, **kwargs)
+        if has_aux:
+            return g, out[1]
+        return g
+
+    return grad_f
+
+
+class _GradApi:
+    """Marks a function differentiated through ``grad`` (for error messages naming ``grad``)."""
+
+    _jaxel_grad_api = True
+
+    def __init__(self, fun):
+        self.fun = fun
+        self.__name__ = _fun_name(fun)
+
+    def __call__(self, *args, **kwargs):
+        return self.fun(*args, **kwargs)
+
+
+# ---- jvp / linearize -------------------------------------------------------------------------
+def _check_jvp_trees(primals, tangents, api):
+    if not isinstance(primals, (tuple, list)):
+        raise TypeError(f"{api}: primal arguments must be a tuple or list, got "
+                        f"{type(primals).__name__}.")
+    if not isinstance(tangents, (tuple, list)):
+        raise TypeError(f"{api}: tangent arguments must be a tuple or list, got "
+                        f"{type(tangents).__name__}.")
+    if len(primals) != len(tangents):
+        raise TypeError(f"{api}: primal and tangent arguments must be sequences of the same "
+                        f"length, got {len(primals)} primals and {len(tangents)} tangents.")
+    p_leaves, p_tree = tree_util.tree_flatten(tuple(primals))
+    t_leaves, t_tree = tree_util.tree_flatten(tuple(tangents))
+    if p_tree != t_tree:
+        raise TypeError(f"{api}: primal and tangent arguments must have the same tree "
+                        f"structure; got primal structure {p_tree} and tangent structure "
+                        f"{t_tree}.")
+    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+        check_tangent_matches(p, t, f"{api} (leaf {i} of the arguments)")
+    return p_leaves, t_leaves, p_tree
+
+
+def jvp(fun, primals, tangents, has_aux=False):
+    """Forward-mode Jacobian-vector product: ``(fun(*primals), J @ tangents)``.
+
+    Example::
+
+        >>> jaxel.jvp(jnp.sin, (0.0,), (2.0,))
+        (Array(0., dtype=float32, weak_type=True), Array(2., dtype=float32, weak_type=True))
+    """
+    p_leaves, t_leaves, in_tree = _check_jvp_trees(primals, tangents, "jvp")
+    store = {}
+
+    def flat_fun(*xs):
+        out = fun(*tree_util.tree_unflatten(in_tree, list(xs)))
+        if has_aux:
+            out, aux = out
+            aux_leaves, store["aux_tree"] = tree_util.tree_flatten(aux)
+        else:
+            aux_leaves = []
+        leaves, store["tree"] = tree_util.tree_flatten(out)
+        store["n"] = len(leaves)
+        return list(leaves) + list(aux_leaves)
+
+    tangents_in = [Zero(aval_of(t)) if aval_of(t).dtype == float0 else t for t in t_leaves]
+    outs, t_outs = jvp_flat(flat_fun, p_leaves, tangents_in)
+    n = store["n"]
+    primal_out = tree_util.tree_unflatten(store["tree"], outs[:n])
+    tangent_out = tree_util.tree_unflatten(store["tree"], t_outs[:n])
+    if has_aux:
+        return primal_out, tangent_out, tree_util.tree_unflatten(store["aux_tree"], outs[n:])
+    return primal_out, tangent_out
+
+
+def linearize(fun, *primals, has_aux=False):
+    """``(fun(*primals), f_jvp)`` where ``f_jvp(*tangents)`` evaluates the JVP at ``primals``
+    using stored residuals (no recomputation of the primal).
+
+    Example::
+
+        >>> y, f_jvp = jaxel.linearize(jnp.sin, 0.0)
+        >>> f_jvp(2.0)
+        Array(2., dtype=float32, weak_type=True)
+    """
+    from jaxel.jaxpr.eval import eval_jaxpr
+    leaves, in_tree = tree_util.tree_flatten(primals)
+    store = {}
+
+    def flat_fun(*xs):
+        out = fun(*tree_util.tree_unflatten(in_tree, list(xs)))
+        if has_aux:
+            out, aux = out
+            aux_leaves, store["aux_tree"] = tree_util.tree_flatten(aux)
+        else:
+            aux_leaves = []
+        out_leaves, store["tree"] = tree_util.tree_flatten(out)
+        store["n"] = len(out_leaves)
+        return list(out_leaves) + list(aux_leaves)
+
+    outs, lin = linearize_flat(flat_fun, leaves)
+    n = store["n"]
+    out_tree = store["tree"]
+
+    def f_jvp(*tangents):
+        t_leaves, t_tree = tree_util.tree_flatten(tangents)
+        if t_tree != in_tree:
+            raise TypeError(f"linearize: the tangents have structure {t_tree}, but the primals "
+                            f"had structure {in_tree}; they must match.")
+        for i, (p, t) in enumerate(zip(leaves, t_leaves)):
+            check_tangent_matches(p, t, f"linearized function (leaf {i})")
+        vals = eval_jaxpr(lin.jaxpr.jaxpr, lin.jaxpr.consts, *t_leaves)
+        it = iter(vals)
+        out = [zeros_or(a) if z else next(it) for a, z in zip(lin.out_avals, lin.out_zero)]
+        return tree_util.tree_unflatten(out_tree, out[:n])
+
+    primal_out = tree_util.tree_unflatten(out_tree, outs[:n])
+    if has_aux:
+        return primal_out, f_jvp, tree_util.tree_unflatten(store["aux_tree"], outs[n:])
+    return primal_out, f_jvp
+
+
+def zeros_or(aval):
+    """A materialised zero of ``aval`` (NumPy float0 zeros for integer tangents)."""
+    return instantiate(Zero(aval))
+
+
+def linear_transpose(fun, *primals, reduce_axes=()):
+    """The transpose of the linear function ``fun``, whose inputs look like ``primals``
+    (arrays or ShapeDtypeStructs; only shapes and dtypes are used).
+
+    Example::
+
+        >>> f_t = jaxel.linear_transpose(lambda x: 2.0 * x, 1.0)
+        >>> f_t(1.0)
+        (Array(2., dtype=float32, weak_type=True),)
+    """
+    del reduce_axes
+    from jaxel.jaxpr.staging import trace_to_jaxpr
+    from jaxel.tracing.avals import ShapedArray
+    leaves, in_tree = tree_util.tree_flatten(primals)
+    in_avals = [ShapedArray(x.shape, x.dtype, getattr(x, "weak_type", False))
+                if hasattr(x, "shape") and hasattr(x, "dtype") and not hasattr(x, "aval")
+                else aval_of(x) for x in leaves]
+    for a in in_avals:
+        if not is_differentiable_dtype(a.dtype):
+            raise TypeError(f"linear_transpose only supports [float or complex] -> [float or "
+                            f"complex] functions, but got an input of dtype {a.dtype.name}.")
+    store = {}
+
+    def flat_fun(*xs):
+        out = fun(*tree_util.tree_unflatten(in_tree, list(xs)))
+        out_leaves, store["tree"] = tree_util.tree_flatten(out)
+        return out_leaves
+
+    closed = trace_to_jaxpr(flat_fun, in_avals)
+    out_tree = store["tree"]
+    out_avals = closed.out_avals
+
+    def transposed(*cts):
+        ct = cts[0] if len(cts) == 1 else cts
+        ct_leaves, ct_tree = tree_util.tree_flatten(ct)
+        if ct_tree != out_tree:
+            raise TypeError(f"linear_transpose: the cotangent has structure {ct_tree}, but "
+                            f"the function's output has structure {out_tree}.")
+        for c, a in zip(ct_leaves, out_avals):
+            if aval_of(c).shape != a.shape:
+                raise TypeError(f"linear_transpose: a cotangent has shape {aval_of(c).shape}, "
+                                f"expected {a.shape}.")
+        args = [UndefinedPrimal(a) for a in in_avals]
+        out = backward_pass(closed.jaxpr, closed.consts, args, ct_leaves)
+        return tuple(tree_util.tree_unflatten(in_tree, [_materialize(c) for c in out]))
+
+    return transposed
+
+
+# ---- Jacobians -------------------------------------------------------------------------------
+def _std_basis(leaves):
+    """Rows of the identity over the flattened leaves: a list of per-leaf tangent tuples."""
+    sizes = [int(np.prod(aval_of(x).shape)) for x in leaves]
+    total = sum(sizes)
+    basis = []
+    for k in range(total):
+        row = []
+        offset = 0
+        for x, s in zip(leaves, sizes):
+            a = aval_of(x)
+            v = np.zeros(s, a.dtype)
+            if offset <= k < offset + s:
+                v[k - offset] = 1
+            row.append(v.reshape(a.shape))
+            offset += s
+        basis.append(row)
+    return basis, sizes
+
+
+def _stack_rows(rows, shape_tail):
+    from jaxel import numpy as jnp
+    if not rows:
+        return jnp.zeros((0,) + shape_tail)
+    return jnp.stack(rows)
+
+
+def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
+    """The Jacobian of ``fun`` by forward mode (one JVP per input element).
+
+    The result has, per output leaf, shape ``output.shape + input.shape``.
+
+    Example::
+
+        >>> jaxel.jacfwd(lambda x: x ** 2)(jnp.array([1.0, 2.0]))
+        Array([[2., 0.],
+               [0., 4.]], dtype=float32)
+    """
+    from jaxel import numpy as jnp
+
+    @functools.wraps(fun)
+    def jac_f(*args, **kwargs):
+        single, nums = _normalize_argnums(fun, argnums, len(args), "jacfwd")
+        dyn = tuple(args[i] for i in nums)
+        leaves, in_tree = tree_util.tree_flatten(dyn)
+        _check_input_dtypes(leaves, "jacfwd", False, holomorphic)
+        leaves = [jnp.asarray(x) for x in leaves]
+
+        def f_flat(*xs):
+            full = list(args)
+            for i, v in zip(nums, tree_util.tree_unflatten(in_tree, list(xs))):
+                full[i] = v
+            return fun(*full, **kwargs)
+
+        basis, sizes = _std_basis(leaves)
+        cols, out, aux = [], None, None
+        for row in basis:
+            res = jvp(f_flat, tuple(leaves), tuple(row), has_aux=has_aux)
+            out, t = res[0], res[1]
+            if has_aux:
+                aux = res[2]
+            cols.append(t)
+        if not basis:
+            out = f_flat(*leaves)
+            if has_aux:
+                out, aux = out
+        out_leaves, out_tree = tree_util.tree_flatten(out)
+        per_out = []
+        for j, o in enumerate(out_leaves):
+            oshape = aval_of(o).shape
+            col_j = [tree_util.tree_flatten(c)[0][j] for c in cols]
+            stacked = _stack_rows(col_j, oshape)  # (total_in, *oshape)
+            moved = jnp.moveaxis(stacked, 0, -1) if stacked.ndim > 1 else stacked
+            pieces = []
+            offset = 0
+            for x, s in zip(leaves, sizes):
+                piece = moved[..., offset:offset + s]
+                pieces.append(jnp.reshape(piece, oshape + aval_of(x).shape))
+                offset += s
+            per_in = tree_util.tree_unflatten(in_tree, pieces)
+            per_out.append(per_in[0] if single else per_in)
+        jac = tree_util.tree_unflatten(out_tree, per_out)
+        return (jac, aux) if has_aux else jac
+
+    return jac_f
+
+
+def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
+    """The Jacobian of ``fun`` by reverse mode (one VJP per output element).
+
+    Example::
+
+        >>> jaxel.jacrev(lambda x: x ** 2)(jnp.array([1.0, 2.0]))
+        Array([[2., 0.],
+               [0., 4.]], dtype=float32)
+    """
+    from jaxel import numpy as jnp
+
+    @functools.wraps(fun)
+    def jac_f(*args, **kwargs):
+        single, nums = _normalize_argnums(fun, argnums, len(args), "jacrev")
+        dyn = tuple(args[i] for i in nums)
+        leaves, in_tree = tree_util.tree_flatten(dyn)
+        _check_input_dtypes(leaves, "jacrev", allow_int, holomorphic)
+
+        def f_dyn(*d):
+            full = list(args)
+            for i, v in zip(nums, d):
+                full[i] = v
+            return fun(*full, **kwargs)
+
+        res = vjp(f_dyn, *dyn, has_aux=has_aux)
+        out, pull = res[0], res[1]
+        aux = res[2] if has_aux else None
+        out_leaves, out_tree = tree_util.tree_flatten(out)
+        basis, sizes = _std_basis(out_leaves)
+        rows = [pull(tree_util.tree_unflatten(out_tree, r)) for r in basis]
+        in_leaves_list = [tree_util.tree_flatten(r)[0] for r in rows]
+        per_out = []
+        offset = 0
+        for o, s in zip(out_leaves, sizes):
+            oshape = aval_of(o).shape
+            pieces = []
+            for k, x in enumerate(leaves):
+                xs = aval_of(x).shape
+                block = [in_leaves_list[r][k] for r in range(offset, offset + s)]
+                stacked = _stack_rows(block, xs)
+                pieces.append(jnp.reshape(stacked, oshape + xs))
+            per_in = tree_util.tree_unflatten(in_tree, pieces)
+            per_out.append(per_in[0] if single else per_in)
+            offset += s
+        jac = tree_util.tree_unflatten(out_tree, per_out)
+        return (jac, aux) if has_aux else jac
+
+    return jac_f
+
+
+jacobian = jacrev
+
+
+def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
+    """The Hessian of scalar ``fun``: ``jacfwd(jacrev(fun))``.
+
+    Example::
+
+        >>> jaxel.hessian(lambda x: (x ** 3).sum())(jnp.array([1.0, 2.0]))
+        Array([[ 6.,  0.],
+               [ 0., 12.]], dtype=float32)
+    """
+    return jacfwd(jacrev(fun, argnums, has_aux=has_aux, holomorphic=holomorphic), argnums,
+                  has_aux=has_aux, holomorphic=holomorphic)
+
+
+__all__ = ["grad", "value_and_grad", "jvp", "vjp", "linearize", "linear_transpose", "jacfwd",
+           "jacrev", "jacobian", "hessian", "_dtypes"]

@@ -1,0 +1,1 @@
+"""Transformations of functions and jaxprs: JVP, partial evaluation, linearize, transpose."""

@@ -1,0 +1,112 @@
+"""Forward mode: the JVP interpreter.
+
+A ``JVPTracer`` carries a primal value and its tangent (possibly a symbolic ``Zero``). The
+trace applies each primitive's ``jvp`` rule with its parent trace current, so primal and
+tangent computations are ordinary operations of the enclosing interpreter (eager execution,
+staging, partial evaluation, another JVP). Values of other traces are constants here: their
+tangent is zero, which is what makes nested differentiation correct.
+"""
+from __future__ import annotations
+
+from jaxel.tracing.core import Trace, Tracer, _state
+from jaxel.transforms.ad_util import Zero, aval_of, instantiate, tangent_aval, zero_like
+
+
+class JVPTracer(Tracer):
+    """A primal value together with its tangent."""
+
+    __slots__ = ("primal", "tangent")
+
+    def __init__(self, trace, primal, tangent):
+        self._trace = trace
+        self.primal = primal
+        self.tangent = tangent
+
+    @property
+    def aval(self):
+        return aval_of(self.primal)
+
+
+class JVPTrace(Trace):
+    """The forward-mode interpreter."""
+
+    __slots__ = ()
+
+    def unpack(self, x):
+        """``(primal, tangent)`` of any value: a constant has a zero tangent."""
+        if type(x) is JVPTracer and x._trace is self:
+            return x.primal, x.tangent
+        return x, zero_like(x)
+
+    def process_primitive(self, prim, args, params):
+        primals, tangents = [], []
+        any_nonzero = False
+        for x in args:
+            if type(x) is JVPTracer and x._trace is self:
+                primals.append(x.primal)
+                t = x.tangent
+                tangents.append(t)
+                if type(t) is not Zero:
+                    any_nonzero = True
+            else:
+                primals.append(x)
+                tangents.append(None)
+        parent = self.parent
+        prev = _state.trace
+        _state.trace = parent
+        try:
+            if not any_nonzero:  # nothing to differentiate: the parent computes the primal
+                return parent.process_primitive(prim, primals, params)
+            rule = prim.jvp
+            if rule is None:
+                raise NotImplementedError(
+                    f"Differentiation rule for '{prim.name}' not implemented: jaxel cannot "
+                    f"compute forward- or reverse-mode derivatives through `{prim.name}`. Wrap "
+                    "the computation in `jaxel.lax.stop_gradient` if no derivative is needed, or "
+                    "define one with `jaxel.custom_jvp`.")
+            tangents = [zero_like(p) if t is None else t for p, t in zip(primals, tangents)]
+            out, t_out = rule(primals, tangents, **params)
+        finally:
+            _state.trace = prev
+        if prim.multiple_results:
+            return [JVPTracer(self, o, t) for o, t in zip(out, t_out)]
+        return JVPTracer(self, out, t_out)
+
+    def describe(self):
+        return "JVPTrace"
+
+
+def jvp_flat(fun, primals, tangents, instantiate_zeros=True):
+    """Run ``fun(*args) -> list`` under forward mode.
+
+    ``tangents`` may contain ``Zero``. Returns ``(primals_out, tangents_out)``; output tangents
+    that are symbolic zeros are materialised when ``instantiate_zeros`` (float0 ones as NumPy
+    arrays).
+    """
+    parent = _state.trace
+    trace = JVPTrace(parent)
+    ins = [JVPTracer(trace, p, t) for p, t in zip(primals, tangents)]
+    _state.trace = trace
+    try:
+        outs = fun(*ins)
+    finally:
+        _state.trace = parent
+        trace.alive = False
+    primals_out, tangents_out = [], []
+    for o in outs:
+        p, t = trace.unpack(o)
+        primals_out.append(p)
+        tangents_out.append(instantiate(t) if instantiate_zeros else t)
+    return primals_out, tangents_out
+
+
+def check_tangent_matches(primal, tangent, where: str):
+    """A clear TypeError when a user-supplied tangent does not fit its primal."""
+    want = tangent_aval(aval_of(primal))
+    got = aval_of(tangent)
+    if got.shape != want.shape or got.dtype != want.dtype:
+        raise TypeError(
+            f"{where}: the tangent {got.str_short()} does not match its primal "
+            f"{aval_of(primal).str_short()}; a tangent must have the primal's shape and dtype "
+            "(float0 for an integer or boolean primal).")
+

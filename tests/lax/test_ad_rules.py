@@ -1,0 +1,124 @@
+"""Registry-driven checks of every primitive's differentiation rules.
+
+For each reference case (the tables in ``cases_*.py``) with float32/float64/complex64 inputs:
+  * JVP vs central finite differences (computed in float64 where the case allows);
+  * reverse mode vs forward mode by the dot-product identity ``<ct, J t> == <J^T ct, t>``,
+    which checks each transpose rule against its JVP rule.
+Primitives without a JVP rule fail ``test_every_primitive_has_a_jvp_rule``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import jaxel
+import jaxel.numpy as jnp
+from jaxel.tracing.core import primitives
+from tests.lax.test_primitives import FLAT, CHECKED_ELSEWHERE, _null
+
+DIFF_DTYPES = {np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.complex64)}
+# Primitives whose JVP is zero almost everywhere, or that are not differentiable: only the
+# "tangent is zero / float0" property is checked for them (by the dot-product test).
+PIECEWISE_CONSTANT = {"floor", "ceil", "round", "sign", "eq", "ne", "lt", "le", "gt", "ge",
+                      "is_finite", "argmax", "argmin", "iota", "nextafter", "reduce_precision"}
+
+
+def _diff_positions(inputs):
+    return [i for i, x in enumerate(inputs) if np.asarray(x).dtype in DIFF_DTYPES]
+
+
+def _cases():
+    out = []
+    for name, case in FLAT:
+        if name in CHECKED_ELSEWHERE:
+            continue
+        inputs = case.inputs()
+        if not _diff_positions(inputs) or any(0 in np.shape(x) for x in inputs):
+            continue
+        out.append((name, case))
+    return out
+
+
+AD_CASES = _cases()
+
+
+def _as_list(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _partial(case, inputs, pos):
+    def f(*dyn):
+        args = [jnp.asarray(x) for x in inputs]
+        for p, d in zip(pos, dyn):
+            args[p] = d
+        return _as_list(case.fn(*args))
+    return f
+
+
+def _random_like(x, rng):
+    x = np.asarray(x)
+    v = rng.standard_normal(x.shape)
+    if x.dtype.kind == "c":
+        v = v + 1j * rng.standard_normal(x.shape)
+    return v.astype(x.dtype)
+
+
+def _inner(a, b):
+    a = np.asarray(a)
+    b = np.asarray(b)
+    if a.dtype == jaxel.dtypes.float0 or b.dtype == jaxel.dtypes.float0:
+        return 0.0
+    return np.real(np.vdot(b.astype(np.complex128), a.astype(np.complex128)))
+
+
+@pytest.mark.parametrize("name,case", AD_CASES, ids=[c.name for _, c in AD_CASES])
+def test_jvp_matches_finite_differences(name, case):
+    if name in PIECEWISE_CONSTANT:
+        pytest.skip("piecewise constant: checked by the transpose test")
+    ctx = jaxel.config._override("jax_enable_x64", True) if case.x64 else _null()
+    with ctx:
+        inputs = case.inputs()
+        pos = _diff_positions(inputs)
+        rng = np.random.default_rng(0)
+        primals = [jnp.asarray(inputs[p]) for p in pos]
+        tangents = [jnp.asarray(_random_like(inputs[p], rng)) for p in pos]
+        f = _partial(case, inputs, pos)
+        outs, t_outs = jaxel.jvp(f, tuple(primals), tuple(tangents))
+        eps = 1e-3 if all(np.asarray(inputs[p]).dtype != np.float64 for p in pos) else 1e-6
+        plus = f(*[p + eps * t for p, t in zip(primals, tangents)])
+        minus = f(*[p - eps * t for p, t in zip(primals, tangents)])
+        for i, (o, t, a, b) in enumerate(zip(outs, t_outs, plus, minus)):
+            if np.asarray(o).dtype.kind not in "fc":
+                continue
+            fd = (np.asarray(a, np.complex128) - np.asarray(b, np.complex128)) / (2 * eps)
+            tol = 1e-5 if np.asarray(o).dtype in (np.float64, np.complex128) else 3e-2
+            np.testing.assert_allclose(np.asarray(t, np.complex128), fd, rtol=tol, atol=tol,
+                                       err_msg=f"{case.name}: output {i} tangent vs finite "
+                                               "differences")
+
+
+@pytest.mark.parametrize("name,case", AD_CASES, ids=[c.name for _, c in AD_CASES])
+def test_vjp_is_transpose_of_jvp(name, case):
+    ctx = jaxel.config._override("jax_enable_x64", True) if case.x64 else _null()
+    with ctx:
+        inputs = case.inputs()
+        pos = _diff_positions(inputs)
+        rng = np.random.default_rng(1)
+        primals = [jnp.asarray(inputs[p]) for p in pos]
+        tangents = [jnp.asarray(_random_like(inputs[p], rng)) for p in pos]
+        f = _partial(case, inputs, pos)
+        _, t_outs = jaxel.jvp(f, tuple(primals), tuple(tangents))
+        outs, pullback = jaxel.vjp(f, *primals)
+        cts = [np.zeros(np.shape(o), jaxel.dtypes.float0) if np.asarray(o).dtype.kind not in "fc"
+               else jnp.asarray(_random_like(o, rng)) for o in outs]
+        ct_ins = pullback(cts)
+        lhs = sum(_inner(c, t) for c, t in zip(cts, t_outs))
+        rhs = sum(_inner(t, c) for c, t in zip(ct_ins, tangents))
+        scale = 1 + abs(lhs) + abs(rhs)
+        tol = 1e-4 if case.x64 else 2e-3
+        assert abs(lhs - rhs) <= tol * scale, f"{case.name}: <ct, Jt> = {lhs} != <J^T ct, t> = {rhs}"
+
+
+def test_every_primitive_has_a_jvp_rule():
+    missing = sorted(n for n, p in primitives.items() if p.jvp is None)
+    assert not missing, f"primitives without a JVP rule: {missing}"
