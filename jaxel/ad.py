@@ -6,8 +6,6 @@ interpreter; reverse mode is linearize (JVP + partial evaluation) followed by tr
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from jaxel import dtypes as _dtypes
@@ -20,6 +18,20 @@ from jaxel.transforms.transpose import backward_pass
 
 
 # ---- helpers ---------------------------------------------------------------------------------
+def _wraps(fun):
+    """Copy ``fun``'s name and docstring onto a transformed function. (Not functools.wraps:
+    it would also copy ``fun.__dict__``, e.g. a jitted function's caches.)"""
+    def decorate(wrapper):
+        for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
+            try:
+                setattr(wrapper, attr, getattr(fun, attr))
+            except (AttributeError, TypeError):
+                pass
+        wrapper.__wrapped__ = fun
+        return wrapper
+    return decorate
+
+
 def _fun_name(fun):
     return getattr(fun, "__name__", None) or type(fun).__name__
 
@@ -180,7 +192,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
     del reduce_axes
     api = "grad" if getattr(fun, "_jaxel_grad_api", False) else "value_and_grad"
 
-    @functools.wraps(fun)
+    @_wraps(fun)
     def value_and_grad_f(*args, **kwargs):
         single, nums = _normalize_argnums(fun, argnums, len(args), api)
         dyn = tuple(args[i] for i in nums)
@@ -237,7 +249,7 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, redu
     """
     vg = value_and_grad(_GradApi(fun), argnums, has_aux, holomorphic, allow_int, reduce_axes)
 
-    @functools.wraps(fun)
+    @_wraps(fun)
     def grad_f(*args, **kwargs):
         out, g = vg(*args, **kwargs)
         if has_aux:
@@ -455,7 +467,7 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
     """
     from jaxel import numpy as jnp
 
-    @functools.wraps(fun)
+    @_wraps(fun)
     def jac_f(*args, **kwargs):
         single, nums = _normalize_argnums(fun, argnums, len(args), "jacfwd")
         dyn = tuple(args[i] for i in nums)
@@ -513,7 +525,7 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
     """
     from jaxel import numpy as jnp
 
-    @functools.wraps(fun)
+    @_wraps(fun)
     def jac_f(*args, **kwargs):
         single, nums = _normalize_argnums(fun, argnums, len(args), "jacrev")
         dyn = tuple(args[i] for i in nums)

@@ -251,7 +251,9 @@ class JitWrapped:
         self._cache: dict = {}
         self._fast: dict = {}
         self._name = getattr(fun, "__name__", "fun")
-        functools.update_wrapper(self, fun)
+        # updated=(): copying fun.__dict__ would overwrite this object's own caches when fun
+        # is itself a wrapper of a jitted function (functools.wraps copies __dict__).
+        functools.update_wrapper(self, fun, updated=())
 
     def __get__(self, obj, objtype=None):
         if obj is None:

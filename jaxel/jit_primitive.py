@@ -108,3 +108,107 @@ jit_p.pp_params = _pp_params
 jit_p.abstract_eval = _abstract_eval
 jit_p.lowering = _lowering
 jit_p.impl = _impl
+
+
+# ---- differentiation rules -------------------------------------------------------------------
+# The derived jaxprs (JVP, known/unknown split, transpose) are cached per jaxpr object, so a
+# jitted function differentiated in a Python loop traces and compiles each derived program once.
+_derived: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _cached(jaxpr, key, make):
+    per = _derived.setdefault(jaxpr, {})
+    out = per.get(key)
+    if out is None:
+        out = per[key] = make()
+    return out
+
+
+def _bind_closed(closed, args, params, name):
+    """Bind ``jit_p`` on ``closed`` (array constants become leading operands)."""
+    closed, consts = closure_convert(closed)
+    n = len(consts) + len(args)
+    return jit_p.bind(*consts, *args, jaxpr=closed, name=name, donated_invars=(False,) * n,
+                      keep_unused=params.get("keep_unused", False),
+                      inline=params.get("inline", False))
+
+
+def _jvp(primals, tangents, **params):
+    from jaxel.transforms.ad_util import Zero, tangent_aval
+    from jaxel.transforms.jvp import jvp_jaxpr
+    jaxpr = params["jaxpr"]
+    nonzeros = tuple(type(t) is not Zero for t in tangents)
+    jvp_closed, nz_out = _cached(jaxpr, ("jvp", nonzeros), lambda: jvp_jaxpr(jaxpr, nonzeros))
+    nz_tangents = [t for t in tangents if type(t) is not Zero]
+    outs = _bind_closed(jvp_closed, list(primals) + nz_tangents, params,
+                        f"jvp({params['name']})")
+    n = len(jaxpr.out_avals)
+    it = iter(outs[n:])
+    t_outs = [next(it) if nz else Zero(tangent_aval(a)) for a, nz in zip(jaxpr.out_avals, nz_out)]
+    return outs[:n], t_outs
+
+
+def _partial_eval(trace, args, params):
+    """Run the known part of the jitted computation now and stage the unknown part."""
+    from jaxel.jaxpr.staging import JaxprTrace
+    from jaxel.tracing.core import _state
+    from jaxel.transforms.partial_eval import partial_eval_jaxpr
+    jaxpr = params["jaxpr"]
+    unknowns = tuple(trace.is_unknown(x) for x in args)
+    known, unknown, out_unknowns, num_res = _cached(
+        jaxpr, ("pe", unknowns), lambda: partial_eval_jaxpr(jaxpr, unknowns))
+    known_args = [x for x, u in zip(args, unknowns) if not u]
+    prev = _state.trace
+    _state.trace = trace.parent
+    try:
+        k_outs = _bind_closed(known, known_args, params, params["name"])
+    finally:
+        _state.trace = prev
+    n_known = len(k_outs) - num_res
+    known_outs, residuals = k_outs[:n_known], k_outs[n_known:]
+    u_args = residuals + [x for x, u in zip(args, unknowns) if u]
+    u_params = dict(params, jaxpr=unknown, donated_invars=(False,) * len(u_args))
+    u_outs = JaxprTrace.process_primitive(trace, jit_p, u_args, u_params)
+    k_it, u_it = iter(known_outs), iter(u_outs)
+    return [next(u_it) if u else next(k_it) for u in out_unknowns]
+
+
+def _partial_eval_jaxpr_eqn(eqn, ins_unknown):
+    """Split a ``jit`` equation of a jaxpr into its known and unknown halves."""
+    from jaxel.jaxpr.ir import JaxprEqn, Var
+    from jaxel.transforms.partial_eval import partial_eval_jaxpr
+    jaxpr = eqn.params["jaxpr"]
+    key = ("pe", tuple(ins_unknown))
+    known, unknown, out_unknowns, num_res = _cached(
+        jaxpr, key, lambda: partial_eval_jaxpr(jaxpr, list(ins_unknown)))
+    res_vars = [Var(a) for a in known.out_avals[len(known.out_avals) - num_res:]]
+    k_in = [a for a, u in zip(eqn.invars, ins_unknown) if not u]
+    k_out = [v for v, u in zip(eqn.outvars, out_unknowns) if not u] + res_vars
+    u_in = res_vars + [a for a, u in zip(eqn.invars, ins_unknown) if u]
+    u_out = [v for v, u in zip(eqn.outvars, out_unknowns) if u]
+    k_eqn = JaxprEqn(jit_p, k_in, k_out,
+                     dict(eqn.params, jaxpr=known, donated_invars=(False,) * len(k_in)))
+    u_eqn = JaxprEqn(jit_p, u_in, u_out,
+                     dict(eqn.params, jaxpr=unknown, donated_invars=(False,) * len(u_in)))
+    return k_eqn, u_eqn, out_unknowns
+
+
+def _transpose(cts, *args, **params):
+    from jaxel.transforms.ad_util import Zero, is_undefined
+    from jaxel.transforms.transpose import transpose_jaxpr
+    jaxpr = params["jaxpr"]
+    linear = tuple(is_undefined(a) for a in args)
+    ct_zero = tuple(type(c) is Zero for c in cts)
+    t_closed = _cached(jaxpr, ("transpose", linear, ct_zero),
+                       lambda: transpose_jaxpr(jaxpr, linear, ct_zero))
+    operands = [a for a, lin in zip(args, linear) if not lin]
+    operands += [c for c, z in zip(cts, ct_zero) if not z]
+    outs = _bind_closed(t_closed, operands, params, f"transpose({params['name']})")
+    it = iter(outs)
+    return [next(it) if lin else None for lin in linear]
+
+
+jit_p.jvp = _jvp
+jit_p.partial_eval = _partial_eval
+jit_p.partial_eval_jaxpr_eqn = _partial_eval_jaxpr_eqn
+jit_p.transpose = _transpose

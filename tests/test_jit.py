@@ -249,3 +249,16 @@ def test_eager_fast_path_does_not_run_inside_a_trace():
     jaxpr = jaxel.make_jaxpr(lambda: jnp.sin(c))()
     assert [e.primitive.name for e in jaxpr.jaxpr.eqns] == ["sin"]
     np.testing.assert_allclose(jaxel.jit(lambda: jnp.sin(c))(), np.sin(np.arange(4.0)), rtol=1e-6)
+
+
+def test_jit_of_a_functools_wrapper_of_a_jitted_function():
+    """functools.wraps copies __dict__; jit must not pick up the inner jitted function's
+    caches from it."""
+    import functools
+    inner = jaxel.jit(lambda x: x + 1.0)
+
+    @functools.wraps(inner)
+    def outer(x):
+        return inner(x) * 10.0
+
+    np.testing.assert_allclose(jaxel.jit(outer)(1.0), 20.0)

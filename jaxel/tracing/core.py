@@ -33,7 +33,8 @@ class Primitive:
     Rules (``None`` until defined; the family modules in ``jaxel/lax`` fill them in one place):
       * ``abstract_eval(*avals, **params)`` -> aval (or list of avals if ``multiple_results``)
       * ``lowering(ctx, *operand_names, **params)`` -> SSA name (or list of names)
-      * ``jvp``, ``transpose``, ``batch``: filled by the autodiff and vmap issues
+      * ``jvp(primals, tangents, **params)``, ``transpose(ct, *args, **params)``: see
+        ``jaxel/transforms/ad_util.py``; ``batch``: filled by the vmap issue
       * ``impl(*args, **params)``: optional custom eager implementation (higher-order prims)
 
     Example::
@@ -53,6 +54,11 @@ class Primitive:
         self.jvp = None
         self.transpose = None
         self.batch = None
+        # Higher-order primitives only: ``partial_eval(trace, args, params)`` splits known from
+        # unknown work under a PartialEvalTrace; ``partial_eval_jaxpr_eqn(eqn, ins_unknown)``
+        # does the same for an equation of a jaxpr (see jaxel/transforms/partial_eval.py).
+        self.partial_eval = None
+        self.partial_eval_jaxpr_eqn = None
         # Optional ``params -> params`` filter for printing (hide parameters at their defaults,
         # as JAX's printer does for some primitives).
         self.pp_params = None

@@ -9,7 +9,8 @@ tangent is zero, which is what makes nested differentiation correct.
 from __future__ import annotations
 
 from jaxel.tracing.core import Trace, Tracer, _state
-from jaxel.transforms.ad_util import Zero, aval_of, instantiate, tangent_aval, zero_like
+from jaxel.transforms.ad_util import (Zero, aval_of, instantiate, is_differentiable_dtype,
+                                      tangent_aval, zero_like)
 
 
 class JVPTracer(Tracer):
@@ -69,11 +70,47 @@ class JVPTrace(Trace):
         finally:
             _state.trace = prev
         if prim.multiple_results:
-            return [JVPTracer(self, o, t) for o, t in zip(out, t_out)]
-        return JVPTracer(self, out, t_out)
+            return [JVPTracer(self, o, _nondiff_to_zero(o, t)) for o, t in zip(out, t_out)]
+        return JVPTracer(self, out, _nondiff_to_zero(out, t_out))
 
     def describe(self):
         return "JVPTrace"
+
+
+def _nondiff_to_zero(primal, t):
+    """Integer and boolean values carry symbolic zero tangents only (never float0 arrays in
+    a program: XLA has no float0)."""
+    if type(t) is not Zero and not is_differentiable_dtype(aval_of(primal).dtype):
+        return zero_like(primal)
+    return t
+
+
+def jvp_jaxpr(closed, nonzeros, instantiate_out=False):
+    """The JVP of a closed jaxpr as a closed jaxpr.
+
+    The new jaxpr takes ``(*primals, *tangents of the inputs marked in nonzeros)`` and returns
+    ``(*primal outputs, *nonzero output tangents)``. Returns ``(jvp_closed, nonzeros_out)``.
+    """
+    from jaxel.jaxpr.eval import eval_jaxpr
+    from jaxel.jaxpr.staging import trace_to_jaxpr
+    in_avals = list(closed.in_avals)
+    tan_avals = [tangent_aval(a) for a, nz in zip(in_avals, nonzeros) if nz]
+    store = {}
+
+    def fun(*args):
+        n = len(in_avals)
+        it = iter(args[n:])
+        tangents = [next(it) if nz else Zero(tangent_aval(a)) for a, nz in zip(in_avals, nonzeros)]
+        outs, t_outs = jvp_flat(lambda *xs: eval_jaxpr(closed.jaxpr, closed.consts, *xs),
+                                list(args[:n]), tangents, instantiate_zeros=False)
+        if instantiate_out:
+            t_outs = [instantiate(t) if is_differentiable_dtype(aval_of(o).dtype) else t
+                      for o, t in zip(outs, t_outs)]
+        store["nz"] = [type(t) is not Zero for t in t_outs]
+        return list(outs) + [t for t in t_outs if type(t) is not Zero]
+
+    jvp_closed = trace_to_jaxpr(fun, in_avals + tan_avals)
+    return jvp_closed, store["nz"]
 
 
 def jvp_flat(fun, primals, tangents, instantiate_zeros=True):

@@ -76,24 +76,25 @@ def backward_pass(jaxpr, consts, args, cts_out):
             for v, a in zip(jaxpr.invars, args)]
 
 
-def transpose_jaxpr(closed: ClosedJaxpr, linear, ct_avals):
+def transpose_jaxpr(closed: ClosedJaxpr, linear, ct_zero):
     """A ClosedJaxpr computing the transpose of ``closed`` with respect to its ``linear``
-    inputs: it takes (non-linear inputs, output cotangents) and returns one (materialised)
-    cotangent per linear input."""
+    inputs. It takes (non-linear inputs, the output cotangents not marked in ``ct_zero``) and
+    returns one materialised cotangent per linear input."""
+    from jaxel.transforms.ad_util import tangent_aval
     jaxpr = closed.jaxpr
-    lin_avals = [v.aval for v, l in zip(jaxpr.invars, linear) if l]
     nonlin_avals = [v.aval for v, l in zip(jaxpr.invars, linear) if not l]
+    out_avals = [tangent_aval(a) for a in closed.out_avals]
+    ct_avals = [a for a, z in zip(out_avals, ct_zero) if not z]
 
     def fun(*xs):
-        nonlin = list(xs[:len(nonlin_avals)])
-        cts = list(xs[len(nonlin_avals):])
-        it = iter(nonlin)
+        it = iter(xs[:len(nonlin_avals)])
         args = [UndefinedPrimal(v.aval) if l else next(it) for v, l in zip(jaxpr.invars, linear)]
+        ct_it = iter(xs[len(nonlin_avals):])
+        cts = [Zero(a) if z else next(ct_it) for a, z in zip(out_avals, ct_zero)]
         out = backward_pass(jaxpr, closed.consts, args, cts)
         return [instantiate_zero(c) for c, l in zip(out, linear) if l]
 
-    del lin_avals
-    return trace_to_jaxpr(fun, nonlin_avals + list(ct_avals))
+    return trace_to_jaxpr(fun, nonlin_avals + ct_avals)
 
 
 __all__ = ["backward_pass", "transpose_jaxpr", "aval_of"]

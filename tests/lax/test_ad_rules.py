@@ -20,7 +20,8 @@ DIFF_DTYPES = {np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.complex64
 # Primitives whose JVP is zero almost everywhere, or that are not differentiable: only the
 # "tangent is zero / float0" property is checked for them (by the dot-product test).
 PIECEWISE_CONSTANT = {"floor", "ceil", "round", "sign", "eq", "ne", "lt", "le", "gt", "ge",
-                      "is_finite", "argmax", "argmin", "iota", "nextafter", "reduce_precision"}
+                      "is_finite", "argmax", "argmin", "iota", "nextafter", "reduce_precision",
+                      "stop_gradient"}  # zero derivative by definition
 
 
 def _diff_positions(inputs):
