@@ -23,6 +23,7 @@ from jaxel.ad import (  # noqa: F401
     hessian,
 )
 from jaxel import test_util  # noqa: F401
+from jaxel.custom_derivatives import custom_jvp, custom_vjp  # noqa: F401
 from jaxel.runtime.client import devices, local_devices, device_count, default_device  # noqa: F401
 from jaxel.device import (  # noqa: F401
     device_put, device_get, block_until_ready, local_device_count, process_index,

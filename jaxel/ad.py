@@ -50,8 +50,12 @@ def _normalize_argnums(fun, argnums, nargs, api):
     return single, tuple(a % nargs for a in nums)
 
 
-def _as_value(x):
-    """Turn a Python scalar / NumPy value leaf into something the interpreters accept."""
+def _as_array(x):
+    """Python scalars returned by user code (e.g. a custom rule) become arrays, as in JAX;
+    float0 NumPy arrays stay NumPy arrays."""
+    if isinstance(x, (bool, int, float, complex)):
+        from jaxel.numpy import asarray
+        return asarray(x)
     return x
 
 
@@ -318,6 +322,8 @@ def jvp(fun, primals, tangents, has_aux=False):
 
     tangents_in = [Zero(aval_of(t)) if aval_of(t).dtype == float0 else t for t in t_leaves]
     outs, t_outs = jvp_flat(flat_fun, p_leaves, tangents_in)
+    outs = [_as_array(o) for o in outs]
+    t_outs = [_as_array(t) for t in t_outs]
     n = store["n"]
     primal_out = tree_util.tree_unflatten(store["tree"], outs[:n])
     tangent_out = tree_util.tree_unflatten(store["tree"], t_outs[:n])

@@ -18,7 +18,7 @@ from tests import lax as _cases_pkg
 from tests.lax.case import tolerance
 
 # Higher-order primitives are checked by the tests of the feature they implement.
-CHECKED_ELSEWHERE = {"jit"}
+CHECKED_ELSEWHERE = {"jit", "custom_jvp_call", "custom_vjp_call", "custom_lin"}
 
 
 def _all_cases():

@@ -1,0 +1,336 @@
+"""``custom_jvp`` and ``custom_vjp``: user-defined differentiation rules.
+
+Both become higher-order primitives once a transformation is involved (eagerly, with no
+transformation active, the function is just called):
+
+* ``custom_jvp_call`` carries the function's jaxpr and the user's JVP rule; the JVP interpreter
+  calls the rule, every other interpreter uses the jaxpr.
+* ``custom_vjp_call`` carries the function's jaxpr and the user's ``fwd``/``bwd``; its JVP runs
+  ``fwd`` and emits a ``custom_lin`` application on the tangents. ``custom_lin`` is linear; its
+  transpose calls ``bwd`` with the residuals. So reverse mode uses ``bwd`` and forward mode is
+  refused, as in JAX.
+"""
+from __future__ import annotations
+
+from jaxel import tree_util
+from jaxel.jaxpr.eval import eval_jaxpr
+from jaxel.jaxpr.staging import trace_to_jaxpr
+from jaxel.lowering.lower import lower_jaxpr_body
+from jaxel.tracing.core import Primitive, _state
+from jaxel.transforms.ad_util import Zero, aval_of, instantiate, tangent_aval
+
+
+def _tracing_now() -> bool:
+    from jaxel.tracing.eval_trace import eval_trace
+    return _state.trace is not eval_trace
+
+
+def _split_nondiff(args, nondiff_argnums):
+    nondiff = tuple(args[i] for i in nondiff_argnums)
+    dyn = tuple(a for i, a in enumerate(args) if i not in nondiff_argnums)
+    return nondiff, dyn
+
+
+def _merge(nondiff, dyn, nondiff_argnums, n):
+    it_n, it_d = iter(nondiff), iter(dyn)
+    return [next(it_n) if i in nondiff_argnums else next(it_d) for i in range(n)]
+
+
+def _stage(fun, dyn_leaves):
+    """Trace ``fun(*leaves) -> list`` to a ClosedJaxpr with array constants as leading inputs."""
+    from jaxel.jit_primitive import closure_convert
+    closed = trace_to_jaxpr(fun, [aval_of(x) for x in dyn_leaves])
+    return closure_convert(closed)
+
+
+def _call_lowering(ctx, *args, call_jaxpr, num_consts, **_):
+    e = ctx.e
+    consts = [e.constant(c, v.aval) for v, c in zip(call_jaxpr.jaxpr.constvars, call_jaxpr.consts)]
+    return lower_jaxpr_body(e, call_jaxpr.jaxpr, consts, list(args), ctx.module)
+
+
+def _call_impl(*args, call_jaxpr, **_):
+    return eval_jaxpr(call_jaxpr.jaxpr, call_jaxpr.consts, *args)
+
+
+def _pp_call(params):
+    return {"call_jaxpr": params["call_jaxpr"], "num_consts": params["num_consts"],
+            "symbolic_zeros": params.get("symbolic_zeros", False)}
+
+
+# ---- custom_jvp ------------------------------------------------------------------------------
+custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
+custom_jvp_call_p.abstract_eval = lambda *avals, call_jaxpr, **_: call_jaxpr.out_avals
+custom_jvp_call_p.lowering = _call_lowering
+custom_jvp_call_p.impl = _call_impl
+custom_jvp_call_p.pp_params = _pp_call
+
+
+def _custom_jvp_rule(primals, tangents, *, call_jaxpr, jvp, num_consts, symbolic_zeros):
+    consts, primals = primals[:num_consts], primals[num_consts:]
+    tangents = tangents[num_consts:]
+    if not symbolic_zeros:
+        tangents = [instantiate(t) for t in tangents]
+    return jvp(consts, primals, tangents)
+
+
+custom_jvp_call_p.jvp = _custom_jvp_rule
+
+
+class custom_jvp:
+    """A function with a user-defined JVP rule (``jax.custom_jvp``).
+
+    Example::
+
+        @jaxel.custom_jvp
+        def f(x):
+            return jnp.sin(x)
+
+        @f.defjvp
+        def f_jvp(primals, tangents):
+            (x,), (t,) = primals, tangents
+            return jnp.sin(x), jnp.cos(x) * t
+    """
+
+    def __init__(self, fun, nondiff_argnums=()):
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.jvp = None
+        self.symbolic_zeros = False
+        for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
+            if hasattr(fun, attr):
+                setattr(self, attr, getattr(fun, attr))
+
+    def defjvp(self, jvp, symbolic_zeros=False):
+        """Set the rule ``jvp(primals, tangents) -> (primal_out, tangent_out)`` (with
+        ``nondiff_argnums``: ``jvp(*nondiff_args, primals, tangents)``)."""
+        self.jvp = jvp
+        self.symbolic_zeros = symbolic_zeros
+        return jvp
+
+    def defjvps(self, *tangent_fns):
+        """Set the rule from one function per argument: ``fn(t, primal_out, *primals)`` gives
+        that argument's contribution to the output tangent (None: no contribution)."""
+        def jvp(primals, tangents):
+            out = self.fun(*primals)
+            total = None
+            for fn, t in zip(tangent_fns, tangents):
+                if fn is None:
+                    continue
+                c = fn(t, out, *primals)
+                total = c if total is None else tree_util.tree_map(lambda a, b: a + b, total, c)
+            if total is None:
+                total = tree_util.tree_map(lambda o: o * 0, out)
+            return out, total
+        self.defjvp(jvp)
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            raise TypeError(f"custom_jvp function {self.__name__} must be called with "
+                            "positional arguments (keyword arguments are not supported).")
+        if self.jvp is None:
+            raise AttributeError(f"No JVP defined for custom_jvp function {self.__name__} "
+                                 "using defjvp.")
+        if not _tracing_now():
+            return self.fun(*args)
+        n = len(args)
+        nondiff, dyn = _split_nondiff(args, self.nondiff_argnums)
+        leaves, in_tree = tree_util.tree_flatten(dyn)
+        store = {}
+
+        def flat_fun(*xs):
+            full = _merge(nondiff, tree_util.tree_unflatten(in_tree, list(xs)),
+                          self.nondiff_argnums, n)
+            out = self.fun(*full)
+            out_leaves, store["tree"] = tree_util.tree_flatten(out)
+            return out_leaves
+
+        closed, consts = _stage(flat_fun, leaves)
+        out_tree = store["tree"]
+        user_jvp = self.jvp
+
+        def flat_jvp(consts_vals, primals, tangents):
+            # consts are closure arrays of fun: the user's rule closes over them itself.
+            p = tree_util.tree_unflatten(in_tree, list(primals))
+            t = tree_util.tree_unflatten(in_tree, [_zeros_for(x, tt)
+                                                   for x, tt in zip(primals, tangents)])
+            if self.nondiff_argnums:
+                out, t_out = user_jvp(*nondiff, p, t)
+            else:
+                out, t_out = user_jvp(p, t)
+            out_leaves, tree_o = tree_util.tree_flatten(out)
+            t_leaves, tree_t = tree_util.tree_flatten(t_out)
+            if tree_o != out_tree or tree_t != out_tree:
+                raise TypeError(
+                    f"Custom JVP rule of {self.__name__} must produce primal and tangent "
+                    f"outputs with the function's output structure {out_tree}; got primal "
+                    f"{tree_o} and tangent {tree_t}.")
+            for o, t_ in zip(out_leaves, t_leaves):
+                if type(t_) is not Zero and aval_of(o).shape != aval_of(t_).shape:
+                    raise TypeError(
+                        f"Custom JVP rule of {self.__name__} returned a tangent of shape "
+                        f"{aval_of(t_).shape} for a primal output of shape {aval_of(o).shape}.")
+            return out_leaves, t_leaves
+
+        outs = custom_jvp_call_p.bind(*consts, *leaves, call_jaxpr=closed, jvp=flat_jvp,
+                                      num_consts=len(consts), symbolic_zeros=self.symbolic_zeros)
+        return tree_util.tree_unflatten(out_tree, outs)
+
+
+def _zeros_for(primal, t):
+    """Integer primals get float0 zeros as tangents, as JAX passes to custom rules."""
+    return instantiate(t) if type(t) is Zero else t
+
+
+# ---- custom_vjp ------------------------------------------------------------------------------
+custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
+custom_vjp_call_p.abstract_eval = lambda *avals, call_jaxpr, **_: call_jaxpr.out_avals
+custom_vjp_call_p.lowering = _call_lowering
+custom_vjp_call_p.impl = _call_impl
+custom_vjp_call_p.pp_params = _pp_call
+
+custom_lin_p = Primitive("custom_lin", multiple_results=True)
+custom_lin_p.abstract_eval = lambda *avals, out_avals, **_: list(out_avals)
+
+
+def _custom_lin_impl(*args, name, **_):
+    raise TypeError(f"can't apply forward-mode autodiff (jvp) to a custom_vjp function "
+                    f"({name}). Use reverse mode (grad/vjp), or define the function with "
+                    "custom_jvp instead.")
+
+
+custom_lin_p.impl = _custom_lin_impl
+
+
+def _custom_lin_lowering(ctx, *args, name, **_):
+    raise TypeError(f"can't apply forward-mode autodiff (jvp) to a custom_vjp function ({name}) "
+                    "inside jit.")
+
+
+custom_lin_p.lowering = _custom_lin_lowering
+
+
+def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals, name):
+    res = args[:num_res]
+    cts = [instantiate(c) for c in cts]
+    cts_in = bwd(list(res), cts)
+    return [None] * num_res + list(cts_in)
+
+
+custom_lin_p.transpose = _custom_lin_transpose
+
+
+def _custom_lin_jvp(primals, tangents, *, name, **_):
+    _custom_lin_impl(name=name)
+
+
+custom_lin_p.jvp = _custom_lin_jvp
+
+
+def _custom_vjp_rule(primals, tangents, *, call_jaxpr, fwd, bwd, num_consts, name, **_):
+    primals = primals[num_consts:]
+    tangents = tangents[num_consts:]
+    outs, res = fwd(primals)
+    out_avals = [tangent_aval(aval_of(o)) for o in outs]
+    lin_in = list(res) + [instantiate(t) for t in tangents]
+    t_outs = custom_lin_p.bind(*lin_in, num_res=len(res), bwd=bwd, out_avals=tuple(out_avals),
+                               name=name)
+    return outs, t_outs
+
+
+custom_vjp_call_p.jvp = _custom_vjp_rule
+
+
+class custom_vjp:
+    """A function with user-defined reverse-mode rule (``jax.custom_vjp``): ``fwd(*args) ->
+    (out, residuals)`` and ``bwd(residuals, ct_out) -> tuple of one cotangent per argument``.
+
+    Example::
+
+        @jaxel.custom_vjp
+        def clip_grad(x):
+            return x
+
+        clip_grad.defvjp(lambda x: (x, None), lambda _, g: (jnp.clip(g, -1, 1),))
+    """
+
+    def __init__(self, fun, nondiff_argnums=()):
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.fwd = self.bwd = None
+        for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
+            if hasattr(fun, attr):
+                setattr(self, attr, getattr(fun, attr))
+
+    def defvjp(self, fwd, bwd, symbolic_zeros=False):
+        """Set the forward (``fwd(*args) -> (out, res)``) and backward
+        (``bwd(res, ct) -> cotangents tuple``) functions."""
+        self.fwd, self.bwd = fwd, bwd
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            raise TypeError(f"custom_vjp function {self.__name__} must be called with "
+                            "positional arguments (keyword arguments are not supported).")
+        if self.fwd is None:
+            raise AttributeError(f"No VJP defined for custom_vjp function {self.__name__} "
+                                 "using defvjp.")
+        if not _tracing_now():
+            return self.fun(*args)
+        n = len(args)
+        nondiff, dyn = _split_nondiff(args, self.nondiff_argnums)
+        leaves, in_tree = tree_util.tree_flatten(dyn)
+        store = {}
+
+        def flat_fun(*xs):
+            full = _merge(nondiff, tree_util.tree_unflatten(in_tree, list(xs)),
+                          self.nondiff_argnums, n)
+            out = self.fun(*full)
+            out_leaves, store["tree"] = tree_util.tree_flatten(out)
+            return out_leaves
+
+        closed, consts = _stage(flat_fun, leaves)
+        out_tree = store["tree"]
+        user_fwd, user_bwd, name = self.fwd, self.bwd, self.__name__
+
+        def flat_fwd(primals):
+            full = _merge(nondiff, tree_util.tree_unflatten(in_tree, list(primals)),
+                          self.nondiff_argnums, n)
+            got = user_fwd(*full)
+            if not (isinstance(got, (tuple, list)) and len(got) == 2):
+                raise TypeError(f"Custom VJP fwd rule of {name} must return a pair "
+                                f"(output, residuals), got {type(got).__name__}.")
+            out, res = got
+            out_leaves, tree_o = tree_util.tree_flatten(out)
+            if tree_o != out_tree:
+                raise TypeError(f"Custom VJP fwd rule of {name} returned an output with "
+                                f"structure {tree_o}; the function returns {out_tree}.")
+            res_leaves, store["res_tree"] = tree_util.tree_flatten(res)
+            return out_leaves, res_leaves
+
+        def flat_bwd(res_leaves, cts):
+            res = tree_util.tree_unflatten(store["res_tree"], res_leaves)
+            ct = tree_util.tree_unflatten(out_tree, cts)
+            args_ct = (*nondiff, res, ct) if self.nondiff_argnums else (res, ct)
+            got = user_bwd(*args_ct)
+            if not isinstance(got, (tuple, list)):
+                raise TypeError(f"Custom VJP bwd rule of {name} must return a tuple with one "
+                                f"cotangent per differentiable argument, got {type(got).__name__}.")
+            if len(got) != len(dyn):
+                raise TypeError(f"Custom VJP bwd rule of {name} returned {len(got)} "
+                                f"cotangents; the function has {len(dyn)} differentiable "
+                                "argument(s).")
+            ct_leaves = []
+            for arg, c in zip(dyn, got):
+                a_leaves = tree_util.tree_leaves(arg)
+                if c is None:
+                    ct_leaves += [Zero(tangent_aval(aval_of(x))) for x in a_leaves]
+                else:
+                    ct_leaves += tree_util.tree_leaves(c)
+            return ct_leaves
+
+        outs = custom_vjp_call_p.bind(*consts, *leaves, call_jaxpr=closed, fwd=flat_fwd,
+                                      bwd=flat_bwd, num_consts=len(consts), name=name)
+        return tree_util.tree_unflatten(out_tree, outs)
+
+
+__all__ = ["custom_jvp", "custom_vjp", "custom_jvp_call_p", "custom_vjp_call_p", "custom_lin_p"]
