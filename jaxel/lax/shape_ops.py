@@ -377,3 +377,99 @@ def _broadcast_in_dim_transpose(ct, x, *, shape, broadcast_dimensions, sharding=
 
 
 _ad.deflinear(broadcast_in_dim_p, _broadcast_in_dim_transpose)
+
+
+def _reshape_transpose(ct, x, *, new_sizes, dimensions=None, sharding=None):
+    in_shape = x.aval.shape
+    if dimensions is None or tuple(dimensions) == tuple(range(len(in_shape))):
+        return [reshape_p.bind(ct, new_sizes=in_shape, dimensions=None, sharding=None)]
+    # Forward: transpose by ``dimensions``, then reshape. Backward: reshape to the transposed
+    # shape, then apply the inverse permutation.
+    perm = tuple(int(d) for d in dimensions)
+    t_shape = tuple(in_shape[p] for p in perm)
+    out = reshape_p.bind(ct, new_sizes=t_shape, dimensions=None, sharding=None)
+    return [transpose_p.bind(out, permutation=tuple(int(i) for i in np.argsort(perm)))]
+
+
+_ad.deflinear(reshape_p, _reshape_transpose)
+_ad.deflinear(transpose_p, lambda ct, x, *, permutation: [
+    transpose_p.bind(ct, permutation=tuple(int(i) for i in np.argsort(permutation)))])
+_ad.deflinear(squeeze_p, lambda ct, x, *, dimensions: [
+    reshape_p.bind(ct, new_sizes=x.aval.shape, dimensions=None, sharding=None)])
+_ad.deflinear(rev_p, lambda ct, x, *, dimensions: [rev_p.bind(ct, dimensions=dimensions)])
+
+
+def _unpad(ct, operand_shape, padding_config):
+    """The entries of ``ct`` (a ``pad`` output) that came from the operand: the adjoint of
+    ``pad`` in its operand. Cropped operand entries (negative edge padding) get zeros."""
+    ct_aval = _ad.aval_of(ct)
+    if any(lo < 0 or hi < 0 for lo, hi, _ in padding_config):
+        zero = _ad.zeros_like_aval(ShapedArray((), ct_aval.dtype, ct_aval.weak_type))
+        ct = pad_p.bind(ct, zero, padding_config=tuple(
+            (max(-lo, 0), max(-hi, 0), 0) for lo, hi, _ in padding_config))
+    shape = _ad.aval_of(ct).shape
+    start = tuple(max(lo, 0) for lo, _, _ in padding_config)
+    limit = tuple(n - max(hi, 0) for n, (_, hi, _) in zip(shape, padding_config))
+    strides = tuple(it + 1 for _, _, it in padding_config)
+    if all(s == 0 for s in start) and limit == shape and all(s == 1 for s in strides):
+        out = ct
+    else:
+        out = slice_p.bind(ct, start_indices=start, limit_indices=limit,
+                           strides=None if all(s == 1 for s in strides) else strides)
+    assert _ad.aval_of(out).shape == tuple(operand_shape), (out, operand_shape)
+    return out
+
+
+def _pad_transpose(ct, x, padding_value, *, padding_config):
+    from jaxel.lax.reductions import reduce_sum_p
+    x_shape = _ad.aval_of(x).shape
+    t_operand = _unpad(ct, x_shape, padding_config)
+    cx = t_operand if _ad.is_undefined(x) else None
+    cpv = None
+    if _ad.is_undefined(padding_value):
+        from jaxel.lax.elementwise import sub_p
+        nd = len(x_shape)
+        total = reduce_sum_p.bind(ct, axes=tuple(range(nd))) if nd else ct
+        inner = reduce_sum_p.bind(t_operand, axes=tuple(range(nd))) if nd else t_operand
+        cpv = sub_p.bind(total, inner)
+    return [cx, cpv]
+
+
+_ad.deflinear(pad_p, _pad_transpose)
+
+
+def _concatenate_transpose(ct, *xs, dimension):
+    out = []
+    offset = 0
+    ct_shape = _ad.aval_of(ct).shape
+    for x in xs:
+        n = _ad.aval_of(x).shape[dimension]
+        if _ad.is_undefined(x):
+            start = [0] * len(ct_shape)
+            limit = list(ct_shape)
+            start[dimension], limit[dimension] = offset, offset + n
+            out.append(slice_p.bind(ct, start_indices=tuple(start), limit_indices=tuple(limit),
+                                    strides=None))
+        else:
+            out.append(None)
+        offset += n
+    return out
+
+
+_ad.deflinear(concatenate_p, _concatenate_transpose)
+
+
+def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
+    x_aval = x.aval
+    ct_aval = _ad.aval_of(ct)
+    strides = strides or (1,) * x_aval.ndim
+    cfg = []
+    for d, s, n, st in zip(x_aval.shape, start_indices, ct_aval.shape, strides):
+        covered = (n - 1) * st + 1 if n > 0 else 0
+        cfg.append((int(s), int(d - s - covered), int(st - 1)))
+    zero = _ad.zeros_like_aval(ShapedArray((), ct_aval.dtype, ct_aval.weak_type))
+    return [pad_p.bind(ct, zero, padding_config=tuple(cfg))]
+
+
+_ad.deflinear(slice_p, _slice_transpose)
+_ad.defjvp_zero(iota_p)

@@ -880,3 +880,303 @@ __all__ = ["dynamic_slice", "dynamic_update_slice", "dynamic_slice_in_dim",
            "GatherDimensionNumbers", "ScatterDimensionNumbers", "GatherScatterMode",
            "dynamic_slice_p", "dynamic_update_slice_p", "gather_p", "scatter_p", "scatter_add_p",
            "scatter_mul_p", "scatter_min_p", "scatter_max_p"]
+
+
+# ---- differentiation rules -------------------------------------------------------------------
+# Index operands (start indices, gather/scatter indices) are never differentiated: their
+# tangents are float0 zeros and their cotangents are None. JVP rules therefore do not use
+# ``deflinear`` (which would instantiate the indices' float0 tangents) but apply the primitive
+# to the operand tangents themselves.
+from jaxel.transforms import ad_util as _ad  # noqa: E402
+
+
+def _zeros(aval):
+    return _ad.zeros_like_aval(ShapedArray(aval.shape, aval.dtype, aval.weak_type))
+
+
+def _dynamic_slice_jvp(primals, tangents, *, slice_sizes):
+    x, *idx = primals
+    out = dynamic_slice_p.bind(x, *idx, slice_sizes=slice_sizes)
+    tx = tangents[0]
+    if type(tx) is _ad.Zero:
+        return out, _ad.zero_like(out)
+    return out, dynamic_slice_p.bind(tx, *idx, slice_sizes=slice_sizes)
+
+
+def _dynamic_slice_transpose(ct, x, *idx, slice_sizes):
+    if not _ad.is_undefined(x):
+        return [None] * (1 + len(idx))
+    # The update lands where the slice was read: both clamp the start indices the same way.
+    cx = dynamic_update_slice_p.bind(_zeros(x.aval), ct, *idx)
+    return [cx] + [None] * len(idx)
+
+
+dynamic_slice_p.jvp = _dynamic_slice_jvp
+dynamic_slice_p.transpose = _dynamic_slice_transpose
+
+
+def _dynamic_update_slice_jvp(primals, tangents):
+    x, u, *idx = primals
+    out = dynamic_update_slice_p.bind(x, u, *idx)
+    tx, tu = tangents[0], tangents[1]
+    if type(tx) is _ad.Zero and type(tu) is _ad.Zero:
+        return out, _ad.zero_like(out)
+    return out, dynamic_update_slice_p.bind(_ad.instantiate(tx), _ad.instantiate(tu), *idx)
+
+
+def _dynamic_update_slice_transpose(ct, x, u, *idx):
+    u_aval = _ad.aval_of(u)
+    cx = cu = None
+    if _ad.is_undefined(x):
+        cx = dynamic_update_slice_p.bind(ct, _zeros(u_aval), *idx)
+    if _ad.is_undefined(u):
+        cu = dynamic_slice_p.bind(ct, *idx, slice_sizes=tuple(u_aval.shape))
+    return [cx, cu] + [None] * len(idx)
+
+
+dynamic_update_slice_p.jvp = _dynamic_update_slice_jvp
+dynamic_update_slice_p.transpose = _dynamic_update_slice_transpose
+
+
+# gather <-> scatter dimension numbers: a gather's output and a scatter's updates have the same
+# layout (batch dimensions from the indices, window dimensions from the operand).
+def _gather_to_scatter_dn(dn: GatherDimensionNumbers) -> ScatterDimensionNumbers:
+    return ScatterDimensionNumbers(
+        update_window_dims=dn.offset_dims, inserted_window_dims=dn.collapsed_slice_dims,
+        scatter_dims_to_operand_dims=dn.start_index_map,
+        operand_batching_dims=dn.operand_batching_dims,
+        scatter_indices_batching_dims=dn.start_indices_batching_dims)
+
+
+def _scatter_to_gather_dn(dn: ScatterDimensionNumbers) -> GatherDimensionNumbers:
+    return GatherDimensionNumbers(
+        offset_dims=dn.update_window_dims, collapsed_slice_dims=dn.inserted_window_dims,
+        start_index_map=dn.scatter_dims_to_operand_dims,
+        operand_batching_dims=dn.operand_batching_dims,
+        start_indices_batching_dims=dn.scatter_indices_batching_dims)
+
+
+def _gather_mode_for_scatter(mode):
+    """The gather mode that reads exactly the windows a scatter of ``mode`` writes: a
+    clipping scatter clips; a dropping (or promised in-bounds, which XLA drops) scatter reads
+    zeros for dropped windows."""
+    return GatherScatterMode.CLIP if mode == GatherScatterMode.CLIP \
+        else GatherScatterMode.FILL_OR_DROP
+
+
+def _scatter_mode_for_gather(mode):
+    """The scatter mode that writes exactly the windows a gather of ``mode`` reads: a filling
+    gather's out-of-bounds windows are dropped; clip and promise-in-bounds gathers clamp."""
+    return GatherScatterMode.FILL_OR_DROP if mode == GatherScatterMode.FILL_OR_DROP \
+        else GatherScatterMode.CLIP
+
+
+def _gather_from_scatter(operand, indices, updates_aval, *, dimension_numbers,
+                         indices_are_sorted, unique_indices, mode, fill_value=0):
+    """Read from ``operand`` (operand-shaped) one value per element of the scatter updates
+    ``updates_aval``: the transpose of scattering with the same arguments."""
+    dn = dimension_numbers
+    sizes = tuple(_scatter_window_sizes(_ad.aval_of(operand), updates_aval, dn))
+    gmode = _gather_mode_for_scatter(mode)
+    return gather_p.bind(operand, indices, dimension_numbers=_scatter_to_gather_dn(dn),
+                         slice_sizes=sizes, indices_are_sorted=indices_are_sorted,
+                         unique_indices=unique_indices, mode=gmode,
+                         fill_value=fill_value if gmode == GatherScatterMode.FILL_OR_DROP
+                         else None)
+
+
+def _gather_jvp(primals, tangents, *, dimension_numbers, slice_sizes, indices_are_sorted,
+                unique_indices, mode, fill_value):
+    x, idx = primals
+    params = dict(dimension_numbers=dimension_numbers, slice_sizes=slice_sizes,
+                  indices_are_sorted=indices_are_sorted, unique_indices=unique_indices,
+                  mode=mode)
+    out = gather_p.bind(x, idx, fill_value=fill_value, **params)
+    tx = tangents[0]
+    if type(tx) is _ad.Zero:
+        return out, _ad.zero_like(out)
+    # Filled (out-of-bounds) slices are constants: their tangent is zero.
+    t_fill = 0 if mode == GatherScatterMode.FILL_OR_DROP else None
+    return out, gather_p.bind(tx, idx, fill_value=t_fill, **params)
+
+
+def _gather_transpose(ct, x, idx, *, dimension_numbers, slice_sizes, indices_are_sorted,
+                      unique_indices, mode, fill_value):
+    if not _ad.is_undefined(x):
+        return [None, None]
+    cx = scatter_add_p.bind(_zeros(x.aval), idx, ct,
+                            dimension_numbers=_gather_to_scatter_dn(dimension_numbers),
+                            indices_are_sorted=indices_are_sorted,
+                            unique_indices=unique_indices,
+                            mode=_scatter_mode_for_gather(mode))
+    return [cx, None]
+
+
+gather_p.jvp = _gather_jvp
+gather_p.transpose = _gather_transpose
+
+
+def _scatter_add_jvp(primals, tangents, **params):
+    x, idx, u = primals
+    out = scatter_add_p.bind(x, idx, u, **params)
+    tx, tu = tangents[0], tangents[2]
+    if type(tx) is _ad.Zero and type(tu) is _ad.Zero:
+        return out, _ad.zero_like(out)
+    return out, scatter_add_p.bind(_ad.instantiate(tx), idx, _ad.instantiate(tu), **params)
+
+
+def _scatter_add_transpose(ct, x, idx, u, **params):
+    cx = ct if _ad.is_undefined(x) else None
+    cu = None
+    if _ad.is_undefined(u):
+        cu = _gather_from_scatter(ct, idx, u.aval, **params)
+    return [cx, None, cu]
+
+
+scatter_add_p.jvp = _scatter_add_jvp
+scatter_add_p.transpose = _scatter_add_transpose
+
+
+def _as_dtype(mask, dtype):
+    return _ew.convert_element_type_p.bind(mask, new_dtype=np.dtype(dtype), weak_type=False,
+                                           sharding=None)
+
+
+def _scatter_winners(x, idx, u, **params):
+    """For a scatter (set) with possibly duplicate indices: float masks ``(keep_x, keep_u)``
+    saying which operand entries survive (not written) and which update entries are the ones
+    that land (each written operand entry gets exactly one). Found by scattering a distinct
+    id per update element and reading the ids back."""
+    x_aval, u_aval = _ad.aval_of(x), _ad.aval_of(u)
+    dt = x_aval.dtype
+    ids_dt = np.dtype(np.int32)
+    n = int(np.prod(u_aval.shape, dtype=np.int64))
+    ids = _shape.reshape(_ew.add(_shape.iota(ids_dt, n), literal(1, ids_dt, False)),
+                         u_aval.shape) if u_aval.shape else literal(1, ids_dt, False)
+    if not u_aval.shape:
+        ids = _ew.convert_element_type(ids, ids_dt)
+    zeros_ids = _zeros(ShapedArray(x_aval.shape, ids_dt))
+    written = scatter_p.bind(zeros_ids, idx, ids, **params)
+    read = _gather_from_scatter(written, idx, ShapedArray(u_aval.shape, ids_dt), fill_value=-1,
+                                **params)
+    keep_x = _as_dtype(_ew.eq(written, literal(0, ids_dt, False)), dt)
+    keep_u = _as_dtype(_ew.eq(read, ids), dt)
+    return keep_x, keep_u
+
+
+def _scatter_jvp(primals, tangents, *, dimension_numbers, indices_are_sorted, unique_indices,
+                 mode):
+    params = dict(dimension_numbers=dimension_numbers, indices_are_sorted=indices_are_sorted,
+                  unique_indices=unique_indices, mode=mode)
+    x, idx, u = primals
+    out = scatter_p.bind(x, idx, u, **params)
+    tx, tu = tangents[0], tangents[2]
+    if type(tx) is _ad.Zero and type(tu) is _ad.Zero:
+        return out, _ad.zero_like(out)
+    tx, tu = _ad.instantiate(tx), _ad.instantiate(tu)
+    if unique_indices:
+        return out, scatter_p.bind(tx, idx, tu, **params)
+    # Duplicate indices: which update lands is up to XLA. Scatter ids to find the winner of
+    # each written entry, then express the tangent as a scatter-add of the winners' tangents
+    # onto the operand tangent with the overwritten entries masked out. (This assumes XLA
+    # picks the same winner for the ids as for the values, as it does on CPU and GPU for one
+    # program.)
+    keep_x, keep_u = _scatter_winners(x, idx, u, **params)
+    t = scatter_add_p.bind(_ew.mul(tx, keep_x), idx, _ew.mul(tu, keep_u), **params)
+    return out, t
+
+
+def _scatter_transpose(ct, x, idx, u, *, dimension_numbers, indices_are_sorted, unique_indices,
+                       mode):
+    # ``scatter`` is linear in (operand, updates) jointly: out = operand with the written
+    # entries replaced. Exact for unique indices; with duplicate indices every update
+    # written to one entry receives that entry's cotangent (the JVP rule above avoids
+    # staging ``scatter`` on tangents when indices may repeat).
+    params = dict(dimension_numbers=dimension_numbers, indices_are_sorted=indices_are_sorted,
+                  unique_indices=unique_indices, mode=mode)
+    u_aval = _ad.aval_of(u)
+    cx = cu = None
+    if _ad.is_undefined(x):
+        cx = scatter_p.bind(ct, idx, _zeros(u_aval), **params)
+    if _ad.is_undefined(u):
+        cu = _gather_from_scatter(ct, idx, u_aval, **params)
+    return [cx, None, cu]
+
+
+scatter_p.jvp = _scatter_jvp
+scatter_p.transpose = _scatter_transpose
+
+
+def _scatter_mul_jvp(primals, tangents, **params):
+    x, idx, u = primals
+    out = scatter_mul_p.bind(x, idx, u, **params)
+    tx, tu = tangents[0], tangents[2]
+    t = _ad.Zero(_ad.tangent_aval(_ad.aval_of(out)))
+    if type(tx) is not _ad.Zero:
+        t = scatter_mul_p.bind(tx, idx, u, **params)  # linear in the operand
+    if type(tu) is not _ad.Zero:
+        # d out[e] = x[e] * sum_k tu[k] * prod_{j != k} u[j], over the updates k written to e.
+        # prod_{j != k} u[j] is computed without dividing by zero from the number of zero
+        # updates at e and the product of the nonzero ones.
+        x_aval, u_aval = _ad.aval_of(x), _ad.aval_of(u)
+        dt = x_aval.dtype
+        one_u = _shape.broadcast_in_dim(literal(1, dt, False), u_aval.shape, ())
+        zero_u = _shape.broadcast_in_dim(literal(0, dt, False), u_aval.shape, ())
+        one_x = _shape.broadcast_in_dim(literal(1, dt, False), x_aval.shape, ())
+        is_zero = _ew.eq(u, zero_u)
+        nonzero_u = _ew.select(is_zero, one_u, u)
+        prod_nz = scatter_mul_p.bind(one_x, idx, nonzero_u, **params)
+        n_zero = scatter_add_p.bind(_zeros(x_aval), idx, _as_dtype(is_zero, dt), **params)
+        prod_nz_at = _gather_from_scatter(prod_nz, idx, u_aval, **params)
+        n_zero_at = _gather_from_scatter(n_zero, idx, u_aval, **params)
+        others = _ew.select(_ew.eq(n_zero_at, zero_u), _ew.div(prod_nz_at, nonzero_u),
+                            _ew.select(_ew.bitwise_and(_ew.eq(n_zero_at, one_u), is_zero),
+                                       prod_nz_at, zero_u))
+        contrib = scatter_add_p.bind(_zeros(x_aval), idx, _ew.mul(tu, others), **params)
+        t = _ad.add_tangents(t, _ew.mul(x, contrib))
+    return out, t
+
+
+def _scatter_mul_transpose(ct, x, idx, u, **params):
+    if _ad.is_undefined(u):
+        raise NotImplementedError("scatter_mul is not linear in its updates; this indicates "
+                                  "a wrong JVP rule upstream.")
+    cx = scatter_mul_p.bind(ct, idx, u, **params) if _ad.is_undefined(x) else None
+    return [cx, None, None]
+
+
+scatter_mul_p.jvp = _scatter_mul_jvp
+scatter_mul_p.transpose = _scatter_mul_transpose
+
+
+def _scatter_extremum_jvp(prim):
+    """JVP of scatter-min/max: each output entry's tangent is the mean of the tangents of the
+    candidates (the operand entry and the updates written there) that equal the result, so
+    ties split the derivative evenly (as JAX's rule does)."""
+    def jvp(primals, tangents, **params):
+        x, idx, u = primals
+        out = prim.bind(x, idx, u, **params)
+        tx, tu = tangents[0], tangents[2]
+        if type(tx) is _ad.Zero and type(tu) is _ad.Zero:
+            return out, _ad.zero_like(out)
+        x_aval, u_aval = _ad.aval_of(x), _ad.aval_of(u)
+        dt = x_aval.dtype
+        out_at = _gather_from_scatter(out, idx, u_aval, **params)
+        hit_u = _as_dtype(_ew.eq(u, out_at), dt)
+        hit_x = _as_dtype(_ew.eq(x, out), dt)
+        count = _ew.add(hit_x, scatter_add_p.bind(_zeros(x_aval), idx, hit_u, **params))
+        one_x = _shape.broadcast_in_dim(literal(1, dt, False), x_aval.shape, ())
+        inv = _ew.div(one_x, _ew.max(count, one_x))  # a NaN result matches nothing: count 0
+        inv_at = _gather_from_scatter(inv, idx, u_aval, **params)
+        t = _ad.Zero(_ad.tangent_aval(_ad.aval_of(out)))
+        if type(tx) is not _ad.Zero:
+            t = _ew.mul(tx, _ew.mul(hit_x, inv))
+        if type(tu) is not _ad.Zero:
+            t = _ad.add_tangents(t, scatter_add_p.bind(
+                _zeros(x_aval), idx, _ew.mul(tu, _ew.mul(hit_u, inv_at)), **params))
+        return out, t
+    return jvp
+
+
+scatter_min_p.jvp = _scatter_extremum_jvp(scatter_min_p)
+scatter_max_p.jvp = _scatter_extremum_jvp(scatter_max_p)

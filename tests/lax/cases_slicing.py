@@ -244,9 +244,45 @@ def _dynamic_update_slice_cases():
     return cases
 
 
+def _ad_scatter_cases():
+    """Float scatters aimed at the differentiation rules: unique indices (the plain scatter
+    JVP), two-way ties for min/max (central differences average the two tangents, as the rule
+    does) and zero updates for mul (the product rule without division by zero)."""
+    pts = SDN((), (0, 1), (0, 1))
+    idx = _i32([[0, 1], [3, 3], [0, 1], [2, 0]])
+    x = np.array([[1.0, 2.0, 0.5, -1.0], [3.0, -2.0, 1.5, 0.0], [4.0, 1.0, -3.0, 2.5],
+                  [0.7, -0.2, 1.1, 5.0]], np.float32)
+    extra = {"scatter": [], "scatter-min": [], "scatter-max": [], "scatter-mul": []}
+    rows = SDN((1,), (0,), (0,))
+    extra["scatter"].append(Case(
+        "scatter-rows-unique-float32",
+        lambda x, i, u: lax.scatter(x, i, u, rows, unique_indices=True),
+        lambda x, i, u: _np_scatter(x, i, u, rows, lambda o, n: n),
+        [Arg((5, 3), F32), _i32([[3], [0], [1]]), Arg((3, 3), F32)]))
+    # Two-way ties between the operand and one update: max at (0, 1) (2 vs updates 2, 0.25)
+    # and (2, 0) (4 vs 4); min at (0, 1) (2 vs updates 3, 2), (3, 3) and (2, 0).
+    for name, fn, comb, u in [
+            ("scatter-max", lax.scatter_max, np.maximum, [2.0, 9.0, 0.25, 4.0]),
+            ("scatter-min", lax.scatter_min, np.minimum, [3.0, 5.0, 2.0, 4.0])]:
+        extra[name].append(Case(
+            f"{name}-ties-float32",
+            lambda x, i, u, fn=fn: fn(x, i, u, pts),
+            lambda x, i, u, comb=comb: _np_scatter(x, i, u, pts, comb),
+            [x, idx, np.array(u, np.float32)]))
+    for label, u in [("one-zero", [0.0, 2.0, 3.0, -1.5]), ("two-zeros", [0.0, 2.0, 0.0, 0.5])]:
+        extra["scatter-mul"].append(Case(
+            f"scatter-mul-{label}-float32",
+            lambda x, i, u: lax.scatter_mul(x, i, u, pts),
+            lambda x, i, u: _np_scatter(x, i, u, pts, lambda o, n: o * n),
+            [x, idx, np.array(u, np.float32)]))
+    return extra
+
+
+_AD_SCATTERS = _ad_scatter_cases()
+
 CASES = {
     "dynamic_slice": _dynamic_slice_cases(),
     "dynamic_update_slice": _dynamic_update_slice_cases(),
     "gather": _gather_cases(),
-    **{name: _scatter_cases(name) for name in _COMBINE},
+    **{name: _scatter_cases(name) + _AD_SCATTERS.get(name, []) for name in _COMBINE},
 }
