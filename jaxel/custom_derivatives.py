@@ -58,6 +58,24 @@ def _pp_call(params):
             "symbolic_zeros": params.get("symbolic_zeros", False)}
 
 
+def _stage_user_fun(fun, args, nondiff_argnums):
+    """Split ``args`` into static (nondiff) and differentiable parts and stage ``fun`` over the
+    flattened differentiable leaves. Returns
+    ``(nondiff, dyn, leaves, in_tree, closed_jaxpr, consts, out_tree)``."""
+    n = len(args)
+    nondiff, dyn = _split_nondiff(args, nondiff_argnums)
+    leaves, in_tree = tree_util.tree_flatten(dyn)
+    store = {}
+
+    def flat_fun(*xs):
+        full = _merge(nondiff, tree_util.tree_unflatten(in_tree, list(xs)), nondiff_argnums, n)
+        out_leaves, store["tree"] = tree_util.tree_flatten(fun(*full))
+        return out_leaves
+
+    closed, consts = _stage(flat_fun, leaves)
+    return nondiff, dyn, leaves, in_tree, closed, consts, store["tree"]
+
+
 # ---- custom_jvp ------------------------------------------------------------------------------
 custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
 custom_jvp_call_p.abstract_eval = lambda *avals, call_jaxpr, **_: call_jaxpr.out_avals
@@ -134,19 +152,9 @@ class custom_jvp:
         if not _tracing_now():
             return self.fun(*args)
         n = len(args)
-        nondiff, dyn = _split_nondiff(args, self.nondiff_argnums)
-        leaves, in_tree = tree_util.tree_flatten(dyn)
+        nondiff, dyn, leaves, in_tree, closed, consts, out_tree = _stage_user_fun(
+            self.fun, args, self.nondiff_argnums)
         store = {}
-
-        def flat_fun(*xs):
-            full = _merge(nondiff, tree_util.tree_unflatten(in_tree, list(xs)),
-                          self.nondiff_argnums, n)
-            out = self.fun(*full)
-            out_leaves, store["tree"] = tree_util.tree_flatten(out)
-            return out_leaves
-
-        closed, consts = _stage(flat_fun, leaves)
-        out_tree = store["tree"]
         user_jvp = self.jvp
 
         def flat_jvp(consts_vals, primals, tangents):
@@ -277,19 +285,9 @@ class custom_vjp:
         if not _tracing_now():
             return self.fun(*args)
         n = len(args)
-        nondiff, dyn = _split_nondiff(args, self.nondiff_argnums)
-        leaves, in_tree = tree_util.tree_flatten(dyn)
+        nondiff, dyn, leaves, in_tree, closed, consts, out_tree = _stage_user_fun(
+            self.fun, args, self.nondiff_argnums)
         store = {}
-
-        def flat_fun(*xs):
-            full = _merge(nondiff, tree_util.tree_unflatten(in_tree, list(xs)),
-                          self.nondiff_argnums, n)
-            out = self.fun(*full)
-            out_leaves, store["tree"] = tree_util.tree_flatten(out)
-            return out_leaves
-
-        closed, consts = _stage(flat_fun, leaves)
-        out_tree = store["tree"]
         user_fwd, user_bwd, name = self.fwd, self.bwd, self.__name__
 
         def flat_fwd(primals):
