@@ -493,3 +493,250 @@ _ad.defjvp(mul_p, lambda t, x, y: mul_p.bind(t, y), lambda t, x, y: mul_p.bind(x
 mul_p.transpose = _mul_transpose
 _ad.defjvp(sin_p, lambda t, x, **p: mul_p.bind(t, cos_p.bind(x, **p)))
 _ad.defjvp(cos_p, lambda t, x, **p: neg_p.bind(mul_p.bind(t, sin_p.bind(x, **p))))
+
+
+def _div_transpose(ct, x, y):
+    if _ad.is_undefined(y):
+        raise NotImplementedError("div is linear only in its numerator; this indicates a wrong "
+                                  "JVP rule upstream.")
+    return [_ad.unbroadcast(div(ct, y), x.aval), None]
+
+
+_ad.defjvp(div_p, lambda t, x, y: div(t, y),
+           lambda t, x, y: mul(neg(t), div(x, integer_pow(y, 2))))
+div_p.transpose = _div_transpose
+
+# Piecewise constant or integer-valued: the derivative is zero wherever it exists.
+for _p in (sign_p, floor_p, ceil_p, round_p, is_finite_p, nextafter_p, not_p, population_count_p,
+           clz_p, and_p, or_p, xor_p, shift_left_p, shift_right_arithmetic_p,
+           shift_right_logical_p, eq_p, ne_p, lt_p, le_p, gt_p, ge_p, bitcast_convert_type_p):
+    _ad.defjvp_zero(_p)
+
+# ---- exp / log family: d/dx written with the primal output where that is cheaper ----------
+_ad.defjvp2(exp_p, lambda t, ans, x: mul(t, ans))
+_ad.defjvp2(exp2_p, lambda t, ans, x: mul(t, mul(ans, float(np.log(2.0)))))
+_ad.defjvp(log_p, lambda t, x: div(t, x))
+_ad.defjvp2(expm1_p, lambda t, ans, x: mul(t, add(ans, 1.0)))
+_ad.defjvp(log1p_p, lambda t, x: div(t, add(x, 1.0)))
+_ad.defjvp2(tanh_p, lambda t, ans, x: mul(t, sub(1.0, mul(ans, ans))))
+_ad.defjvp2(logistic_p, lambda t, ans, x: mul(t, mul(ans, sub(1.0, ans))))
+_ad.defjvp2(sqrt_p, lambda t, ans, x: div(t, mul(ans, 2.0)))
+_ad.defjvp2(rsqrt_p, lambda t, ans, x: mul(t, mul(div(ans, x), -0.5)))
+_ad.defjvp2(cbrt_p, lambda t, ans, x: mul(t, mul(integer_pow(ans, -2), 1.0 / 3.0)))
+
+# ---- trigonometric and hyperbolic ----------------------------------------------------------
+_ad.defjvp2(tan_p, lambda t, ans, x: mul(t, add(1.0, mul(ans, ans))))
+_ad.defjvp(asin_p, lambda t, x: mul(t, rsqrt(sub(1.0, mul(x, x)))))
+_ad.defjvp(acos_p, lambda t, x: neg(mul(t, rsqrt(sub(1.0, mul(x, x))))))
+_ad.defjvp(atan_p, lambda t, x: div(t, add(1.0, mul(x, x))))
+_ad.defjvp(sinh_p, lambda t, x: mul(t, cosh(x)))
+_ad.defjvp(cosh_p, lambda t, x: mul(t, sinh(x)))
+_ad.defjvp(asinh_p, lambda t, x: mul(t, rsqrt(add(mul(x, x), 1.0))))
+# (x - 1)(x + 1) rather than x*x - 1: no cancellation near x = 1.
+_ad.defjvp(acosh_p, lambda t, x: mul(t, rsqrt(mul(sub(x, 1.0), add(x, 1.0)))))
+_ad.defjvp(atanh_p, lambda t, x: div(t, mul(sub(1.0, x), add(1.0, x))))
+_ad.defjvp(atan2_p,
+           lambda t, x, y: mul(t, div(y, add(mul(x, x), mul(y, y)))),
+           lambda t, x, y: mul(neg(t), div(x, add(mul(x, x), mul(y, y)))))
+
+# ---- special functions ---------------------------------------------------------------------
+_TWO_OVER_SQRT_PI = float(2.0 / np.sqrt(np.pi))
+
+
+def _trigamma(x):
+    """The trigamma function (derivative of digamma), composed of lax ops: reflection for
+    x < 1/2, six recurrence steps, then the asymptotic series (relative error ~1e-13)."""
+    reflect = lt(x, 0.5)
+    z = select(reflect, sub(1.0, x), x)
+    acc = None
+    for k in range(6):
+        term = integer_pow(add(z, float(k)), -2)
+        acc = term if acc is None else add(acc, term)
+    w = add(z, 6.0)
+    inv = integer_pow(w, -1)
+    inv2 = mul(inv, inv)
+    # 1/w + 1/(2w^2) + sum_k B_2k / w^(2k+1), Bernoulli numbers B_2..B_14.
+    s = add(mul(inv2, 0.0), 7.0 / 6.0)  # Horner from B_14 down to B_2
+    for b in (-691.0 / 2730.0, 5.0 / 66.0, -1.0 / 30.0, 1.0 / 42.0, -1.0 / 30.0, 1.0 / 6.0):
+        s = add(mul(s, inv2), b)
+    tail = add(add(inv, mul(inv2, 0.5)), mul(mul(inv, inv2), s))
+    direct = add(acc, tail)
+    # psi1(1 - x) + psi1(x) = pi^2 / sin^2(pi x)
+    pi = float(np.pi)
+    reflected = sub(div(pi * pi, integer_pow(sin(mul(x, pi)), 2)), direct)
+    return select(reflect, reflected, direct)
+
+
+_ad.defjvp(lgamma_p, lambda t, x: mul(t, digamma(x)))
+_ad.defjvp(digamma_p, lambda t, x: mul(t, _trigamma(x)))
+_ad.defjvp(erf_p, lambda t, x: mul(t, mul(exp(neg(mul(x, x))), _TWO_OVER_SQRT_PI)))
+_ad.defjvp(erfc_p, lambda t, x: mul(t, mul(exp(neg(mul(x, x))), -_TWO_OVER_SQRT_PI)))
+_ad.defjvp2(erf_inv_p, lambda t, ans, x: mul(t, mul(exp(mul(ans, ans)),
+                                                     float(np.sqrt(np.pi) / 2.0))))
+
+
+# ---- powers ----------------------------------------------------------------------------------
+def _integer_pow_jvp(t, x, *, y):
+    if y == 0:
+        return mul(t, 0.0)
+    if y == 1:
+        return t
+    return mul(t, mul(integer_pow(x, y - 1), float(y)))
+
+
+def _pow_jvp_base(t, x, y):
+    # y * x**(y-1), defined as 0 where y == 0 (so 0**0 has a zero derivative, as in JAX).
+    jac = select(eq(y, 0.0), mul(y, 0.0), mul(y, pow(x, sub(y, 1.0))))
+    return mul(t, jac)
+
+
+def _pow_jvp_exponent(t, ans, x, y):
+    # log(x) * x**y, with log(0) replaced by log(1): the limit along x = 0 is 0 for y > 0.
+    safe_x = select(eq(x, 0.0), add(mul(x, 0.0), 1.0), x)
+    return mul(t, mul(log(safe_x), ans))
+
+
+_ad.defjvp(integer_pow_p, lambda t, x, *, y: _integer_pow_jvp(t, x, y=y))
+
+
+def _pow_jvp(primals, tangents):
+    x, y = primals
+    tx, ty = tangents
+    out = pow_p.bind(x, y)
+    aval = _ad.aval_of(out)
+    total = _ad.Zero(_ad.tangent_aval(aval))
+    if type(tx) is not _ad.Zero:
+        total = _ad.add_tangents(total, _ad.broadcast_to_aval(_pow_jvp_base(tx, x, y), aval))
+    if type(ty) is not _ad.Zero:
+        total = _ad.add_tangents(total,
+                                 _ad.broadcast_to_aval(_pow_jvp_exponent(ty, out, x, y), aval))
+    return out, total
+
+
+pow_p.jvp = _pow_jvp
+
+
+# ---- max / min / clamp / rem -----------------------------------------------------------------
+def _balanced_eq(x, z, y):
+    """1 where x == z != y, 1/2 where x == z == y (ties share the tangent), else 0."""
+    one = add(mul(x, 0.0), 1.0)
+    return select(eq(x, z), select(eq(y, z), mul(one, 0.5), one), mul(one, 0.0))
+
+
+_ad.defjvp2(max_p, lambda t, ans, x, y: mul(t, _balanced_eq(x, ans, y)),
+            lambda t, ans, x, y: mul(t, _balanced_eq(y, ans, x)))
+_ad.defjvp2(min_p, lambda t, ans, x, y: mul(t, _balanced_eq(x, ans, y)),
+            lambda t, ans, x, y: mul(t, _balanced_eq(y, ans, x)))
+_ad.defjvp(rem_p, lambda t, x, y: t,
+           lambda t, x, y: mul(neg(t), mul(sign(div(x, y)), floor(abs(div(x, y))))))
+
+
+def _clamp_jvp(primals, tangents):
+    lo, x, hi = primals
+    out = clamp_p.bind(lo, x, hi)
+    aval = _ad.aval_of(out)
+    total = _ad.Zero(_ad.tangent_aval(aval))
+    # Which operand the output follows: lo where x < lo (and lo < hi), hi where hi < x.
+    picks = (and_p.bind(gt(lo, x), lt(lo, hi)),
+             and_p.bind(gt(x, lo), lt(x, hi)),
+             lt(hi, x))
+    for t, pick in zip(tangents, picks):
+        if type(t) is _ad.Zero:
+            continue
+        t = _ad.broadcast_to_aval(t, aval)
+        if _ad.aval_of(pick).shape != aval.shape:
+            pick = _ad.broadcast_to_aval(pick, aval.update(dtype=np.dtype(bool)))
+        total = _ad.add_tangents(total, select(pick, t, mul(t, 0.0)))
+    return out, total
+
+
+clamp_p.jvp = _clamp_jvp
+
+
+# ---- complex parts (linear; transposes pair cotangents by Re(sum(ct * t))) -----------------
+def _abs_jvp(t, ans, x):
+    if dtype_kind(_ad.aval_of(x).dtype) != COMPLEX:
+        # +1 at x = 0 (and -0.0), as JAX: a subgradient, chosen so relu-like code keeps flowing.
+        t = _ad.broadcast_to_aval(t, _ad.aval_of(ans))
+        return select(ge(x, 0.0), t, neg(t))
+    # d|z| = Re(conj(z) dz) / |z|, taken as 0 at z = 0.
+    is_zero = eq(ans, 0.0)
+    safe = select(is_zero, add(mul(ans, 0.0), 1.0), ans)
+    d = div(real(mul(conj(x), t)), safe)
+    return select(is_zero, mul(d, 0.0), d)
+
+
+_ad.defjvp2(abs_p, _abs_jvp)
+_ad.deflinear(conj_p, lambda ct, x: [conj(ct)])
+_ad.deflinear(real_p, lambda ct, x: [complex(ct, mul(ct, 0.0))])
+_ad.deflinear(imag_p, lambda ct, x: [complex(mul(ct, 0.0), neg(ct))])
+
+
+def _complex_transpose(ct, x, y):
+    cx = _ad.unbroadcast(real(ct), x.aval) if _ad.is_undefined(x) else None
+    cy = _ad.unbroadcast(neg(imag(ct)), y.aval) if _ad.is_undefined(y) else None
+    return [cx, cy]
+
+
+def _complex_jvp(primals, tangents):
+    out = complex_p.bind(*primals)
+    if all(type(t) is _ad.Zero for t in tangents):
+        return out, _ad.Zero(_ad.aval_of(out))
+    aval = _ad.aval_of(out)
+    tx, ty = (_ad.broadcast_to_aval(_ad.instantiate(t), aval.update(dtype=_ad.aval_of(p).dtype))
+              for t, p in zip(tangents, primals))
+    return out, complex_p.bind(tx, ty)
+
+
+complex_p.jvp = _complex_jvp
+complex_p.transpose = _complex_transpose
+
+
+# ---- select / dtype conversion / precision ------------------------------------------------------
+def _select_n_jvp(primals, tangents):
+    which, *cases = primals
+    out = select_n_p.bind(which, *cases)
+    case_ts = tangents[1:]
+    if all(type(t) is _ad.Zero for t in case_ts):
+        return out, _ad.zero_like(out)
+    return out, select_n_p.bind(which, *[_ad.instantiate(t) for t in case_ts])
+
+
+def _select_n_transpose(ct, which, *cases):
+    if _ad.is_undefined(which):
+        raise NotImplementedError("select_n is not linear in its predicate.")
+    zeros = _ad.zeros_like_aval(_ad.aval_of(ct))
+    outs = [None]
+    for i, c in enumerate(cases):
+        if not _ad.is_undefined(c):
+            outs.append(None)
+            continue
+        branches = [zeros] * len(cases)
+        branches[i] = ct
+        outs.append(select_n_p.bind(which, *branches))
+    return outs
+
+
+select_n_p.jvp = _select_n_jvp
+select_n_p.transpose = _select_n_transpose
+
+
+def _convert_jvp(primals, tangents, *, new_dtype, weak_type=False, sharding=None):
+    (x,), (t,) = primals, tangents
+    out = convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type,
+                                      sharding=sharding)
+    if type(t) is _ad.Zero or not _ad.is_differentiable_dtype(new_dtype):
+        return out, _ad.zero_like(out)
+    return out, convert_element_type_p.bind(t, new_dtype=new_dtype, weak_type=weak_type,
+                                            sharding=sharding)
+
+
+def _convert_transpose(ct, x, *, new_dtype, weak_type=False, sharding=None):
+    a = x.aval
+    return [convert_element_type_p.bind(ct, new_dtype=a.dtype, weak_type=a.weak_type,
+                                        sharding=sharding)]
+
+
+convert_element_type_p.jvp = _convert_jvp
+convert_element_type_p.transpose = _convert_transpose
+_ad.deflinear(reduce_precision_p, lambda ct, x, **p: [reduce_precision_p.bind(ct, **p)])

@@ -66,11 +66,11 @@ CASES = {
         for dt in DTYPES for dims in [(0,), (1,), (0, 1)]] +
         [Case("rev-empty", lambda x: lax.rev(x, (0,)), lambda x: x[::-1], [Arg((0,), F32)])],
     "pad": [
-        Case(f"pad-{dt.name}-{cfg}", lambda x, cfg=cfg, dt=dt: lax.pad(x, np.array(0, dt), cfg),
+        Case(f"pad-{dt.name}-{cfg}", lambda x, cfg=cfg: lax.pad(x, np.array(0, x.dtype), cfg),
              lambda x, cfg=cfg: _np_pad(x, 0, cfg), [Arg((2, 3), dt)])
         for dt in [F32, I32, bf16]
         for cfg in [((1, 2, 0), (0, 1, 0)), ((0, 0, 1), (2, 0, 2)), ((-1, 1, 0), (1, -2, 0))]] +
-        [Case("pad-0d", lambda x: lax.pad(x, np.array(1.5, F32), ()), lambda x: x,
+        [Case("pad-0d", lambda x: lax.pad(x, np.array(1.5, x.dtype), ()), lambda x: x,
               [Arg((), F32)])],
     "concatenate": [
         Case(f"concatenate-{dt.name}-{dim}", lambda a, b, dim=dim: lax.concatenate([a, b], dim),

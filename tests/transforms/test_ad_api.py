@@ -13,15 +13,6 @@ from jaxel import lax
 from jaxel.test_util import check_grads
 
 
-def _needs_jvp_rules(*names):
-    """Skip while the named primitives still lack JVP rules (issue 3 is landing them family by
-    family; tests/lax/test_ad_rules.py's coverage test tracks the rest)."""
-    from jaxel.tracing.core import primitives
-    missing = [n for n in names if primitives[n].jvp is None]
-    if missing:
-        pytest.skip(f"JVP rules not landed yet for {missing}")
-
-
 def f_scalar(x):
     return jnp.sin(x) * x
 
@@ -47,7 +38,6 @@ def test_check_grads_orders_and_modes():
 
 
 def test_value_and_grad_and_argnums():
-    _needs_jvp_rules("convert_element_type")
     f = lambda x, y: (jnp.sin(x) * y).sum()
     x, y = jnp.arange(3.0), jnp.full(3, 2.0)
     v, g = jaxel.value_and_grad(f)(x, y)
@@ -62,7 +52,6 @@ def test_value_and_grad_and_argnums():
 
 
 def test_grad_has_aux_and_pytrees():
-    _needs_jvp_rules("convert_element_type")
     Params = collections.namedtuple("Params", "w b")
 
     def loss(p, x):
