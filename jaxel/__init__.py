@@ -17,13 +17,15 @@ from jaxel import tree  # noqa: F401
 from jaxel import lax  # noqa: F401
 from jaxel import dlpack  # noqa: F401
 from jaxel import numpy  # noqa: F401
-from jaxel.api import jit, make_jaxpr, eval_shape, ShapeDtypeStruct  # noqa: F401
+from jaxel.api import jit, make_jaxpr, eval_shape, ShapeDtypeStruct, clear_caches  # noqa: F401
 from jaxel.ad import (  # noqa: F401
     grad, value_and_grad, jvp, vjp, linearize, linear_transpose, jacfwd, jacrev, jacobian,
     hessian,
 )
 from jaxel import test_util  # noqa: F401
 from jaxel.custom_derivatives import custom_jvp, custom_vjp  # noqa: F401
+from jaxel import ad_checkpoint  # noqa: F401
+from jaxel.ad_checkpoint import checkpoint, remat, checkpoint_policies  # noqa: F401
 from jaxel.runtime.client import devices, local_devices, device_count, default_device  # noqa: F401
 from jaxel.device import (  # noqa: F401
     device_put, device_get, block_until_ready, local_device_count, process_index,

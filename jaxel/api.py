@@ -8,6 +8,7 @@ with the traced jaxpr, so transformations compose with jit.
 from __future__ import annotations
 
 import functools
+import weakref
 import inspect
 import logging
 
@@ -233,6 +234,28 @@ class _FastCall:
                                               for o, a in zip(outs, self.out_avals)])
 
 
+# Every jitted function, so that options which change what tracing produces can drop the
+# traced programs (``clear_caches``) without a check on the call path.
+_all_jitted: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def clear_caches():
+    """Forget every traced program, derived derivative program and compiled executable
+    (``jax.clear_caches``). The next call of each jitted function traces and compiles again."""
+    from jaxel import ad_checkpoint, jit_primitive
+    from jaxel.runtime import compile_cache
+    for f in list(_all_jitted):
+        f.clear_cache()
+    jit_primitive._derived.clear()
+    jit_primitive._compiled_by_jaxpr.clear()
+    ad_checkpoint._derived.clear()
+    compile_cache.clear_all()
+
+
+# Tracing depends on this option (it changes the backward pass), so traced programs go stale.
+config.add_hook("jax_safe_where_grad", lambda value: clear_caches())
+
+
 class JitWrapped:
     """A jitted function: call it like the original; also ``.trace``, ``.lower``,
     ``.eval_shape``, ``._cache_size()``, ``.clear_cache()``."""
@@ -251,6 +274,7 @@ class JitWrapped:
         self._cache: dict = {}
         self._fast: dict = {}
         self._name = getattr(fun, "__name__", "fun")
+        _all_jitted.add(self)
         # updated=(): copying fun.__dict__ would overwrite this object's own caches when fun
         # is itself a wrapper of a jitted function (functools.wraps copies __dict__).
         functools.update_wrapper(self, fun, updated=())

@@ -462,6 +462,8 @@ __all__ = [n for n in dir() if not n.startswith("_") and n not in (
 # ---- differentiation rules -------------------------------------------------------------------
 # JVP rules run with the JVP trace's parent current, so they compute with the lax functions
 # above; transpose rules exist for the primitives that are linear in some operand.
+from jaxel.config import config as _config  # noqa: E402
+from jaxel.tracing.core import literal  # noqa: E402
 from jaxel.transforms import ad_util as _ad  # noqa: E402
 
 
@@ -480,13 +482,27 @@ _ad.deflinear(sub_p, _linear_binary_transpose(-1))
 _ad.deflinear(neg_p, lambda ct, x: [neg_p.bind(ct)])
 
 
+def _strong_zero(ct, scaled):
+    """Under ``jax_safe_where_grad``, a zero cotangent stays zero when scaled by inf or NaN.
+
+    Masking ops (``where``, ``select``, ``maximum``...) send exact zeros back to the branch they
+    did not pick; that branch's local derivative may be infinite there (``log`` at 0), and
+    ``0 * inf`` would poison the gradient with NaN. Every elementwise JVP scales its tangent with
+    ``mul`` or ``div``, so making their transposes treat a zero cotangent as a strong zero stops
+    the poison at its source. Costs a compare and a select per scaling, only when enabled."""
+    if not _config.jax_safe_where_grad:
+        return scaled
+    aval = _ad.aval_of(scaled)
+    return select(eq(_ad.broadcast_to_aval(ct, aval), 0), _ad.zeros_like_aval(aval), scaled)
+
+
 def _mul_transpose(ct, x, y):
     if _ad.is_undefined(x) and _ad.is_undefined(y):
         raise NotImplementedError("mul of two linear operands is not linear; this indicates a "
                                   "wrong JVP rule upstream.")
     if _ad.is_undefined(x):
-        return [_ad.unbroadcast(mul_p.bind(ct, y), x.aval), None]
-    return [None, _ad.unbroadcast(mul_p.bind(x, ct), y.aval)]
+        return [_ad.unbroadcast(_strong_zero(ct, mul_p.bind(ct, y)), x.aval), None]
+    return [None, _ad.unbroadcast(_strong_zero(ct, mul_p.bind(x, ct)), y.aval)]
 
 
 _ad.defjvp(mul_p, lambda t, x, y: mul_p.bind(t, y), lambda t, x, y: mul_p.bind(x, t))
@@ -499,7 +515,7 @@ def _div_transpose(ct, x, y):
     if _ad.is_undefined(y):
         raise NotImplementedError("div is linear only in its numerator; this indicates a wrong "
                                   "JVP rule upstream.")
-    return [_ad.unbroadcast(div(ct, y), x.aval), None]
+    return [_ad.unbroadcast(_strong_zero(ct, div(ct, y)), x.aval), None]
 
 
 _ad.defjvp(div_p, lambda t, x, y: div(t, y),
@@ -578,21 +594,27 @@ _ad.defjvp2(erf_inv_p, lambda t, ans, x: mul(t, mul(exp(mul(ans, ans)),
 # ---- powers ----------------------------------------------------------------------------------
 def _integer_pow_jvp(t, x, *, y):
     if y == 0:
-        return mul(t, 0.0)
+        return _filled(t, 0)
     if y == 1:
         return t
     return mul(t, mul(integer_pow(x, y - 1), float(y)))
 
 
+def _filled(like, value):
+    """An array of ``like``'s shape and dtype filled with ``value``."""
+    aval = _ad.aval_of(like)
+    return _ad.broadcast_to_aval(literal(value, aval.dtype, aval.weak_type), aval)
+
+
 def _pow_jvp_base(t, x, y):
     # y * x**(y-1), defined as 0 where y == 0 (so 0**0 has a zero derivative, as in JAX).
-    jac = select(eq(y, 0.0), mul(y, 0.0), mul(y, pow(x, sub(y, 1.0))))
-    return mul(t, jac)
+    jac = mul(y, pow(x, sub(y, 1.0)))
+    return mul(t, select(eq(y, 0.0), _filled(jac, 0), jac))
 
 
 def _pow_jvp_exponent(t, ans, x, y):
     # log(x) * x**y, with log(0) replaced by log(1): the limit along x = 0 is 0 for y > 0.
-    safe_x = select(eq(x, 0.0), add(mul(x, 0.0), 1.0), x)
+    safe_x = select(eq(x, 0.0), _filled(x, 1), x)
     return mul(t, mul(log(safe_x), ans))
 
 
@@ -618,9 +640,9 @@ pow_p.jvp = _pow_jvp
 
 # ---- max / min / clamp / rem -----------------------------------------------------------------
 def _balanced_eq(x, z, y):
-    """1 where x == z != y, 1/2 where x == z == y (ties share the tangent), else 0."""
-    one = add(mul(x, 0.0), 1.0)
-    return select(eq(x, z), select(eq(y, z), mul(one, 0.5), one), mul(one, 0.0))
+    """1 where x == z != y, 1/2 where x == z == y (ties share the tangent), else 0 (shaped
+    like the output ``z``; ``x`` or ``y`` may be rank 0)."""
+    return select(eq(x, z), select(eq(y, z), _filled(z, 0.5), _filled(z, 1)), _filled(z, 0))
 
 
 _ad.defjvp2(max_p, lambda t, ans, x, y: mul(t, _balanced_eq(x, ans, y)),
@@ -646,7 +668,7 @@ def _clamp_jvp(primals, tangents):
         t = _ad.broadcast_to_aval(t, aval)
         if _ad.aval_of(pick).shape != aval.shape:
             pick = _ad.broadcast_to_aval(pick, aval.update(dtype=np.dtype(bool)))
-        total = _ad.add_tangents(total, select(pick, t, mul(t, 0.0)))
+        total = _ad.add_tangents(total, select(pick, t, _filled(t, 0)))
     return out, total
 
 
@@ -661,15 +683,15 @@ def _abs_jvp(t, ans, x):
         return select(ge(x, 0.0), t, neg(t))
     # d|z| = Re(conj(z) dz) / |z|, taken as 0 at z = 0.
     is_zero = eq(ans, 0.0)
-    safe = select(is_zero, add(mul(ans, 0.0), 1.0), ans)
+    safe = select(is_zero, _filled(ans, 1), ans)
     d = div(real(mul(conj(x), t)), safe)
-    return select(is_zero, mul(d, 0.0), d)
+    return select(is_zero, _filled(d, 0), d)
 
 
 _ad.defjvp2(abs_p, _abs_jvp)
 _ad.deflinear(conj_p, lambda ct, x: [conj(ct)])
-_ad.deflinear(real_p, lambda ct, x: [complex(ct, mul(ct, 0.0))])
-_ad.deflinear(imag_p, lambda ct, x: [complex(mul(ct, 0.0), neg(ct))])
+_ad.deflinear(real_p, lambda ct, x: [complex(ct, _filled(ct, 0))])
+_ad.deflinear(imag_p, lambda ct, x: [complex(_filled(ct, 0), neg(ct))])
 
 
 def _complex_transpose(ct, x, y):

@@ -85,3 +85,20 @@ def test_matches_jax_on_elementwise_programs():
         ours = jaxel.grad(lambda x: prog(jnp, x))(jnp.asarray(x))
         ref = jax.grad(lambda x: prog(jax.numpy, x))(x)
         np.testing.assert_allclose(np.asarray(ours), np.asarray(ref), rtol=1e-6, atol=1e-7)
+
+
+BINARY = ["add", "sub", "mul", "div", "pow", "max", "min", "atan2", "rem", "complex"]
+
+
+@pytest.mark.parametrize("name", BINARY)
+@pytest.mark.parametrize("shapes", [((3,), ()), ((), (3,))])
+def test_binary_rules_with_a_rank0_operand(name, shapes):
+    """lax broadcasts rank-0 operands of elementwise ops; every rule must too."""
+    rng = np.random.default_rng(0)
+    x, y = (jnp.asarray(rng.uniform(0.5, 2.0, s).astype(np.float32)) for s in shapes)
+    op = getattr(jaxel.lax, name)
+    f = lambda x, y: jnp.abs(op(x, y)).sum()
+    check_grads(f, (x, y), order=1, modes=("fwd", "rev"), atol=2e-2, rtol=2e-2)
+    for p, args in [("clamp", (jnp.float32(0.7), x if x.ndim else y, jnp.float32(1.5)))]:
+        check_grads(lambda *a: jaxel.lax.clamp(*a).sum(), args, order=1, modes=("fwd", "rev"),
+                    atol=2e-2, rtol=2e-2)
