@@ -12,6 +12,8 @@ transformation active, the function is just called):
 """
 from __future__ import annotations
 
+import numpy as np
+
 from jaxel import tree_util
 from jaxel.jaxpr.eval import eval_jaxpr
 from jaxel.jaxpr.staging import trace_to_jaxpr
@@ -331,4 +333,56 @@ class custom_vjp:
         return tree_util.tree_unflatten(out_tree, outs)
 
 
-__all__ = ["custom_jvp", "custom_vjp", "custom_jvp_call_p", "custom_vjp_call_p", "custom_lin_p"]
+# ---- closure_convert -------------------------------------------------------------------------
+def closure_convert(fun, *example_args):
+    """Hoist the values ``fun`` closes over out as explicit arguments (``jax.closure_convert``).
+
+    Traces ``fun`` at ``example_args`` and returns ``(converted_fun, consts)``: calling
+    ``converted_fun(*args, *consts)`` computes ``fun(*args)``. The hoisted ``consts`` are the
+    closed-over values that can carry derivatives: tracers of enclosing transformations and
+    floating-point arrays (integer constants stay inside). Use it to pass a closure to a
+    ``custom_vjp``/``custom_jvp`` function, whose rules must see every differentiable input.
+    """
+    from jaxel import dtypes as _dt
+    from jaxel.tracing.core import Tracer
+    leaves, in_tree = tree_util.tree_flatten(example_args)
+    store = {}
+
+    def flat_fun(*xs):
+        out = fun(*tree_util.tree_unflatten(in_tree, list(xs)))
+        out_leaves, store["tree"] = tree_util.tree_flatten(out)
+        return out_leaves
+
+    closed = trace_to_jaxpr(flat_fun, [aval_of(x) for x in leaves])
+    jaxpr = closed.jaxpr
+
+    def hoisted(c):
+        return isinstance(c, Tracer) or _dt.issubdtype(aval_of(c).dtype, np.inexact)
+
+    flags = [hoisted(c) for c in closed.consts]
+    kept_vars = [v for v, h in zip(jaxpr.constvars, flags) if not h]
+    kept = [c for c, h in zip(closed.consts, flags) if not h]
+    hoist_vars = [v for v, h in zip(jaxpr.constvars, flags) if h]
+    consts = [c for c, h in zip(closed.consts, flags) if h]
+    from jaxel.jaxpr.ir import Jaxpr
+    converted_jaxpr = Jaxpr(kept_vars, list(jaxpr.invars) + hoist_vars, jaxpr.outvars,
+                            jaxpr.eqns, jaxpr.debug_info)
+    out_tree = store["tree"]
+    n_args = len(leaves)
+
+    def converted_fun(*args_and_consts):
+        args, cs = args_and_consts[:len(example_args)], args_and_consts[len(example_args):]
+        arg_leaves, tree = tree_util.tree_flatten(tuple(args))
+        if tree != in_tree or len(arg_leaves) != n_args or len(cs) != len(consts):
+            raise TypeError(
+                f"closure_convert({getattr(fun, '__name__', 'fun')}): expected the arguments "
+                f"structured as {in_tree} followed by {len(consts)} hoisted constants, got "
+                f"{tree} and {len(cs)}.")
+        outs = eval_jaxpr(converted_jaxpr, kept, *arg_leaves, *cs)
+        return tree_util.tree_unflatten(out_tree, outs)
+
+    converted_fun.__name__ = f"closure_converted_{getattr(fun, '__name__', 'fun')}"
+    return converted_fun, consts
+
+
+__all__ = ["closure_convert", "custom_jvp", "custom_vjp", "custom_jvp_call_p", "custom_vjp_call_p", "custom_lin_p"]

@@ -1,6 +1,8 @@
 """custom_jvp and custom_vjp: rules are used by every mode and under jit; errors are clear."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -126,3 +128,43 @@ def test_custom_rule_errors():
 
     with pytest.raises(AttributeError, match="No JVP defined"):
         h(1.0)
+
+
+def test_closure_convert_hoists_differentiable_closures_for_custom_vjp():
+    """The pattern from JAX's docs: a custom_vjp higher-order function gets a closure; after
+    closure_convert its bwd can return cotangents for the closed-over values."""
+    @functools.partial(jaxel.custom_vjp, nondiff_argnums=(0,))
+    def apply(f, x, *consts):
+        return f(x, *consts)
+
+    def apply_fwd(f, x, *consts):
+        return f(x, *consts), (x, consts)
+
+    def apply_bwd(f, res, ct):
+        x, consts = res
+        _, pullback = jaxel.vjp(f, x, *consts)
+        return pullback(ct)
+
+    apply.defvjp(apply_fwd, apply_bwd)
+
+    def loss(scale, x):
+        w = jnp.array([1.0, 2.0]) * scale
+        f = lambda v: jnp.sin(v * w).sum()
+        g, consts = jaxel.closure_convert(f, x)
+        assert len(consts) == 1
+        return apply(g, x, *consts)
+
+    x = jnp.array([0.5, -1.0])
+    ref = lambda s, x: jnp.sin(x * jnp.array([1.0, 2.0]) * s).sum()
+    for argnums in (0, 1):
+        np.testing.assert_allclose(jaxel.grad(loss, argnums)(1.5, x),
+                                   jaxel.grad(ref, argnums)(1.5, x), rtol=1e-6)
+
+
+def test_closure_convert_keeps_integer_constants_and_checks_arguments():
+    idx = jnp.array([1, 0])
+    g, consts = jaxel.closure_convert(lambda x: x[idx] * 2.0, jnp.ones(2))
+    assert consts == []
+    np.testing.assert_array_equal(g(jnp.array([1.0, 3.0])), [6.0, 2.0])
+    with pytest.raises(TypeError, match="closure_convert"):
+        g(jnp.ones(2), jnp.ones(2))
