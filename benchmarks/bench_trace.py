@@ -6,6 +6,8 @@ arguments). Rows:
 * ``make_jaxpr``: Python function -> jaxpr (the target: at most half of JAX's time).
 * ``make_jaxpr_lax``: the same with ``lax.dot_general`` instead of ``jnp.dot`` (information:
   separates the NumPy layer's cost, and still runs before ``jnp.dot`` exists).
+* ``jit_grad``: ``jit(grad(sum(mlp))).trace(...)``: tracing the reverse-mode program (target:
+  at most half of JAX's time).
 * ``lower``: ``jit(f).lower(...)``: trace + lower to StableHLO (information).
 * ``compile``: ``lowered.compile()``: XLA compilation (information).
 * ``first_call``: the first call of a fresh ``jit(f)``: trace, lower, compile, run.
@@ -90,6 +92,20 @@ def _make_jaxpr_case(label, use_lax=False):
     return Case(lambda: lib.make_jaxpr(fresh.current)(*args), sync=no_sync, before=fresh.renew)
 
 
+def _jit_grad_trace_case(label):
+    """``jit(grad(loss)).trace``: tracing the differentiated program (JVP, partial evaluation
+    and transposition of all 100 layers), with respect to every weight and bias."""
+    lib, jnp, lax, args = _lib(label)
+    make_mlp = _mlp_factory(jnp, lax, False)
+
+    def make():
+        mlp = make_mlp()
+        return lambda x, ws, bs: jnp.sum(mlp(x, ws, bs))
+    fresh = _Fresh(make)
+    return Case(lambda: lib.jit(lib.grad(fresh.current, argnums=(1, 2))).trace(*args),
+                sync=no_sync, before=fresh.renew)
+
+
 def _lower_case(label):
     lib, jnp, lax, args = _lib(label)
     fresh = _Fresh(_mlp_factory(jnp, lax, False))
@@ -147,6 +163,8 @@ def run(opts) -> list:
          lambda label: _make_jaxpr_case(label), _torch_make_fx_case),
         ("trace.make_jaxpr_lax", "same, lax.dot_general", trace_rep, None,
          lambda label: _make_jaxpr_case(label, use_lax=True), None),
+        ("trace.jit_grad", "jit(grad(loss)).trace, same MLP", trace_rep, TARGET,
+         _jit_grad_trace_case, None),
         ("trace.lower", "jit(f).lower (trace+lower)", trace_rep, None, _lower_case, None),
         ("trace.compile", "lowered.compile() (XLA)", compile_rep, None, _compile_case, None),
         ("trace.first_call", "first call of fresh jit(f)", compile_rep, None, _first_call_case,
