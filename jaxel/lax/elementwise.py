@@ -602,8 +602,11 @@ def _integer_pow_jvp(t, x, *, y):
 
 def _filled(like, value):
     """An array of ``like``'s shape and dtype filled with ``value``."""
+    from jaxel.lax.shape_ops import broadcast_in_dim_p
     aval = _ad.aval_of(like)
-    return _ad.broadcast_to_aval(literal(value, aval.dtype, aval.weak_type), aval)
+    # Always bind (even for rank 0): a bare Literal is not a value a tracer can carry.
+    return broadcast_in_dim_p.bind(literal(value, aval.dtype, aval.weak_type), shape=aval.shape,
+                                   broadcast_dimensions=(), sharding=None)
 
 
 def _pow_jvp_base(t, x, y):

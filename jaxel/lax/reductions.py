@@ -753,6 +753,9 @@ __all__ = ["reduce_sum", "reduce_prod", "reduce_max", "reduce_min", "reduce_and"
 
 
 # ---- differentiation rules -------------------------------------------------------------------
+from jaxel.lax import elementwise as _ew  # noqa: E402
+from jaxel.lax import shape_ops as _shape  # noqa: E402
+from jaxel.lax.slicing import GatherDimensionNumbers, GatherScatterMode, gather_p  # noqa: E402
 from jaxel.transforms import ad_util as _ad  # noqa: E402
 
 
@@ -764,3 +767,238 @@ def _reduce_sum_transpose(ct, x, *, axes, **_):
 
 
 _ad.deflinear(reduce_sum_p, _reduce_sum_transpose)
+
+
+# Helpers for the rules below. They build on lax primitives that already have JVP and
+# transpose rules, so the tangent computations they produce are linear in the tangents (and
+# can be transposed by reverse mode) and the rules differentiate again to higher order.
+def _full(shape, value, dt):
+    """An array of ``shape`` filled with the scalar ``value`` of dtype ``dt``."""
+    v = literal(value, np.dtype(dt), False)
+    if not shape:
+        return _ew.convert_element_type_p.bind(v, new_dtype=np.dtype(dt), weak_type=False,
+                                               sharding=None)
+    return _shape.broadcast_in_dim_p.bind(v, shape=tuple(shape), broadcast_dimensions=(),
+                                          sharding=None)
+
+
+def _same(a, b):
+    """``a == b``, also true where both are NaN (so a NaN result is "attained" by the NaN
+    operands, and tangent weights stay finite)."""
+    return _ew.bitwise_or(_ew.eq(a, b), _ew.bitwise_and(_ew.ne(a, a), _ew.ne(b, b)))
+
+
+def _as_dtype(mask, dt):
+    """A boolean mask as 0/1 values of the (tangent) dtype ``dt``."""
+    return _ew.convert_element_type_p.bind(mask, new_dtype=np.dtype(dt), weak_type=False,
+                                           sharding=None)
+
+
+def _shift(x, d: int, axis: int, fill, reverse: bool):
+    """``x`` moved ``d`` places along ``axis`` (towards the end, or the start if ``reverse``),
+    the vacated places holding ``fill``: element ``i`` of the result is ``x[i - d]``
+    (``x[i + d]`` with ``reverse``)."""
+    a = aval_of(x)
+    cfg = [(0, 0, 0)] * a.ndim
+    cfg[axis] = (-d, d, 0) if reverse else (d, -d, 0)
+    return _shape.pad_p.bind(x, literal(fill, a.dtype, False), padding_config=tuple(cfg))
+
+
+def _linear_recurrence(a, b, axis: int, reverse: bool):
+    """``h`` with ``h[i] = a[i] * h[i - 1] + b[i]`` along ``axis`` (``h[-1] = 0``; with
+    ``reverse`` the recurrence runs from the end). A Hillis-Steele scan of the pairs ``(a, b)``
+    under ``(a1, b1) . (a2, b2) = (a1 a2, a2 b1 + b2)``: ``ceil(log2 n)`` steps of shifts,
+    multiplies and adds. It never divides, so zeros in ``a`` are exact, and it is linear in
+    ``b`` for fixed ``a``."""
+    n = aval_of(a).shape[axis]
+    d = 1
+    while d < n:
+        b = _ew.add_p.bind(_ew.mul_p.bind(a, _shift(b, d, axis, 0, reverse)), b)
+        if 2 * d < n:  # the last step's products are not needed
+            a = _ew.mul_p.bind(a, _shift(a, d, axis, 1, reverse))
+        d *= 2
+    return b
+
+
+def _take_along_axis(t, idx, axis: int):
+    """``t`` gathered at the integer positions ``idx`` along ``axis`` (``idx`` has ``t``'s
+    shape except possibly along ``axis``): NumPy's ``take_along_axis``, as one gather."""
+    shape = aval_of(idx).shape
+    nd = len(shape)
+    it = aval_of(idx).dtype
+    cols = [idx if d == axis else _shape.iota_p.bind(dtype=it, shape=shape, dimension=d,
+                                                     sharding=None) for d in range(nd)]
+    cols = [_shape.reshape_p.bind(c, new_sizes=shape + (1,), dimensions=None, sharding=None)
+            for c in cols]
+    indices = _shape.concatenate(cols, nd)
+    dn = GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=tuple(range(nd)),
+                                start_index_map=tuple(range(nd)))
+    return gather_p.bind(t, indices, dimension_numbers=dn, slice_sizes=(1,) * nd,
+                         indices_are_sorted=False, unique_indices=False,
+                         mode=GatherScatterMode.PROMISE_IN_BOUNDS, fill_value=None)
+
+
+def _no_tangent(t, x) -> bool:
+    """True when the tangent ``t`` of ``x`` is zero (symbolic, or ``x`` is not inexact)."""
+    return type(t) is _ad.Zero or not _ad.is_differentiable_dtype(aval_of(x).dtype)
+
+
+# ---- monoid reductions -----------------------------------------------------------------------
+for _p in (reduce_and_p, reduce_or_p, reduce_xor_p, argmax_p, argmin_p):
+    _ad.defjvp_zero(_p)  # integer / bool results: float0 tangents
+del _p
+
+
+def _reduce_prod_jvp(primals, tangents, *, axes):
+    """d prod(x) = sum_j t_j * prod_{k != j} x_k. The products of all the other elements are
+    exclusive prefix times exclusive suffix products along the (flattened) reduced axes, so
+    zeros in ``x`` are handled exactly (no division by ``x``)."""
+    (x,), (t,) = primals, tangents
+    out = reduce_prod_p.bind(x, axes=axes)
+    if _no_tangent(t, x):
+        return out, _ad.zero_like(out)
+    shape = aval_of(x).shape
+    n = int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    if not axes or n == 1:  # every element is alone in its product
+        w = _full(shape, 1, aval_of(x).dtype)
+    elif n == 0:
+        return out, _ad.zero_like(out)
+    else:
+        kept = [d for d in range(len(shape)) if d not in axes]
+        perm = tuple(kept) + tuple(axes)
+        flat_shape = tuple(shape[d] for d in kept) + (n,)
+        xf = _shape.reshape(_shape.transpose(x, perm), flat_shape)
+        last = len(flat_shape) - 1
+        before = _shift(cumprod_p.bind(xf, axis=last, reverse=False), 1, last, 1, False)
+        after = _shift(cumprod_p.bind(xf, axis=last, reverse=True), 1, last, 1, True)
+        w = _ew.mul(before, after)
+        w = _shape.reshape(w, tuple(shape[d] for d in perm))
+        w = _shape.transpose(w, tuple(int(i) for i in np.argsort(perm)))
+    return out, reduce_sum(_ew.mul(t, w), axes)
+
+
+reduce_prod_p.jvp = _reduce_prod_jvp
+
+
+def _chooser_weights(x, out, axes):
+    """Weights that share the tangent equally among the positions attaining ``out`` (the
+    max or min over ``axes``): 1/count where ``x`` equals the result, else 0."""
+    xa = aval_of(x)
+    kept = tuple(d for d in range(xa.ndim) if d not in axes)
+    out_b = _shape.broadcast_in_dim(out, xa.shape, kept)
+    mask = _as_dtype(_same(x, out_b), xa.dtype)
+    counts = _shape.broadcast_in_dim(reduce_sum(mask, axes), xa.shape, kept)
+    return _ew.div(mask, counts)
+
+
+def _reduce_chooser_jvp(prim):
+    """reduce_max/reduce_min: the tangent at the extreme; tied extremes share it equally (as
+    JAX does; where the result is NaN, the NaN operands share it)."""
+    def jvp(primals, tangents, *, axes):
+        (x,), (t,) = primals, tangents
+        out = prim.bind(x, axes=axes)
+        if _no_tangent(t, x):
+            return out, _ad.zero_like(out)
+        return out, reduce_sum(_ew.mul(t, _chooser_weights(x, out, axes)), axes)
+    return jvp
+
+
+reduce_max_p.jvp = _reduce_chooser_jvp(reduce_max_p)
+reduce_min_p.jvp = _reduce_chooser_jvp(reduce_min_p)
+
+
+# ---- cumulative reductions -------------------------------------------------------------------
+_ad.deflinear(cumsum_p, lambda ct, x, *, axis, reverse:
+              [cumsum_p.bind(ct, axis=axis, reverse=not reverse)])
+
+
+def _cumprod_jvp(primals, tangents, *, axis, reverse):
+    """With ``y = cumprod(x)``: ``dy[i] = x[i] * dy[i-1] + y[i-1] * t[i]``, a linear recurrence
+    solved by a log-depth scan (exact with zeros in ``x``, unlike ``y * cumsum(t / x)``)."""
+    (x,), (t,) = primals, tangents
+    out = cumprod_p.bind(x, axis=axis, reverse=reverse)
+    if _no_tangent(t, x):
+        return out, _ad.zero_like(out)
+    prev = _shift(out, 1, axis, 1, reverse)
+    return out, _linear_recurrence(x, _ew.mul(t, prev), axis, reverse)
+
+
+cumprod_p.jvp = _cumprod_jvp
+
+
+def _cumulative_chooser_jvp(prim):
+    """cummax/cummin: output ``i`` is the extreme of the prefix ``0..i``, so (as for
+    ``reduce_max``) its tangent is the mean of the tangents at the prefix positions attaining
+    it. Those positions all lie in the current run of equal outputs and have ``x == y``, so the
+    sums are segmented scans: ``h[i] = [y[i] == y[i-1]] h[i-1] + [x[i] == y[i]] t[i]``.
+    (For a tie of two this is JAX's answer too; JAX, differentiating an associative scan,
+    splits ties of three or more unevenly, depending on the scan's tree.)"""
+    def jvp(primals, tangents, *, axis, reverse):
+        (x,), (t,) = primals, tangents
+        out = prim.bind(x, axis=axis, reverse=reverse)
+        if _no_tangent(t, x):
+            return out, _ad.zero_like(out)
+        dt = aval_of(x).dtype
+        a = _as_dtype(_same(out, _shift(out, 1, axis, 0, reverse)), dt)
+        m = _as_dtype(_same(x, out), dt)
+        counts = _linear_recurrence(a, m, axis, reverse)  # >= 1: the run's first x == y
+        return out, _ew.div(_linear_recurrence(a, _ew.mul(t, m), axis, reverse), counts)
+    return jvp
+
+
+cummax_p.jvp = _cumulative_chooser_jvp(cummax_p)
+cummin_p.jvp = _cumulative_chooser_jvp(cummin_p)
+
+
+def _exp_diff(a, b):
+    """``exp(a - b)`` for ``a <= b`` in log space, taken as 1 where ``a == b`` (equal
+    infinities included), so no NaN arises from ``inf - inf``."""
+    d = _ew.sub(a, b)
+    return _ew.exp(_ew.select(_ew.eq(a, b), _full(aval_of(d).shape, 0, aval_of(d).dtype), d))
+
+
+def _cumlogsumexp_jvp(primals, tangents, *, axis, reverse):
+    """With ``y = cumlogsumexp(x)``: ``dy[i] = exp(y[i-1] - y[i]) dy[i-1] + exp(x[i] - y[i])
+    t[i]``. Both factors lie in [0, 1] (no overflow, unlike ``cumsum(exp(x) t) / exp(y)``)."""
+    (x,), (t,) = primals, tangents
+    out = cumlogsumexp_p.bind(x, axis=axis, reverse=reverse)
+    if _no_tangent(t, x):
+        return out, _ad.zero_like(out)
+    a = _exp_diff(_shift(out, 1, axis, -np.inf, reverse), out)
+    return out, _linear_recurrence(a, _ew.mul(t, _exp_diff(x, out)), axis, reverse)
+
+
+cumlogsumexp_p.jvp = _cumlogsumexp_jvp
+
+
+# ---- sort and top_k --------------------------------------------------------------------------
+def _sort_jvp(primals, tangents, *, dimension, is_stable, num_keys):
+    """Every operand's tangent is permuted like the operands: the permutation comes from
+    sorting an iota along with them (as a non-key operand), then gathers the tangents."""
+    params = dict(dimension=dimension, is_stable=is_stable, num_keys=num_keys)
+    if all(_no_tangent(t, x) for x, t in zip(primals, tangents)):
+        outs = sort_p.bind(*primals, **params)
+        return outs, [_ad.zero_like(o) for o in outs]
+    shape = aval_of(primals[0]).shape
+    it = np.dtype(np.int32) if shape[dimension] < 2**31 else np.dtype(np.int64)
+    iota = _shape.iota_p.bind(dtype=it, shape=shape, dimension=dimension, sharding=None)
+    *outs, perm = sort_p.bind(*primals, iota, **params)
+    t_outs = [_ad.zero_like(o) if _no_tangent(t, x) else _take_along_axis(t, perm, dimension)
+              for x, t, o in zip(primals, tangents, outs)]
+    return outs, t_outs
+
+
+sort_p.jvp = _sort_jvp
+
+
+def _top_k_jvp(primals, tangents, *, k, axis):
+    """The values' tangent is the operand's tangent at the returned indices; the indices'
+    tangent is a float0 zero."""
+    (x,), (t,) = primals, tangents
+    vals, inds = top_k_p.bind(x, k=k, axis=axis)
+    if _no_tangent(t, x):
+        return [vals, inds], [_ad.zero_like(vals), _ad.zero_like(inds)]
+    return [vals, inds], [_take_along_axis(t, inds, axis), _ad.zero_like(inds)]
+
+
+top_k_p.jvp = _top_k_jvp

@@ -228,3 +228,94 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
 
 __all__ = ["reduce_window", "padtype_to_pads", "reduce_window_shape_tuple",
            "reduce_window_sum_p", "reduce_window_max_p", "reduce_window_min_p"]
+
+
+# ---- differentiation rules -------------------------------------------------------------------
+# Windows are handled as "patches": for each offset inside the window, one strided slice of the
+# padded and base-dilated operand holds that window element for every output position. All
+# the pieces (pad, slice, mul, add) have their own JVP and transpose rules.
+import itertools as _itertools  # noqa: E402
+
+from jaxel.lax import elementwise as _ew  # noqa: E402
+from jaxel.lax import shape_ops as _shape  # noqa: E402
+from jaxel.lax.reductions import _as_dtype, _full, _no_tangent, _same  # noqa: E402
+from jaxel.tracing.core import literal  # noqa: E402
+from jaxel.transforms import ad_util as _ad  # noqa: E402
+
+
+def _window_patches(x, fill, out_shape, *, window_dimensions, window_strides, padding,
+                    base_dilation, window_dilation):
+    """One array of ``out_shape`` per window offset: the operand element (or ``fill``, in
+    padding and dilation holes) at that offset of every window."""
+    dt = _ad.aval_of(x).dtype
+    cfg = tuple((lo, hi, bd - 1) for (lo, hi), bd in zip(padding, base_dilation))
+    xp = _shape.pad_p.bind(x, literal(fill, dt, False), padding_config=cfg)
+    for offset in _itertools.product(*[range(w) for w in window_dimensions]):
+        start = tuple(k * wd for k, wd in zip(offset, window_dilation))
+        limit = tuple(s + (o - 1) * st + 1 for s, o, st in zip(start, out_shape, window_strides))
+        yield _shape.slice_p.bind(xp, start_indices=start, limit_indices=limit,
+                                  strides=tuple(window_strides))
+
+
+def _reduce_window_sum_transpose(ct, x, *, window_dimensions, window_strides, padding,
+                                 base_dilation, window_dilation):
+    """Each operand element receives the sum of the cotangents of the windows covering it.
+
+    With the padded, base-dilated operand ``P`` (``P[lo + bd i] = x[i]``), output ``o`` sums
+    ``P[o s + k wd]`` for ``k < w``. So ``ct_P[p]`` sums ``ct[o]`` over ``o s + k wd = p``: a
+    window sum, with window dilation ``wd``, over ``ct`` dilated by ``s`` (base dilation)
+    and padded by ``(w - 1) wd`` in front (the flipped window). Then ``ct_x`` reads ``ct_P`` at
+    ``lo + bd i``: a crop of the padding (``lo``/``hi`` may be negative) and a strided slice.
+    """
+    aval = x.aval
+    if not aval.shape:  # the only window of a scalar is the scalar
+        return [ct]
+    if 0 in aval.shape or 0 in _ad.aval_of(ct).shape:
+        return [_full(aval.shape, 0, aval.dtype)]
+    dil = [(d - 1) * bd + 1 for d, bd in zip(aval.shape, base_dilation)]
+    padded = [n + lo + hi for n, (lo, hi) in zip(dil, padding)]
+    ct_len = [(m - 1) * s + 1 for m, s in zip(_ad.aval_of(ct).shape, window_strides)]
+    front = [(w - 1) * wd for w, wd in zip(window_dimensions, window_dilation)]
+    ct_p = reduce_window_sum_p.bind(
+        ct, window_dimensions=tuple(window_dimensions), window_strides=(1,) * aval.ndim,
+        padding=tuple((f, p - c) for f, p, c in zip(front, padded, ct_len)),
+        base_dilation=tuple(window_strides), window_dilation=tuple(window_dilation))
+    ct_dil = _shape.pad_p.bind(ct_p, literal(0, aval.dtype, False),
+                               padding_config=tuple((-lo, -hi, 0) for lo, hi in padding))
+    return [_shape.slice_p.bind(ct_dil, start_indices=(0,) * aval.ndim,
+                                limit_indices=tuple(dil), strides=tuple(base_dilation))]
+
+
+_ad.deflinear(reduce_window_sum_p, _reduce_window_sum_transpose)
+
+
+def _reduce_window_chooser_jvp(prim, op):
+    """reduce_window_max/min: each window's tangent is the tangent of the element that
+    attains its result. Among tied elements the first in the window (row-major order) is
+    picked, which is what JAX's gradient of max pooling does (``reduce_max`` instead shares
+    the tangent among ties, also as JAX does). Padding and dilation holes have zero tangent.
+    Where a window's result is NaN, its first NaN element is picked."""
+    def jvp(primals, tangents, **params):
+        (x,), (t,) = primals, tangents
+        out = prim.bind(x, **params)
+        out_aval = _ad.aval_of(out)
+        if _no_tangent(t, x):
+            return out, _ad.zero_like(out)
+        if 0 in out_aval.shape or not out_aval.shape:  # nothing to pick / scalar: out is x
+            return out, t if not out_aval.shape else _full(out_aval.shape, 0, out_aval.dtype)
+        dt = out_aval.dtype
+        taken = None  # windows whose element has been picked at an earlier offset
+        total = None
+        for xp, tp in zip(_window_patches(x, identity_value(op, dt), out_aval.shape, **params),
+                          _window_patches(t, 0, out_aval.shape, **params)):
+            hit = _same(xp, out)
+            pick = hit if taken is None else _ew.bitwise_and(hit, _ew.bitwise_not(taken))
+            taken = hit if taken is None else _ew.bitwise_or(taken, hit)
+            term = _ew.mul(tp, _as_dtype(pick, dt))
+            total = term if total is None else _ew.add(total, term)
+        return out, total
+    return jvp
+
+
+reduce_window_max_p.jvp = _reduce_window_chooser_jvp(reduce_window_max_p, "max")
+reduce_window_min_p.jvp = _reduce_window_chooser_jvp(reduce_window_min_p, "min")

@@ -198,6 +198,90 @@ def top_k_cases():
     return cases
 
 
+# ---- inputs at the edges of the differentiation rules --------------------------------------
+# Ties (the tangent is shared by tied extremes), zeros (products without division), several
+# sort keys and extreme log-space values; each in float32 and, under x64, float64. Ties are
+# two-way only: central differences at a tie of two give the mean of their tangents, which is
+# the rules' choice (for more, they give the mean of the largest and smallest tangent).
+F64 = np.dtype(np.float64)
+TIES = np.array([[1.0, 3.0, 3.0, -2.0], [2.0, 2.0, -1.0, 0.5], [0.5, -1.0, 4.0, -1.0]])
+ZEROS = np.array([[1.5, 0.0, 2.0, -3.0], [0.0, 0.0, 1.0, 2.0], [0.5, -1.0, 4.0, 0.0]])
+
+
+def _both(name, fn, ref, inputs):
+    """The case in float32 and (x64) float64; ``inputs`` are float64 NumPy arrays."""
+    return [Case(f"{name}-float32", fn, ref, [x.astype(F32) for x in inputs]),
+            Case(f"{name}-float64", fn, ref, [x.astype(F64) for x in inputs], x64=True)]
+
+
+def _np_cumulative_2d(accumulate, axis, reverse):
+    """NumPy cumulative reduction computed in the input's own dtype."""
+    def ref(x):
+        w = np.flip(x, axis) if reverse else x
+        out = accumulate(w, axis=axis)
+        return np.flip(out, axis) if reverse else out
+    return ref
+
+
+def _np_multi_sort(num_keys):
+    def ref(*ops):
+        keys = [ops[k] for k in reversed(range(num_keys))]  # lexsort: last key is primary
+        order = np.lexsort([np.arange(len(ops[0]))] + keys)
+        return tuple(o[order] for o in ops)
+    return ref
+
+
+def edge_cases():
+    cases = {
+        "reduce_prod": _both("reduce_prod-zeros-(1,)", lambda x: lax.reduce_prod(x, (1,)),
+                             lambda x: np.prod(x, axis=1), [ZEROS]) +
+        _both("reduce_prod-zeros-(0,1)", lambda x: lax.reduce_prod(x, (0, 1)),
+              lambda x: np.prod(x), [np.array([[1.5, 0.0], [2.0, -3.0]])]) +
+        _both("reduce_prod-3d-(0,2)", lambda x: lax.reduce_prod(x, (0, 2)),
+              lambda x: np.prod(x, axis=(0, 2)), [ZEROS.reshape(2, 3, 2) + 0.25]),
+        "reduce_max": _both("reduce_max-ties", lambda x: lax.reduce_max(x, (1,)),
+                            lambda x: np.max(x, axis=1), [TIES]) +
+        _both("reduce_max-ties-all", lambda x: lax.reduce_max(x, (0, 1)),
+              lambda x: np.max(x), [TIES[:2]]),
+        "reduce_min": _both("reduce_min-ties", lambda x: lax.reduce_min(x, (1,)),
+                            lambda x: np.min(x, axis=1), [TIES]),
+        "cumprod": _both("cumprod-zeros", lambda x: lax.cumprod(x, 1),
+                         _np_cumulative_2d(np.cumprod, 1, False), [ZEROS]) +
+        _both("cumprod-zeros-rev", lambda x: lax.cumprod(x, 1, True),
+              _np_cumulative_2d(np.cumprod, 1, True), [ZEROS]) +
+        _both("cumprod-long", lambda x: lax.cumprod(x, 0),
+              _np_cumulative_2d(np.cumprod, 0, False),
+              [np.array([1.1, -0.9, 1.2, 0.0, 0.8, 1.3, -1.1, 0.9, 1.05, 0.7, 1.2])]),
+        "cummax": _both("cummax-ties", lambda x: lax.cummax(x, 1),
+                        _np_cumulative_2d(np.maximum.accumulate, 1, False), [TIES]) +
+        _both("cummax-ties-rev", lambda x: lax.cummax(x, 1, True),
+              _np_cumulative_2d(np.maximum.accumulate, 1, True), [TIES]),
+        "cummin": _both("cummin-ties", lambda x: lax.cummin(x, 1),
+                        _np_cumulative_2d(np.minimum.accumulate, 1, False), [TIES]),
+        "cumlogsumexp": _both("cumlogsumexp-wide-range", lambda x: lax.cumlogsumexp(x, 1),
+                              _np_cumulative_2d(np.logaddexp.accumulate, 1, False),
+                              [np.array([[-80.0, 0.0, 60.0, -3.0, 61.0],
+                                         [5.0, -70.0, -75.0, 4.0, 90.0]])]) +
+        _both("cumlogsumexp-neg-inf-rev", lambda x: lax.cumlogsumexp(x, 0, True),
+              _np_cumulative_2d(np.logaddexp.accumulate, 0, True),
+              [np.array([0.5, -1.0, 2.0, -np.inf])]),
+        "sort": _both("sort-two-float-keys-carry",
+                      lambda a, b, c: lax.sort((a, b, c), 0, num_keys=2), _np_multi_sort(2),
+                      [np.array([0.3, -1.2, 2.5, 0.7, -0.4]),
+                       np.array([1.0, -2.0, 0.5, 3.0, 2.0]),
+                       np.array([10.0, 20.0, 30.0, 40.0, 50.0])]) +
+        [Case("sort-int-key-ties-two-keys-float64",
+              lambda a, b, c: lax.sort((a, b, c), 0, num_keys=2), _np_multi_sort(2),
+              [np.array([2, 1, 2, 1, 0], np.int32), np.array([0.5, 3.0, -1.0, 2.0, 9.0]),
+               np.array([1.5, -2.5, 0.25, 4.0, 7.0])], x64=True)] +
+        _both("sort-2d-dim1", lambda x: lax.sort(x, 1), lambda x: np.sort(x, 1, kind="stable"),
+              [ZEROS + np.arange(12).reshape(3, 4) * 0.1]),
+        "top_k": _both("top_k-2d", lambda x: lax.top_k(x, 2),
+                       _np_top_k(2), [ZEROS + np.arange(12).reshape(3, 4) * 0.1]),
+    }
+    return cases
+
+
 REAL_ORDERED = [F32, bf16, I8, U8, B]
 
 CASES = {
@@ -240,3 +324,5 @@ CASES = {
     "sort": sort_cases(),
     "top_k": top_k_cases(),
 }
+for _name, _extra in edge_cases().items():
+    CASES[_name] = CASES[_name] + _extra

@@ -116,6 +116,39 @@ def init_cases():
     ]
 
 
+def _both(name, op, x, dims, strides, padding, bdil=None, wdil=None):
+    """``name`` in float32 and (under x64) float64, for the differentiation rules: strides,
+    padding and both dilations together. (No ties: max/min pooling gives a tied window's
+    tangent to its first maximum, as JAX does, where central differences see the mean; the
+    tie rule is tested in tests/transforms/test_reduction_ad.py.)"""
+    def fn(x):
+        return lax.reduce_window(x, _identity(op, x.dtype), _LAX[op], dims, strides, padding,
+                                 bdil, wdil)
+
+    def ref(x):
+        return np_reduce_window(x, op, _identity(op, x.dtype), dims, strides, padding, bdil,
+                                wdil)
+    x = np.asarray(x, np.float64)
+    return [Case(f"{name}-float32", fn, ref, [x.astype(F32)]),
+            Case(f"{name}-float64", fn, ref, [x], x64=True)]
+
+
+_RNG = np.random.default_rng(7)
+_X54 = _RNG.standard_normal((5, 4))
+_X45 = _RNG.standard_normal((4, 5))
+_AD = {
+    "reduce_window_sum": _both("reduce_window_sum-all-params", "sum", _X54, (2, 3), (2, 1),
+                               ((1, 2), (0, 1)), (2, 1), (1, 2)) +
+    _both("reduce_window_sum-wide-pad", "sum", _X54[0], (2,), (3,), ((4, 3),), None, (2,)),
+    "reduce_window_max": _both("reduce_window_max-pool", "max", _X45[:, :4], (2, 2), (2, 2),
+                               "VALID") +
+    _both("reduce_window_max-all-params", "max", _X45, (2, 2), (1, 2), ((1, 0), (1, 1)),
+          (1, 2), (2, 1)),
+    "reduce_window_min": _both("reduce_window_min-overlap-1d", "min", _X54[:, 0], (3,), (1,),
+                               ((1, 1),)) +
+    _both("reduce_window_min-strided-same", "min", _X54, (3, 2), (2, 2), "SAME"),
+}
+
 _INIT = init_cases()
 
 CASES = {
@@ -123,3 +156,5 @@ CASES = {
     "reduce_window_max": window_cases("max", [F32, I32, U8, B]) + _INIT[1:2],
     "reduce_window_min": window_cases("min", [F32, bf16]) + _INIT[2:],
 }
+for _name, _extra in _AD.items():
+    CASES[_name] = CASES[_name] + _extra

@@ -25,6 +25,10 @@ PIECEWISE_CONSTANT = {"floor", "ceil", "round", "sign", "eq", "ne", "lt", "le", 
                       "stop_gradient"}  # zero derivative by definition
 
 
+# Cases built around NaN/inf or ties that test primal semantics; their derivative is undefined
+# at the inputs (only the transpose test runs on them).
+NOT_DIFFERENTIABLE_AT_INPUTS = {"cumlogsumexp-inf", "cummin-nan-rev", "sort-nan-signed-zero",
+                                "top_k-nan-ties"}
 # Precision-specific by nature: rounding the tangent to bf16 is only approximately linear.
 NOT_WIDENED = {"reduce_precision"}
 
@@ -120,6 +124,8 @@ def _central_differences(f, primals, tangents, h):
 def test_jvp_matches_finite_differences(name, case):
     if name in PIECEWISE_CONSTANT:
         pytest.skip("piecewise constant: checked by the transpose test")
+    if case.name.removesuffix("-as-f64") in NOT_DIFFERENTIABLE_AT_INPUTS:
+        pytest.skip("special values: not differentiable at the inputs")
     ctx = jaxel.config._override("jax_enable_x64", True) if case.x64 else _null()
     with ctx:
         inputs = case.inputs()
@@ -141,9 +147,10 @@ def test_jvp_matches_finite_differences(name, case):
             fd = fd_small[i]
             # Compare where the derivative exists: the output is finite and the differences at
             # two step sizes agree (they do not beside a discontinuity such as rem's, or a pole).
-            smooth = (np.isfinite(np.asarray(o, np.complex128))
-                      & (np.abs(fd_big[i] - fd) <= tol * (1 + np.abs(fd))))
-            assert smooth.size == 0 or smooth.mean() >= 0.5, f"{case.name}: output {i} is not smooth at the inputs"
+            finite = np.isfinite(np.asarray(o, np.complex128))  # e.g. NaN fill values
+            smooth = finite & (np.abs(fd_big[i] - fd) <= tol * (1 + np.abs(fd)))
+            assert smooth.sum() >= finite.sum() / 2, \
+                f"{case.name}: output {i} is not smooth at most of the inputs"
             np.testing.assert_allclose(np.asarray(t, np.complex128)[smooth], fd[smooth],
                                        rtol=tol, atol=tol,
                                        err_msg=f"{case.name}: output {i} tangent vs finite "

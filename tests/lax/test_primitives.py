@@ -18,7 +18,8 @@ from tests import lax as _cases_pkg
 from tests.lax.case import tolerance
 
 # Higher-order primitives are checked by the tests of the feature they implement.
-CHECKED_ELSEWHERE = {"jit", "custom_jvp_call", "custom_vjp_call", "custom_lin"}
+CHECKED_ELSEWHERE = {"jit", "custom_jvp_call", "custom_vjp_call", "custom_lin",  # test_jit, test_custom_derivatives
+                     "checkpoint", "name"}  # tests/transforms/test_checkpoint.py
 
 
 def _all_cases():
