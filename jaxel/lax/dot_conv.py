@@ -689,3 +689,65 @@ __all__ = ["Precision", "ConvDimensionNumbers", "dot_general", "dot", "batch_mat
            "conv_general_dilated", "conv", "conv_with_general_padding", "conv_transpose",
            "conv_dimension_numbers", "dot_general_p",
            "conv_general_dilated_p"]
+
+
+# ---- differentiation rules -------------------------------------------------------------------
+from jaxel.transforms import ad_util as _ad  # noqa: E402
+
+
+def _to_dtype(x, dtype):
+    """``x`` converted to ``dtype`` (a no-op when it already has it)."""
+    from jaxel.lax.elementwise import convert_element_type_p
+    if aval_of(x).dtype == dtype:
+        return x
+    return convert_element_type_p.bind(x, new_dtype=dtype, weak_type=False, sharding=None)
+
+
+def _dot_transpose_operand(ct, other, this_aval, this_dims, other_dims, *, this_is_lhs,
+                           precision):
+    """The cotangent of one dot_general operand ("this") given the output cotangent and the
+    other operand. ``this_dims``/``other_dims`` are each side's (contracting, batch) dims.
+
+    The output is [batch, lhs free, rhs free]; contracting ``ct``'s dims that came from the
+    other side against the other operand's free dims (batching over batch dims) gives
+    [batch, this side's free dims, this side's contracting dims in the other's order]; a
+    transpose puts them back in this operand's layout."""
+    from jaxel.lax.shape_ops import transpose_p
+    (tc, tb), (oc, ob) = this_dims, other_dims
+    nb = len(tb)
+    this_free = [d for d in range(this_aval.ndim) if d not in tc and d not in tb]
+    other_nd = aval_of(other).ndim
+    other_free = [d for d in range(other_nd) if d not in oc and d not in ob]
+    n_this_free = len(this_free)
+    ct_other_free = (tuple(range(nb + n_this_free, nb + n_this_free + len(other_free)))
+                     if this_is_lhs else tuple(range(nb, nb + len(other_free))))
+    dims = ((ct_other_free, tuple(other_free)), (tuple(range(nb)), tuple(ob)))
+    res = dot_general_p.bind(ct, other, dimension_numbers=dims, precision=precision,
+                             preferred_element_type=None, out_sharding=None)
+    # The other side's contracting dims left over appear sorted by their index there; each
+    # pairs with this side's contracting dim at the same position of the dimension numbers.
+    remaining = [tc[k] for k in np.argsort(oc, kind="stable")]
+    layout = list(tb) + this_free + remaining
+    perm = tuple(int(i) for i in np.argsort(layout, kind="stable"))
+    if perm != tuple(range(len(perm))):
+        res = transpose_p.bind(res, permutation=perm)
+    return _to_dtype(res, this_aval.dtype)
+
+
+def _dot_general_transpose(ct, lhs, rhs, *, dimension_numbers, precision=None,
+                           preferred_element_type=None, out_sharding=None):
+    (lc, rc), (lb, rb) = dimension_numbers
+    if _ad.is_undefined(lhs) and _ad.is_undefined(rhs):
+        raise NotImplementedError("dot_general of two linear operands is not linear; this "
+                                  "indicates a wrong JVP rule upstream.")
+    if _ad.is_undefined(lhs):
+        return [_dot_transpose_operand(ct, rhs, lhs.aval, (lc, lb), (rc, rb), this_is_lhs=True,
+                                       precision=precision), None]
+    return [None, _dot_transpose_operand(ct, lhs, rhs.aval, (rc, rb), (lc, lb),
+                                         this_is_lhs=False, precision=precision)]
+
+
+_ad.defjvp(dot_general_p,
+           lambda t, x, y, **params: dot_general_p.bind(t, y, **params),
+           lambda t, x, y, **params: dot_general_p.bind(x, t, **params))
+dot_general_p.transpose = _dot_general_transpose
