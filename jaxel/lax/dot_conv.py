@@ -708,26 +708,35 @@ def _dot_transpose_operand(ct, other, this_aval, this_dims, other_dims, *, this_
     """The cotangent of one dot_general operand ("this") given the output cotangent and the
     other operand. ``this_dims``/``other_dims`` are each side's (contracting, batch) dims.
 
-    The output is [batch, lhs free, rhs free]; contracting ``ct``'s dims that came from the
-    other side against the other operand's free dims (batching over batch dims) gives
-    [batch, this side's free dims, this side's contracting dims in the other's order]; a
-    transpose puts them back in this operand's layout."""
+    The output is [batch, lhs free, rhs free]. Contracting ``ct``'s dims that came from the
+    other side against the other operand's free dims (batching over batch dims) gives this
+    side's batch dims, then its free dims and its contracting dims, in an order that depends on
+    which of ``ct`` and ``other`` goes first. Pick the order that already is this operand's
+    layout when one is (plain matmuls: no transpose at all), else transpose back."""
     from jaxel.lax.shape_ops import transpose_p
     (tc, tb), (oc, ob) = this_dims, other_dims
     nb = len(tb)
     this_free = [d for d in range(this_aval.ndim) if d not in tc and d not in tb]
     other_nd = aval_of(other).ndim
     other_free = [d for d in range(other_nd) if d not in oc and d not in ob]
-    n_this_free = len(this_free)
-    ct_other_free = (tuple(range(nb + n_this_free, nb + n_this_free + len(other_free)))
-                     if this_is_lhs else tuple(range(nb, nb + len(other_free))))
-    dims = ((ct_other_free, tuple(other_free)), (tuple(range(nb)), tuple(ob)))
-    res = dot_general_p.bind(ct, other, dimension_numbers=dims, precision=precision,
-                             preferred_element_type=None, out_sharding=None)
-    # The other side's contracting dims left over appear sorted by their index there; each
+    start = nb + len(this_free) if this_is_lhs else nb
+    ct_other_free = tuple(range(start, start + len(other_free)))
+    # The other side's contracting dims that survive appear sorted by their index there; each
     # pairs with this side's contracting dim at the same position of the dimension numbers.
     remaining = [tc[k] for k in np.argsort(oc, kind="stable")]
-    layout = list(tb) + this_free + remaining
+    ct_first = list(tb) + this_free + remaining
+    other_first = list(tb) + remaining + this_free
+    identity = list(range(this_aval.ndim))
+    if other_first == identity and ct_first != identity:
+        dims = ((tuple(other_free), ct_other_free), (tuple(ob), tuple(range(nb))))
+        res = dot_general_p.bind(other, ct, dimension_numbers=dims, precision=precision,
+                                 preferred_element_type=None, out_sharding=None)
+        layout = other_first
+    else:
+        dims = ((ct_other_free, tuple(other_free)), (tuple(range(nb)), tuple(ob)))
+        res = dot_general_p.bind(ct, other, dimension_numbers=dims, precision=precision,
+                                 preferred_element_type=None, out_sharding=None)
+        layout = ct_first
     perm = tuple(int(i) for i in np.argsort(layout, kind="stable"))
     if perm != tuple(range(len(perm))):
         res = transpose_p.bind(res, permutation=perm)
