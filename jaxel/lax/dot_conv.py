@@ -760,3 +760,107 @@ _ad.defjvp(dot_general_p,
            lambda t, x, y, **params: dot_general_p.bind(t, y, **params),
            lambda t, x, y, **params: dot_general_p.bind(x, t, **params))
 dot_general_p.transpose = _dot_general_transpose
+
+
+# Convolution transposes. Per spatial dim (input size n, lhs dilation a, padding (pl, ph),
+# kernel size k with dilation d, so extent K = (k - 1) d + 1, stride s, output size m), the
+# forward conv reads y[o] = sum_j xp[o s + j d] w[j] where xp is x dilated by a and padded.
+# * lhs: ct_xp[p] = sum_j ct_y'[p - K + 1 + j d] w[k - 1 - j] with ct_y' = ct_y dilated by s:
+#   a conv of ct_y (lhs dilation s) with the flipped kernel, read back at p = pl + i a, i.e.
+#   window stride a and low padding K - 1 - pl; high padding makes exactly n outputs.
+# * rhs: ct_w[j] = sum_o ct_y[o] xp[o s + j d]: a conv of x (lhs dilation a, padding pl) with
+#   ct_y as the kernel (dilation s) at window stride d, batch and feature roles swapped, so the
+#   batch is contracted; high padding makes exactly k outputs.
+# Feature groups G and batch groups B trade places between the two (see each function).
+def _conv_spatial(p, lhs_shape, rhs_shape, out_shape):
+    """Per spatial dim: (n, a, pl, k, d, s, m) as in the comment above."""
+    dn = p["dimension_numbers"]
+    return [(lhs_shape[ld], a, pl, rhs_shape[rd], d, s, out_shape[od])
+            for ld, rd, od, a, (pl, _), d, s in zip(
+                dn.lhs_spec[2:], dn.rhs_spec[2:], dn.out_spec[2:], p["lhs_dilation"],
+                p["padding"], p["rhs_dilation"], p["window_strides"])]
+
+
+def _canonical_dn(nd):
+    spec = tuple(range(nd))
+    return ConvDimensionNumbers(spec, spec, spec)
+
+
+def _conv_transpose_lhs(ct, rhs, lhs_aval, p):
+    """Cotangent of the convolution's input. With G feature groups the transposed conv has G
+    feature groups too, with the kernel regrouped: K[(g, i), o'] = w[(g, o'), i]. With B batch
+    groups it is computed as a B-feature-group conv whose output features (b, i) are then moved
+    back into the batch: ct_x[(b, n), i] = z[n, (b, i)]."""
+    from jaxel.lax.shape_ops import reshape, rev, transpose
+    dn = p["dimension_numbers"]
+    nd = lhs_aval.ndim
+    ra, ca = aval_of(rhs), aval_of(ct)
+    spatial = _conv_spatial(p, lhs_aval.shape, ra.shape, ca.shape)
+    groups = p["feature_group_count"] * p["batch_group_count"]  # at most one exceeds 1
+    w = transpose(rhs, tuple(dn.rhs_spec))  # canonical (O, I, k...)
+    out_f, in_f, ks = w.shape[0], w.shape[1], tuple(w.shape[2:])
+    w = reshape(w, (groups, out_f // groups, in_f) + ks)
+    w = transpose(w, (0, 2, 1) + tuple(range(3, nd + 1)))
+    w = rev(reshape(w, (groups * in_f, out_f // groups) + ks), tuple(range(2, nd)))
+    pads = []
+    for n, a, pl, k, d, s, m in spatial:
+        extent = (k - 1) * d + 1
+        lo = extent - 1 - pl
+        pads.append((lo, (n - 1) * a + extent - ((m - 1) * s + 1) - lo))
+    bg = p["batch_group_count"]
+    out_spec = dn.lhs_spec if bg == 1 else tuple(range(nd))
+    z = conv_general_dilated_p.bind(
+        ct, w, window_strides=tuple(a for _, a, *_ in spatial), padding=tuple(pads),
+        lhs_dilation=tuple(s for *_, s, _ in spatial), rhs_dilation=tuple(d for *_, d, _, _ in
+                                                                           spatial),
+        dimension_numbers=ConvDimensionNumbers(dn.out_spec, tuple(range(nd)), out_spec),
+        feature_group_count=groups, batch_group_count=1, precision=p["precision"],
+        preferred_element_type=None, out_sharding=None)
+    if bg > 1:  # z: canonical (n, (b, i), k...) -> ((b, n), i, k...) -> lhs layout
+        nb, zs = z.shape[0], tuple(z.shape[2:])
+        z = reshape(z, (nb, bg, in_f) + zs)
+        z = transpose(z, (1, 0, 2) + tuple(range(3, nd + 1)))
+        z = reshape(z, (bg * nb, in_f) + zs)
+        z = transpose(z, tuple(int(i) for i in np.argsort(dn.lhs_spec)))
+    return _to_dtype(z, lhs_aval.dtype)
+
+
+def _conv_transpose_rhs(ct, lhs, rhs_aval, p):
+    """Cotangent of the kernel: x convolved with ct_y, batch and feature roles swapped (the
+    batch is contracted). Forward feature groups G become batch groups of this conv (x's
+    features (g, i) are its batch), forward batch groups B become feature groups (x's batch
+    (b, n) is its feature). Dimension numbers put the result straight into w's layout."""
+    dn = p["dimension_numbers"]
+    la, ca = aval_of(lhs), aval_of(ct)
+    spatial = _conv_spatial(p, la.shape, rhs_aval.shape, ca.shape)
+    pads = [(pl, (m - 1) * s + (k - 1) * d + 1 - ((n - 1) * a + 1) - pl)
+            for n, a, pl, k, d, s, m in spatial]
+    swap = lambda spec: (spec[1], spec[0]) + tuple(spec[2:])
+    z = conv_general_dilated_p.bind(
+        lhs, ct, window_strides=tuple(d for *_, d, _, _ in spatial), padding=tuple(pads),
+        lhs_dilation=tuple(a for _, a, *_ in spatial),
+        rhs_dilation=tuple(s for *_, s, _ in spatial),
+        dimension_numbers=ConvDimensionNumbers(swap(dn.lhs_spec), swap(dn.out_spec),
+                                               swap(dn.rhs_spec)),
+        feature_group_count=p["batch_group_count"], batch_group_count=p["feature_group_count"],
+        precision=p["precision"], preferred_element_type=None, out_sharding=None)
+    return _to_dtype(z, rhs_aval.dtype)
+
+
+def _conv_transpose(ct, lhs, rhs, **params):
+    if _ad.is_undefined(lhs) and _ad.is_undefined(rhs):
+        raise NotImplementedError("conv_general_dilated of two linear operands is not linear; "
+                                  "this indicates a wrong JVP rule upstream.")
+    if 0 in aval_of(ct).shape:
+        target = lhs.aval if _ad.is_undefined(lhs) else rhs.aval
+        zero = _ad.zeros_like_aval(target)
+        return [zero, None] if _ad.is_undefined(lhs) else [None, zero]
+    if _ad.is_undefined(lhs):
+        return [_conv_transpose_lhs(ct, rhs, lhs.aval, params), None]
+    return [None, _conv_transpose_rhs(ct, lhs, rhs.aval, params)]
+
+
+_ad.defjvp(conv_general_dilated_p,
+           lambda t, x, w, **params: conv_general_dilated_p.bind(t, w, **params),
+           lambda t, x, w, **params: conv_general_dilated_p.bind(x, t, **params))
+conv_general_dilated_p.transpose = _conv_transpose

@@ -180,7 +180,6 @@ def test_vjp_is_transpose_of_jvp(name, case):
         assert abs(lhs - rhs) <= tol * scale, f"{case.name}: <ct, Jt> = {lhs} != <J^T ct, t> = {rhs}"
 
 
-@pytest.mark.xfail(reason="rules for every primitive are being added (issue 3)", strict=False)
 def test_every_primitive_has_a_jvp_rule():
     missing = sorted(n for n, p in primitives.items() if p.jvp is None)
     assert not missing, f"primitives without a JVP rule: {missing}"
