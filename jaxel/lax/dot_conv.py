@@ -848,6 +848,9 @@ def _conv_transpose_rhs(ct, lhs, rhs_aval, p):
 
 
 def _conv_transpose(ct, lhs, rhs, **params):
+    """Cotangent of whichever operand is linear. With ``preferred_element_type`` the
+    cotangent's dtype differs from the operands' and conv needs equal dtypes: both go to the
+    more precise of the two, and the result is converted back to the operand's dtype."""
     if _ad.is_undefined(lhs) and _ad.is_undefined(rhs):
         raise NotImplementedError("conv_general_dilated of two linear operands is not linear; "
                                   "this indicates a wrong JVP rule upstream.")
@@ -855,9 +858,12 @@ def _conv_transpose(ct, lhs, rhs, **params):
         target = lhs.aval if _ad.is_undefined(lhs) else rhs.aval
         zero = _ad.zeros_like_aval(target)
         return [zero, None] if _ad.is_undefined(lhs) else [None, zero]
+    other = rhs if _ad.is_undefined(lhs) else lhs
+    common = _higher_precision_dtype(aval_of(ct).dtype, aval_of(other).dtype)
+    ct, other = _to_dtype(ct, common), _to_dtype(other, common)
     if _ad.is_undefined(lhs):
-        return [_conv_transpose_lhs(ct, rhs, lhs.aval, params), None]
-    return [None, _conv_transpose_rhs(ct, lhs, rhs.aval, params)]
+        return [_conv_transpose_lhs(ct, other, lhs.aval, params), None]
+    return [None, _conv_transpose_rhs(ct, other, rhs.aval, params)]
 
 
 _ad.defjvp(conv_general_dilated_p,

@@ -12,7 +12,7 @@ from tests.lax.case import Arg, Case, bf16
 
 F32, F16, I32, I8 = (np.dtype(np.float32), np.dtype(np.float16), np.dtype(np.int32),
                      np.dtype(np.int8))
-B, C64 = np.dtype(bool), np.dtype(np.complex64)
+B, C64, F64 = np.dtype(bool), np.dtype(np.complex64), np.dtype(np.float64)
 HIGHEST = lax.Precision.HIGHEST
 
 
@@ -82,6 +82,9 @@ DOT_CASES = (
        _dot_case("pet", (2, 3), (3, 4), MATMUL, I32, pet=F32),
        _dot_case("pet", (2, 3), (3, 4), MATMUL, bf16, pet=F32, rtol=1e-5, atol=1e-5),
        _dot_case("pet-narrow-float", (2, 3), (3, 4), MATMUL, F32, pet=bf16, **BF16_TOL),
+       # f32 operands accumulated in f64 (cotangents come back as f32), scrambled dims.
+       _dot_case("scrambled-pet-f64", (5, 2, 3, 4), (4, 3, 2, 5, 6),
+                 (((3, 2), (0, 1)), ((1, 0), (2, 3))), F32, pet=F64, x64=True),
        # Mixed operand dtypes compute in the more precise one.
        _dot_case("mixed", (2, 3), (3, 4), MATMUL, (F32, bf16), out_dtype=F32, rtol=1e-5,
                  atol=1e-5),
@@ -193,6 +196,8 @@ def _conv_case(name, lshape, rshape, dt, *, strides, padding, ref_padding, lhs_d
 
 
 NHWC = ((0, 3, 1, 2), (3, 2, 0, 1), (0, 3, 1, 2))
+SCRAMBLED_A = lax.ConvDimensionNumbers((2, 0, 3, 1), (1, 3, 0, 2), (3, 1, 0, 2))
+SCRAMBLED_B = lax.ConvDimensionNumbers((1, 3, 0, 2), (3, 0, 2, 1), (2, 3, 1, 0))
 
 CONV_CASES = [
     _conv_case("1d-same-stride", (2, 3, 7), (4, 3, 3), F32, strides=(2,), padding="SAME",
@@ -220,6 +225,16 @@ CONV_CASES = [
     _conv_case("1d-bf16", (2, 3, 6), (2, 3, 3), bf16, strides=(1,), padding="VALID",
                ref_padding=[(0, 0)], rtol=3e-2, atol=1e-1),
     _conv_case("0d-spatial", (2, 3), (4, 3), F32, strides=(), padding=[], ref_padding=[]),
+    # Everything at once, in scrambled layouts (logical N, C, H, W at the physical positions
+    # each spec names), with feature or batch groups, and f32 operands accumulated in f64.
+    *[_conv_case(f"2d-all-fgc2{'-pet-f64' if pet else ''}", (4, 6, 2, 7), (3, 6, 2, 2), F32,
+                 strides=(2, 3), padding=[(2, -1), (1, 2)], ref_padding=[(2, -1), (1, 2)],
+                 lhs_dilation=(2, 1), rhs_dilation=(1, 2), fgc=2, dn=SCRAMBLED_A,
+                 ref_dn=SCRAMBLED_A, pet=pet, x64=bool(pet)) for pet in (None, F64)],
+    *[_conv_case(f"2d-all-bgc2{'-pet-f64' if pet else ''}", (8, 4, 5, 3), (3, 3, 2, 4), F32,
+                 strides=(3, 1), padding=[(1, 2), (-1, 3)], ref_padding=[(1, 2), (-1, 3)],
+                 lhs_dilation=(1, 2), rhs_dilation=(2, 1), bgc=2, dn=SCRAMBLED_B,
+                 ref_dn=SCRAMBLED_B, pet=pet, x64=bool(pet)) for pet in (None, F64)],
     Case("conv-lax.conv-f32", lambda x, w: lax.conv(x, w, (1, 2), "SAME", precision=HIGHEST),
          lambda x, w: conv_reference(x, w, (1, 2), _same_pads((5, 6), (3, 3), (1, 2)), (1, 1),
                                      (1, 1), ((0, 1, 2, 3),) * 3).astype(F32),

@@ -31,6 +31,15 @@ CONVS = {
                          batch_group_count=2),
     "nhwc": dict(lhs=(2, 6, 5, 3), rhs=(3, 2, 3, 4), window_strides=(1, 1), padding="SAME",
                  dimension_numbers=("NHWC", "HWIO", "NHWC")),
+    # Strides, uneven/negative padding, both dilations, groups and scrambled layouts at once.
+    "all-feature-groups": dict(lhs=(6, 4, 2, 7), rhs=(2, 6, 3, 2), window_strides=(3, 2),
+                               padding=((1, 2), (2, -1)), lhs_dilation=(1, 2),
+                               rhs_dilation=(2, 1), feature_group_count=2,
+                               dimension_numbers=("WCNH", "WOHI", "CHWN")),
+    "all-batch-groups": dict(lhs=(3, 8, 4, 5), rhs=(2, 3, 4, 3), window_strides=(1, 3),
+                             padding=((-1, 3), (1, 2)), lhs_dilation=(2, 1),
+                             rhs_dilation=(1, 2), batch_group_count=2,
+                             dimension_numbers=("CHNW", "HWOI", "WNCH")),
 }
 
 
@@ -59,6 +68,21 @@ def test_conv_gradients_match_jax(name):
         np.asarray(x), np.asarray(w))
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-4)
+
+
+def test_preferred_element_type_gradients_match_jax():
+    """bf16 operands accumulated in f32: gradients come back in bf16 and agree with jax."""
+    jax = pytest.importorskip("jax")
+    cfg = dict(CONVS["all-feature-groups"], preferred_element_type=np.float32)
+    x = np.asarray(_arr(*cfg["lhs"])).astype(jnp.bfloat16)
+    w = np.asarray(_arr(*cfg["rhs"])).astype(jnp.bfloat16)
+    loss = lambda lib: lambda x, w: lib.numpy.sum(lib.numpy.sin(_conv_fn(lib, cfg)(x, w)))
+    ours = jaxel.grad(loss(jaxel), (0, 1))(jnp.asarray(x), jnp.asarray(w))
+    theirs = jax.grad(loss(jax), (0, 1))(x, w)
+    for a, b in zip(ours, theirs):
+        assert np.asarray(a).dtype == np.asarray(b).dtype == jnp.bfloat16
+        np.testing.assert_allclose(np.asarray(a, np.float32), np.asarray(b, np.float32),
+                                   rtol=2e-2, atol=5e-2)
 
 
 def test_matmul_and_einsum_gradients():
