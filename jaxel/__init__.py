@@ -22,6 +22,7 @@ from jaxel.ad import (  # noqa: F401
     grad, value_and_grad, jvp, vjp, linearize, linear_transpose, jacfwd, jacrev, jacobian,
     hessian,
 )
+from jaxel.batching import vmap  # noqa: F401
 from jaxel import test_util  # noqa: F401
 from jaxel.custom_derivatives import custom_jvp, custom_vjp, closure_convert  # noqa: F401
 from jaxel import ad_checkpoint  # noqa: F401

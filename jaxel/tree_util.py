@@ -1436,6 +1436,22 @@ def tree_broadcast(prefix_tree, full_tree, is_leaf=None):
     return tree_structure(full_tree).unflatten(out)
 
 
+def broadcast_prefix_leaves(prefix_tree, full_tree, context, prefix_name, full_name):
+    """For each leaf of ``full_tree`` (in flattening order), the leaf of ``prefix_tree`` above it.
+
+    ``None`` in ``prefix_tree`` is a leaf (as in vmap's ``in_axes``). A ``prefix_tree`` that is
+    not a prefix of ``full_tree`` raises ValueError showing both structures, worded with
+    ``context`` and the two names.
+    """
+    leaves = []
+    spec = _flatten_spec_is_leaf(prefix_tree, leaves, lambda x: x is None)
+    subtrees = _subtrees_up_to(spec, full_tree, context, prefix_name, full_name)
+    out = []
+    for leaf, sub in zip(leaves, subtrees):
+        out.extend([leaf] * len(tree_leaves(sub)))
+    return out
+
+
 def tree_transpose(outer_treedef, inner_treedef, pytree_to_transpose):
     """Turn a tree of structure ``outer`` of trees of structure ``inner`` inside out.
 

@@ -41,3 +41,7 @@ def stop_gradient(x):
 
 
 __all__ = ["stop_gradient", "stop_gradient_p"]
+
+from jaxel.transforms import batching as _batching  # noqa: E402
+
+_batching.defvectorized(stop_gradient_p)

@@ -765,3 +765,33 @@ def _convert_transpose(ct, x, *, new_dtype, weak_type=False, sharding=None):
 convert_element_type_p.jvp = _convert_jvp
 convert_element_type_p.transpose = _convert_transpose
 _ad.deflinear(reduce_precision_p, lambda ct, x, **p: [reduce_precision_p.bind(ct, **p)])
+
+
+# ---- batching rules ----------------------------------------------------------------------------
+# One-operand primitives keep the batch dimension where it is; n-ary ones apply as they are when
+# every batched operand has it in the same place (see jaxel/transforms/batching.py).
+from jaxel.transforms import batching as _batching  # noqa: E402
+
+for _p in (add_p, sub_p, mul_p, div_p, rem_p, pow_p, max_p, min_p, atan2_p, nextafter_p, and_p,
+           or_p, xor_p, shift_left_p, shift_right_arithmetic_p, shift_right_logical_p, complex_p,
+           eq_p, ne_p, lt_p, le_p, gt_p, ge_p):
+    _batching.defbroadcasting(_p)
+_batching.defbroadcasting(select_n_p, scalar_ok=lambda i: i == 0)  # a scalar `which` only
+_batching.defbroadcasting(clamp_p, scalar_ok=lambda i: i != 1)  # scalar bounds only
+for _p in (neg_p, sign_p, floor_p, ceil_p, is_finite_p, exp_p, exp2_p, log_p, expm1_p, log1p_p,
+           tanh_p, logistic_p, sin_p, cos_p, tan_p, asin_p, acos_p, atan_p, sinh_p, cosh_p,
+           asinh_p, acosh_p, atanh_p, sqrt_p, rsqrt_p, cbrt_p, lgamma_p, digamma_p, erf_p, erfc_p,
+           erf_inv_p, not_p, population_count_p, clz_p, conj_p, real_p, imag_p, abs_p, round_p,
+           integer_pow_p, convert_element_type_p, reduce_precision_p):
+    _batching.defvectorized(_p)
+
+
+def _bitcast_batch(args, dims, *, new_dtype):
+    # A change of width adds or removes a trailing dimension: keep the batch dimension off it.
+    (x,), (d,) = args, dims
+    if d == _ad.aval_of(x).ndim - 1:
+        x, d = _batching.move_axis(x, d, 0), 0
+    return bitcast_convert_type_p.bind(x, new_dtype=new_dtype), d
+
+
+bitcast_convert_type_p.batch = _bitcast_batch

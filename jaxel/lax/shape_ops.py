@@ -473,3 +473,107 @@ def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
 
 _ad.deflinear(slice_p, _slice_transpose)
 _ad.defjvp_zero(iota_p)
+
+
+# ---- batching rules ----------------------------------------------------------------------------
+# ``_val_dim(j, d)``: where logical (per-example) dimension j sits in a value batched at d.
+from jaxel.transforms import batching as _batching  # noqa: E402
+
+
+def _val_dim(j, d):
+    return j if j < d else j + 1
+
+
+def _broadcast_in_dim_batch(args, dims, *, shape, broadcast_dimensions, sharding=None):
+    # Put the batch dimension right after the output dimension the previous operand dimension
+    # maps to: the operand needs no transpose and broadcast_dimensions stay increasing.
+    (x,), (d,) = args, dims
+    bd = broadcast_dimensions
+    p = bd[d - 1] + 1 if d > 0 else 0
+    size = _ad.aval_of(x).shape[d]
+    new_bd = tuple(b if b < p else b + 1 for b in bd[:d]) + (p,) + tuple(b + 1 for b in bd[d:])
+    out_shape = tuple(shape[:p]) + (size,) + tuple(shape[p:])
+    return broadcast_in_dim_p.bind(x, shape=out_shape, broadcast_dimensions=new_bd,
+                                   sharding=sharding), p
+
+
+def _reshape_batch(args, dims, *, new_sizes, dimensions=None, sharding=None):
+    (x,), (d,) = args, dims
+    x = _batching.move_axis(x, d, 0)
+    if dimensions is not None:
+        dimensions = (0,) + tuple(i + 1 for i in dimensions)
+    size = _ad.aval_of(x).shape[0]
+    return reshape_p.bind(x, new_sizes=(size,) + tuple(new_sizes), dimensions=dimensions,
+                          sharding=sharding), 0
+
+
+def _transpose_batch(args, dims, *, permutation):
+    (x,), (d,) = args, dims
+    perm = [_val_dim(p, d) for p in permutation]
+    perm.insert(d, d)
+    return transpose_p.bind(x, permutation=tuple(perm)), d
+
+
+def _squeeze_batch(args, dims, *, dimensions):
+    (x,), (d,) = args, dims
+    new = tuple(_val_dim(j, d) for j in dimensions)
+    return squeeze_p.bind(x, dimensions=new), d - sum(1 for j in new if j < d)
+
+
+def _rev_batch(args, dims, *, dimensions):
+    (x,), (d,) = args, dims
+    return rev_p.bind(x, dimensions=tuple(_val_dim(j, d) for j in dimensions)), d
+
+
+def _pad_batch(args, dims, *, padding_config):
+    (x, pv), (d, dv) = args, dims
+    size = _batching.batch_size_of(args, dims)
+    if dv is None:
+        cfg = list(padding_config)
+        cfg.insert(d, (0, 0, 0))
+        return pad_p.bind(x, pv, padding_config=tuple(cfg)), d
+    # A padding value per example: pad with anything, then choose per element with a mask.
+    from jaxel.lax.elementwise import select_n_p
+    from jaxel.tracing.core import literal
+    x = _batching.bdim_at_front(x, d, size)
+    cfg = ((0, 0, 0),) + tuple(padding_config)
+    zero = literal(0, _ad.aval_of(x).dtype, False)
+    padded = pad_p.bind(x, zero, padding_config=cfg)
+    ones = broadcast_in_dim_p.bind(literal(True, np.dtype(bool), False),
+                                   shape=_ad.aval_of(x).shape, broadcast_dimensions=())
+    mask = pad_p.bind(ones, literal(False, np.dtype(bool), False), padding_config=cfg)
+    out_shape = _ad.aval_of(padded).shape
+    pv = broadcast_in_dim_p.bind(_batching.move_axis(pv, dv, 0), shape=out_shape,
+                                 broadcast_dimensions=(0,))
+    return select_n_p.bind(mask, pv, padded), 0
+
+
+def _concatenate_batch(args, dims, *, dimension):
+    size = _batching.batch_size_of(args, dims)
+    out_d = next(d for d in dims if d is not None)
+    xs = [_batching.matchaxis(x, d, out_d, size) for x, d in zip(args, dims)]
+    return concatenate_p.bind(*xs, dimension=_val_dim(dimension, out_d)), out_d
+
+
+def _slice_batch(args, dims, *, start_indices, limit_indices, strides):
+    (x,), (d,) = args, dims
+    size = _ad.aval_of(x).shape[d]
+    starts, limits = list(start_indices), list(limit_indices)
+    starts.insert(d, 0)
+    limits.insert(d, size)
+    if strides is not None:
+        strides = list(strides)
+        strides.insert(d, 1)
+        strides = tuple(strides)
+    return slice_p.bind(x, start_indices=tuple(starts), limit_indices=tuple(limits),
+                        strides=strides), d
+
+
+broadcast_in_dim_p.batch = _broadcast_in_dim_batch
+reshape_p.batch = _reshape_batch
+transpose_p.batch = _transpose_batch
+squeeze_p.batch = _squeeze_batch
+rev_p.batch = _rev_batch
+pad_p.batch = _pad_batch
+concatenate_p.batch = _concatenate_batch
+slice_p.batch = _slice_batch

@@ -34,7 +34,9 @@ class Primitive:
       * ``abstract_eval(*avals, **params)`` -> aval (or list of avals if ``multiple_results``)
       * ``lowering(ctx, *operand_names, **params)`` -> SSA name (or list of names)
       * ``jvp(primals, tangents, **params)``, ``transpose(ct, *args, **params)``: see
-        ``jaxel/transforms/ad_util.py``; ``batch``: filled by the vmap issue
+        ``jaxel/transforms/ad_util.py``
+      * ``batch(args, dims, **params)``, ``batch_axis(axis, args, dims, **params)`` and
+        ``named_axes(params)``: see ``jaxel/transforms/batching.py``
       * ``impl(*args, **params)``: optional custom eager implementation (higher-order prims)
 
     Example::
@@ -54,6 +56,8 @@ class Primitive:
         self.jvp = None
         self.transpose = None
         self.batch = None
+        self.batch_axis = None  # batching rule that needs the mapped axis (collectives, ...)
+        self.named_axes = None  # params -> axis names this primitive acts along
         # Higher-order primitives only: ``partial_eval(trace, args, params)`` splits known from
         # unknown work under a PartialEvalTrace; ``partial_eval_jaxpr_eqn(eqn, ins_unknown)``
         # does the same for an equation of a jaxpr (see jaxel/transforms/partial_eval.py).
