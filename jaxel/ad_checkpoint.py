@@ -282,3 +282,21 @@ remat = checkpoint
 
 __all__ = ["checkpoint", "remat", "checkpoint_name", "checkpoint_policies", "checkpoint_p",
            "name_p"]
+
+
+# ---- batching rules --------------------------------------------------------------------------
+def _batch_axis(axis, args, dims, **params):
+    """vmap of a checkpointed call: a checkpoint of the vectorised jaxpr."""
+    from jaxel.transforms.batching import batch_jaxpr
+    new, out_dims = batch_jaxpr(params["jaxpr"], axis, dims)
+    return _bind(new, list(args), params, params["differentiated"]), out_dims
+
+
+def _named_axes(params):
+    from jaxel.transforms.batching import jaxpr_axis_names
+    return jaxpr_axis_names(params["jaxpr"])
+
+
+checkpoint_p.batch_axis = _batch_axis
+checkpoint_p.named_axes = _named_axes
+name_p.batch = lambda args, dims, *, name: (name_p.bind(args[0], name=name), dims[0])

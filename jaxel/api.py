@@ -24,6 +24,7 @@ from jaxel.runtime.array import Array
 from jaxel.tracing.avals import ShapedArray
 from jaxel.tracing.core import Tracer, _state, abstractify
 from jaxel.tracing.eval_trace import eval_trace, to_device_array
+from jaxel.transforms.batching import _axis_env, axis_env_key
 from jaxel.tree_util import (tree_flatten, tree_flatten_with_path, tree_map, tree_unflatten,
                              keystr)
 
@@ -303,6 +304,9 @@ class JitWrapped:
         else:
             statics = ()
             leaves, treedef = tree_flatten(args)
+        env = _axis_env.stack
+        if env:  # traced collectives depend on the named axes around the call
+            statics = (statics, axis_env_key())
         try:
             key = (treedef, statics, *[x.aval for x in leaves])
         except AttributeError:

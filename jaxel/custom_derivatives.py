@@ -386,3 +386,125 @@ def closure_convert(fun, *example_args):
 
 
 __all__ = ["closure_convert", "custom_jvp", "custom_vjp", "custom_jvp_call_p", "custom_vjp_call_p", "custom_lin_p"]
+
+
+# ---- batching rules --------------------------------------------------------------------------
+# vmap of a custom-rule function stays a custom-rule function: the primal jaxpr is vectorised and
+# the user's rules are wrapped to run vectorised too (every batched value with its batch
+# dimension first, every output batched at 0), so derivatives taken outside the vmap still use
+# the user's rules.
+def _fronted(axis, args, dims):
+    from jaxel.transforms.batching import move_axis
+    return ([x if d is None else move_axis(x, d, 0) for x, d in zip(args, dims)],
+            [None if d is None else 0 for d in dims])
+
+
+def _vectorized_rule(axis, rule):
+    """``rule(*groups) -> tuple of lists``, vectorised: ``run(group_dims, *groups)`` takes
+    groups of values batched where ``group_dims`` says and returns every result batched at 0."""
+
+    def run(group_dims, *groups):
+        flat = [x for g in groups for x in g]
+        flat_dims = [d for gd in group_dims for d in gd]
+        sizes = [len(g) for g in groups]
+        store = {}
+
+        def fun(*xs):
+            it = iter(xs)
+            gs = [[next(it) for _ in range(n)] for n in sizes]
+            outs = rule(*gs)
+            store["sizes"] = [len(o) for o in outs]
+            return [o for grp in outs for o in grp]
+
+        # Symbolic zeros cannot be batched values: pass them through as unbatched zeros.
+        vals = [x if type(x) is not Zero else Zero(_unbatched_aval(x.aval, d))
+                for x, d in zip(flat, flat_dims)]
+        dims = [None if type(x) is Zero else d for x, d in zip(flat, flat_dims)]
+        outs, _ = _batch_flat_zeros(fun, axis, vals, dims)
+        it = iter(outs)
+        return tuple([next(it) for _ in range(n)] for n in store["sizes"])
+
+    return run
+
+
+def _unbatched_aval(aval, d):
+    if d is None:
+        return aval
+    return aval.update(shape=aval.shape[:d] + aval.shape[d + 1:])
+
+
+def _batch_flat_zeros(fun, axis, vals, dims):
+    """``batch_flat`` with every output at dimension 0; ``Zero`` outputs are re-shaped to the
+    batched aval (they stay symbolic)."""
+    from jaxel.transforms.batching import BatchTrace, BatchTracer, extend_axis_env, matchaxis
+    parent = _state.trace
+    trace = BatchTrace(parent, axis)
+    ins = [x if d is None or type(x) is Zero else BatchTracer(trace, x, d)
+           for x, d in zip(vals, dims)]
+    _state.trace = trace
+    try:
+        with extend_axis_env(axis):
+            outs = fun(*ins)
+    finally:
+        _state.trace = parent
+        trace.alive = False
+    res = []
+    for o in outs:
+        if type(o) is Zero:
+            a = o.aval
+            res.append(Zero(a.update(shape=(axis.size,) + a.shape)))
+            continue
+        v, d = trace.unpack(o)
+        res.append(matchaxis(v, d, 0, axis.size))
+    return res, [0] * len(res)
+
+
+def _custom_jvp_batch(axis, args, dims, *, call_jaxpr, jvp, num_consts, symbolic_zeros):
+    from jaxel.transforms.batching import batch_jaxpr
+    args, dims = _fronted(axis, args, dims)
+    n_out = len(call_jaxpr.out_avals)
+    new, _ = batch_jaxpr(call_jaxpr, axis, dims, [0] * n_out)
+    c_dims, p_dims = dims[:num_consts], dims[num_consts:]
+    run = _vectorized_rule(axis, lambda c, p, t: jvp(c, p, t))
+
+    def batched_jvp(consts, primals, tangents):
+        # Tangents are batched exactly where their primals are.
+        return run([c_dims, p_dims, p_dims], list(consts), list(primals), list(tangents))
+
+    outs = custom_jvp_call_p.bind(*args, call_jaxpr=new, jvp=batched_jvp, num_consts=num_consts,
+                                  symbolic_zeros=symbolic_zeros)
+    return outs, [0] * n_out
+
+
+def _custom_vjp_batch(axis, args, dims, *, call_jaxpr, fwd, bwd, num_consts, name, **rest):
+    from jaxel.transforms.batching import batch_jaxpr
+    args, dims = _fronted(axis, args, dims)
+    n_out = len(call_jaxpr.out_avals)
+    new, _ = batch_jaxpr(call_jaxpr, axis, dims, [0] * n_out)
+    p_dims = dims[num_consts:]
+    run_fwd = _vectorized_rule(axis, lambda p: fwd(p))
+    run_bwd = _vectorized_rule(axis, lambda r, c: (bwd(r, c),))
+    store = {}
+
+    def batched_fwd(primals):
+        outs, res = run_fwd([p_dims], list(primals))
+        store["n_res"] = len(res)
+        return outs, res
+
+    def batched_bwd(res, cts):
+        (cts_in,) = run_bwd([[0] * len(res), [0] * len(cts)], list(res), list(cts))
+        return cts_in
+
+    outs = custom_vjp_call_p.bind(*args, call_jaxpr=new, fwd=batched_fwd, bwd=batched_bwd,
+                                  num_consts=num_consts, name=name, **rest)
+    return outs, [0] * n_out
+
+
+def _custom_lin_batch(axis, args, dims, *, num_res, bwd, out_avals, name):
+    # Only reached by evaluating a linearized custom_vjp function forwards, which is an error.
+    _custom_lin_impl(name=name)
+
+
+custom_jvp_call_p.batch_axis = _custom_jvp_batch
+custom_vjp_call_p.batch_axis = _custom_vjp_batch
+custom_lin_p.batch_axis = _custom_lin_batch

@@ -212,3 +212,20 @@ jit_p.jvp = _jvp
 jit_p.partial_eval = _partial_eval
 jit_p.partial_eval_jaxpr_eqn = _partial_eval_jaxpr_eqn
 jit_p.transpose = _transpose
+
+
+# ---- batching rule ---------------------------------------------------------------------------
+def _batch_axis(axis, args, dims, **params):
+    """vmap of a jitted call: one jitted call of the vectorised jaxpr (cached per dims)."""
+    from jaxel.transforms.batching import batch_jaxpr
+    new, out_dims = batch_jaxpr(params["jaxpr"], axis, dims)
+    return _bind_closed(new, list(args), params, params["name"]), out_dims
+
+
+def _named_axes(params):
+    from jaxel.transforms.batching import jaxpr_axis_names
+    return jaxpr_axis_names(params["jaxpr"])
+
+
+jit_p.batch_axis = _batch_axis
+jit_p.named_axes = _named_axes

@@ -10,3 +10,4 @@ from jaxel.lax.reductions import *  # noqa: F401,F403
 from jaxel.lax.windowed import *  # noqa: F401,F403
 from jaxel.lax.dot_conv import *  # noqa: F401,F403
 from jaxel.lax.ad_ops import *  # noqa: F401,F403
+from jaxel.lax.parallel import *  # noqa: F401,F403

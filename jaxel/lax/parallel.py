@@ -1,0 +1,520 @@
+"""Collectives over named axes: ``psum``, ``pmean``, ``pmax``, ``pmin``, ``all_gather``,
+``psum_scatter``, ``ppermute``, ``all_to_all``, ``axis_index``, ``axis_size``.
+
+Each collective is a primitive whose ``axes`` parameter names the mapped axes it acts along.
+Under ``vmap(..., axis_name=n)`` the batch trace for ``n`` gives it its meaning through the
+primitive's ``batch_axis`` rule: the examples of the batch are the participants, and the
+collective becomes ordinary array work along the batch dimension (``psum`` is a sum over it).
+The multi-device issue gives the same primitives a device meaning under ``pmap``/``shard_map``
+(lowering to XLA collectives). Outside any mapped axis a name is unbound: the public functions
+raise ``NameError`` naming it and the names in scope.
+
+Integer entries in ``axis_name`` (positional axes) reduce over that array dimension locally,
+as in JAX.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from jaxel import tree_util
+from jaxel.tracing.avals import ShapedArray
+from jaxel.tracing.core import Primitive, literal
+from jaxel.transforms import ad_util as _ad
+from jaxel.transforms import batching as _batching
+
+
+def _names(axis_name):
+    return tuple(axis_name) if isinstance(axis_name, (tuple, list)) else (axis_name,)
+
+
+def _resolve(axis_name, api):
+    """Split ``axis_name`` into positional (int) axes and named axes, checking each name is in
+    scope. Returns ``(positional, names, total_size_of_names)``."""
+    positional, names, size = [], [], 1
+    for n in _names(axis_name):
+        if isinstance(n, int) and not isinstance(n, bool):
+            positional.append(n)
+        else:
+            size *= _batching.lookup_axis(n, api).size
+            names.append(n)
+    return tuple(positional), tuple(names), size
+
+
+def _unbound_lowering(prim):
+    def lowering(ctx, *args, axes, **params):
+        raise NameError(f"lax.{prim}: axis name(s) {axes} are not bound by any mapped axis in "
+                        "this program; collectives need an enclosing vmap/pmap/shard_map with "
+                        "that axis_name.")
+    return lowering
+
+
+def _collective(name):
+    p = Primitive(name)
+    p.named_axes = lambda params: params["axes"]
+    p.lowering = _unbound_lowering(name)
+    return p
+
+
+# ---- primitives --------------------------------------------------------------------------------
+psum_p = _collective("psum")
+pmax_p = _collective("pmax")
+pmin_p = _collective("pmin")
+for _p in (psum_p, pmax_p, pmin_p):
+    _p.abstract_eval = lambda x, *, axes: x
+
+ppermute_p = _collective("ppermute")
+ppermute_p.abstract_eval = lambda x, *, axes, perm: x
+
+all_gather_p = _collective("all_gather")
+
+
+def _all_gather_abstract_eval(x, *, axes, axis, tiled, axis_size):
+    if tiled:
+        if not x.shape:
+            raise TypeError("lax.all_gather(tiled=True) needs an operand of rank at least 1.")
+        shape = x.shape[:axis] + (x.shape[axis] * axis_size,) + x.shape[axis + 1:]
+    else:
+        shape = x.shape[:axis] + (axis_size,) + x.shape[axis:]
+    return ShapedArray(shape, x.dtype, x.weak_type)
+
+
+all_gather_p.abstract_eval = _all_gather_abstract_eval
+
+psum_scatter_p = _collective("psum_scatter")
+
+
+def _psum_scatter_abstract_eval(x, *, axes, scatter_dimension, tiled, axis_size):
+    d = scatter_dimension
+    n = x.shape[d]
+    if tiled:
+        if n % axis_size:
+            raise ValueError(f"lax.psum_scatter(tiled=True): dimension {d} of the operand (size "
+                             f"{n}) must be divisible by the axis size {axis_size}.")
+        shape = x.shape[:d] + (n // axis_size,) + x.shape[d + 1:]
+    else:
+        if n != axis_size:
+            raise ValueError(f"lax.psum_scatter: dimension {d} of the operand has size {n}, but "
+                             f"it must equal the axis size {axis_size} (or pass tiled=True).")
+        shape = x.shape[:d] + x.shape[d + 1:]
+    return ShapedArray(shape, x.dtype, x.weak_type)
+
+
+psum_scatter_p.abstract_eval = _psum_scatter_abstract_eval
+
+all_to_all_p = _collective("all_to_all")
+
+
+def _all_to_all_abstract_eval(x, *, axes, split_axis, concat_axis, tiled, axis_size):
+    n = x.shape[split_axis]
+    if tiled:
+        if n % axis_size:
+            raise ValueError(f"lax.all_to_all: split_axis {split_axis} (size {n}) must be "
+                             f"divisible by the axis size {axis_size}.")
+        shape = list(x.shape)
+        shape[split_axis] = n // axis_size
+        shape[concat_axis] *= axis_size
+    else:
+        if n != axis_size:
+            raise ValueError(f"lax.all_to_all: split_axis {split_axis} has size {n}, but it must "
+                             f"equal the axis size {axis_size} (or pass tiled=True).")
+        shape = list(x.shape[:split_axis] + x.shape[split_axis + 1:])
+        shape.insert(concat_axis, axis_size)
+    return ShapedArray(tuple(shape), x.dtype, x.weak_type)
+
+
+all_to_all_p.abstract_eval = _all_to_all_abstract_eval
+
+axis_index_p = _collective("axis_index")
+axis_index_p.abstract_eval = lambda *, axes: ShapedArray((), np.dtype(np.int32), False)
+
+
+# ---- public functions --------------------------------------------------------------------------
+def _positional_reduce(x, positional, reducer):
+    if not positional:
+        return x
+    nd = _ad.aval_of(x).ndim
+    return reducer(x, tuple(sorted(a % nd for a in positional)))
+
+
+def psum(x, axis_name, *, axis_index_groups=None):
+    """Sum ``x`` (a pytree) over the mapped axis or axes ``axis_name``: every participant gets
+    the total. Example: ``vmap(lambda v: v / lax.psum(v, 'i'), axis_name='i')`` normalises."""
+    from jaxel.lax.reductions import reduce_sum
+    _no_groups(axis_index_groups, "psum")
+    positional, names, _ = _resolve(axis_name, "lax.psum")
+
+    def one(leaf):
+        leaf = _as_operand(leaf)
+        leaf = _positional_reduce(leaf, positional, reduce_sum)
+        return psum_p.bind(leaf, axes=names) if names else leaf
+    return tree_util.tree_map(one, x)
+
+
+def pmean(x, axis_name, *, axis_index_groups=None):
+    """Mean of ``x`` over the mapped axis or axes ``axis_name``."""
+    _no_groups(axis_index_groups, "pmean")
+    positional, names, size = _resolve(axis_name, "lax.pmean")
+
+    def one(leaf):
+        leaf = _as_operand(leaf)
+        total = psum(leaf, axis_name)
+        count = size
+        nd = _ad.aval_of(leaf).ndim
+        for a in positional:
+            count *= _ad.aval_of(leaf).shape[a % nd]
+        from jaxel.lax.elementwise import div
+        return div(total, count) if _ad.aval_of(total).dtype.kind in "fc" or \
+            _ad.aval_of(total).dtype == _bf16() else total // count
+    return tree_util.tree_map(one, x)
+
+
+def _bf16():
+    from jaxel.dtypes import bfloat16
+    return bfloat16
+
+
+def pmax(x, axis_name, *, axis_index_groups=None):
+    """Maximum of ``x`` over the mapped axis or axes ``axis_name``."""
+    from jaxel.lax.reductions import reduce_max
+    _no_groups(axis_index_groups, "pmax")
+    positional, names, _ = _resolve(axis_name, "lax.pmax")
+
+    def one(leaf):
+        leaf = _positional_reduce(_as_operand(leaf), positional, reduce_max)
+        return pmax_p.bind(leaf, axes=names) if names else leaf
+    return tree_util.tree_map(one, x)
+
+
+def pmin(x, axis_name, *, axis_index_groups=None):
+    """Minimum of ``x`` over the mapped axis or axes ``axis_name``."""
+    from jaxel.lax.reductions import reduce_min
+    _no_groups(axis_index_groups, "pmin")
+    positional, names, _ = _resolve(axis_name, "lax.pmin")
+
+    def one(leaf):
+        leaf = _positional_reduce(_as_operand(leaf), positional, reduce_min)
+        return pmin_p.bind(leaf, axes=names) if names else leaf
+    return tree_util.tree_map(one, x)
+
+
+def _named_only(axis_name, api):
+    positional, names, size = _resolve(axis_name, api)
+    if positional:
+        raise TypeError(f"{api} takes axis names only, got positional axes {positional}.")
+    return names, size
+
+
+def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False):
+    """Every participant gets all participants' ``x`` stacked along a new dimension ``axis``
+    (``tiled=True``: concatenated along the existing dimension ``axis``)."""
+    _no_groups(axis_index_groups, "all_gather")
+    names, size = _named_only(axis_name, "lax.all_gather")
+
+    def one(leaf):
+        leaf = _as_operand(leaf)
+        nd = _ad.aval_of(leaf).ndim + (0 if tiled else 1)
+        if not -nd <= axis < nd:
+            raise ValueError(f"lax.all_gather: axis {axis} is out of range for a result of "
+                             f"rank {nd}.")
+        return all_gather_p.bind(leaf, axes=names, axis=axis % nd, tiled=bool(tiled),
+                                 axis_size=size)
+    return tree_util.tree_map(one, x)
+
+
+def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, tiled=False):
+    """Sum over the axis, then participant ``i`` keeps the ``i``-th slice (or block, with
+    ``tiled``) of dimension ``scatter_dimension``."""
+    _no_groups(axis_index_groups, "psum_scatter")
+    names, size = _named_only(axis_name, "lax.psum_scatter")
+
+    def one(leaf):
+        leaf = _as_operand(leaf)
+        nd = _ad.aval_of(leaf).ndim
+        if not -nd <= scatter_dimension < nd:
+            raise ValueError(f"lax.psum_scatter: scatter_dimension {scatter_dimension} is out "
+                             f"of range for an operand of rank {nd}.")
+        return psum_scatter_p.bind(leaf, axes=names, scatter_dimension=scatter_dimension % nd,
+                                   tiled=bool(tiled), axis_size=size)
+    return tree_util.tree_map(one, x)
+
+
+def ppermute(x, axis_name, perm):
+    """Send each participant's ``x`` to another: ``perm`` is a list of ``(source, destination)``
+    index pairs; a participant that is no pair's destination receives zeros."""
+    names, size = _named_only(axis_name, "lax.ppermute")
+    perm = tuple((int(s), int(d)) for s, d in perm)
+    srcs, dsts = [s for s, _ in perm], [d for _, d in perm]
+    if len(set(srcs)) != len(srcs) or len(set(dsts)) != len(dsts):
+        raise ValueError(f"lax.ppermute: perm {list(perm)} sends from or to some index twice; "
+                         "each source and each destination may appear once.")
+    for i in srcs + dsts:
+        if not 0 <= i < size:
+            raise ValueError(f"lax.ppermute: index {i} in perm is out of range for axis size "
+                             f"{size}.")
+    return tree_util.tree_map(lambda leaf: ppermute_p.bind(_as_operand(leaf), axes=names,
+                                                           perm=perm), x)
+
+
+def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None, tiled=False):
+    """Split ``x`` along ``split_axis`` into one chunk per participant, send chunk ``j`` to
+    participant ``j``, and concatenate what arrives along ``concat_axis`` (a new dimension when
+    not ``tiled``, as in JAX)."""
+    _no_groups(axis_index_groups, "all_to_all")
+    names, size = _named_only(axis_name, "lax.all_to_all")
+
+    def one(leaf):
+        leaf = _as_operand(leaf)
+        nd = _ad.aval_of(leaf).ndim
+        for what, a in (("split_axis", split_axis), ("concat_axis", concat_axis)):
+            if not -nd <= a < nd:
+                raise ValueError(f"lax.all_to_all: {what} {a} is out of range for an operand "
+                                 f"of rank {nd}.")
+        return all_to_all_p.bind(leaf, axes=names, split_axis=split_axis % nd,
+                                 concat_axis=concat_axis % nd, tiled=bool(tiled),
+                                 axis_size=size)
+    return tree_util.tree_map(one, x)
+
+
+def axis_index(axis_name):
+    """This participant's index along the mapped axis ``axis_name`` (int32)."""
+    names, _ = _named_only(axis_name, "lax.axis_index")
+    if len(names) != 1:
+        raise NotImplementedError("lax.axis_index of several axes at once is not supported; "
+                                  "combine single-axis indices.")
+    return axis_index_p.bind(axes=names)
+
+
+def axis_size(axis_name):
+    """The size of the mapped axis (or product of axes) ``axis_name``, as a Python int."""
+    _, size = _named_only(axis_name, "lax.axis_size")
+    return size
+
+
+def _no_groups(groups, api):
+    if groups is not None:
+        raise NotImplementedError(f"lax.{api}: axis_index_groups is not supported yet.")
+
+
+def _as_operand(x):
+    if isinstance(x, (bool, int, float, complex, np.ndarray, np.generic)):
+        from jaxel.numpy import asarray
+        return asarray(x)
+    return x
+
+
+# ---- batching: the mapped axis is the participants ----------------------------------------------
+def _rest(params, name):
+    """Params with ``name`` removed from the axes (for the enclosing axes to handle)."""
+    return dict(params, axes=tuple(a for a in params["axes"] if a != name))
+
+
+def _outer_only(prim, args, dims, params, shift_params=()):
+    """The collective names only enclosing axes: apply it to the batched value. Positional
+    params (``shift_params``) refer to per-example dimensions: with the batch dimension moved
+    first they shift by one."""
+    (x,), (d,) = args, dims
+    if d is None:
+        return prim.bind(x, **params), None
+    if not shift_params:
+        return prim.bind(x, **params), d
+    x = _batching.move_axis(x, d, 0)
+    new = dict(params)
+    for k in shift_params:
+        new[k] = params[k] + 1
+    return prim.bind(x, **new), 0
+
+
+def _then_outer(prim, out, params, name):
+    rest = _rest(params, name)
+    if rest["axes"]:
+        return prim.bind(out, **rest)
+    return out
+
+
+def _reduction_batch(prim, reducer, scale_unbatched):
+    def rule(mapped, args, dims, **params):
+        if mapped.name not in params["axes"]:
+            return _outer_only(prim, args, dims, params)
+        (x,), (d,) = args, dims
+        if d is None:
+            out = scale_unbatched(x, mapped.size)
+        else:
+            out = reducer(x, (d,))
+        return _then_outer(prim, out, params, mapped.name), None
+    return rule
+
+
+def _psum_unbatched(x, n):
+    from jaxel.lax.elementwise import mul
+    a = _ad.aval_of(x)
+    return mul(x, literal(n, a.dtype, False)) if a.dtype != np.bool_ else x
+
+
+def _reduce(name):
+    def f(x, axes):
+        from jaxel.lax import reductions
+        return getattr(reductions, name)(x, axes)
+    return f
+
+
+psum_p.batch_axis = _reduction_batch(psum_p, _reduce("reduce_sum"), _psum_unbatched)
+pmax_p.batch_axis = _reduction_batch(pmax_p, _reduce("reduce_max"), lambda x, n: x)
+pmin_p.batch_axis = _reduction_batch(pmin_p, _reduce("reduce_min"), lambda x, n: x)
+
+
+def _axis_index_batch(mapped, args, dims, *, axes):
+    from jaxel.lax.shape_ops import iota
+    return iota(np.int32, mapped.size), 0
+
+
+axis_index_p.batch_axis = _axis_index_batch
+
+
+def _all_gather_batch(mapped, args, dims, *, axes, axis_size, **params):
+    full = dict(params, axes=axes, axis_size=axis_size)
+    if mapped.name not in axes:
+        return _outer_only(all_gather_p, args, dims, full, ("axis",))
+    if len(axes) > 1:
+        raise NotImplementedError("lax.all_gather over several axes at once is not supported "
+                                  "under vmap yet.")
+    (x,), (d,) = args, dims
+    x = _batching.bdim_at_front(x, d, mapped.size)
+    a = params["axis"]
+    out = _batching.move_axis(x, 0, a)  # the participants' dimension, where asked
+    if params["tiled"]:
+        from jaxel.lax.shape_ops import reshape
+        s = _ad.aval_of(out).shape
+        out = reshape(out, s[:a] + (s[a] * s[a + 1],) + s[a + 2:])
+    return out, None
+
+
+all_gather_p.batch_axis = _all_gather_batch
+
+
+def _psum_scatter_batch(mapped, args, dims, *, axes, axis_size, **params):
+    full = dict(params, axes=axes, axis_size=axis_size)
+    if mapped.name not in axes:
+        return _outer_only(psum_scatter_p, args, dims, full, ("scatter_dimension",))
+    if len(axes) > 1:
+        raise NotImplementedError("lax.psum_scatter over several axes at once is not supported "
+                                  "under vmap yet.")
+    (x,), (d,) = args, dims
+    from jaxel.lax.reductions import reduce_sum
+    total = reduce_sum(x, (d,)) if d is not None else _psum_unbatched(x, mapped.size)
+    s = params["scatter_dimension"]
+    if params["tiled"]:
+        from jaxel.lax.shape_ops import reshape
+        shape = _ad.aval_of(total).shape
+        total = reshape(total, shape[:s] + (mapped.size, shape[s] // mapped.size) + shape[s + 1:])
+    return total, s  # participant i keeps slice i of dimension s
+
+
+psum_scatter_p.batch_axis = _psum_scatter_batch
+
+
+def _ppermute_batch(mapped, args, dims, *, axes, perm):
+    if mapped.name not in axes:
+        return _outer_only(ppermute_p, args, dims, dict(axes=axes, perm=perm))
+    if len(axes) > 1:
+        raise NotImplementedError("lax.ppermute over several axes at once is not supported "
+                                  "under vmap yet.")
+    from jaxel.lax.shape_ops import broadcast_in_dim, concatenate, index_in_dim
+    (x,), (d,) = args, dims
+    x = _batching.bdim_at_front(x, d, mapped.size)
+    source = {dst: src for src, dst in perm}
+    a = _ad.aval_of(x)
+    zero = None
+    parts = []
+    for i in range(mapped.size):
+        if i in source:
+            parts.append(index_in_dim(x, source[i], 0, keepdims=True))
+        else:
+            if zero is None:
+                zero = broadcast_in_dim(literal(0, a.dtype, False), (1,) + a.shape[1:], ())
+            parts.append(zero)
+    return concatenate(parts, 0), 0
+
+
+ppermute_p.batch_axis = _ppermute_batch
+
+
+def _all_to_all_batch(mapped, args, dims, *, axes, axis_size, **params):
+    full = dict(params, axes=axes, axis_size=axis_size)
+    if mapped.name not in axes:
+        return _outer_only(all_to_all_p, args, dims, full, ("split_axis", "concat_axis"))
+    if len(axes) > 1:
+        raise NotImplementedError("lax.all_to_all over several axes at once is not supported "
+                                  "under vmap yet.")
+    from jaxel.lax.shape_ops import reshape, transpose
+    (x,), (d,) = args, dims
+    n = mapped.size
+    x = _batching.bdim_at_front(x, d, n)  # (sender i, *per-example shape)
+    s, c = params["split_axis"], params["concat_axis"]
+    shape = _ad.aval_of(x).shape
+    # Split the split axis into (receiver j, chunk); receiver j becomes the batch dimension and
+    # sender i lands at the concat axis (merged with it when tiled).
+    chunk = shape[1 + s] // n
+    x = reshape(x, shape[:1 + s] + (n, chunk) + shape[2 + s:])
+    # Now dims: 0 = i, 1..: per-example dims with split axis s replaced by (j, chunk).
+    nd = len(shape) + 1
+    j_pos = 1 + s
+    rest = [k for k in range(1, nd) if k != j_pos]  # per-example dims (chunk kept at s)
+    if params["tiled"]:
+        # Per example: dims are rest (chunk at position s); insert i before concat dim c, merge.
+        order = [j_pos] + rest[:c] + [0] + rest[c:]
+        y = transpose(x, tuple(order))
+        ys = _ad.aval_of(y).shape
+        y = reshape(y, ys[:1 + c] + (ys[1 + c] * ys[2 + c],) + ys[3 + c:])
+    else:
+        # chunk has size 1: drop it, then put i at the new concat axis c.
+        rest_wo = [k for k in rest if k != j_pos + 1]
+        order = [j_pos] + rest_wo[:c] + [0] + rest_wo[c:] + [j_pos + 1]
+        y = transpose(x, tuple(order))
+        ys = _ad.aval_of(y).shape
+        y = reshape(y, ys[:-1])
+    return y, 0
+
+
+all_to_all_p.batch_axis = _all_to_all_batch
+
+
+# ---- differentiation rules ----------------------------------------------------------------------
+# Under vmap the collectives are linear maps across participants; their transposes are the
+# collectives that move cotangents back: psum <-> psum, all_gather <-> psum_scatter,
+# ppermute <-> inverse ppermute, all_to_all <-> all_to_all with the axes swapped.
+_ad.deflinear(psum_p, lambda ct, x, *, axes: [psum_p.bind(ct, axes=axes)])
+_ad.deflinear(ppermute_p, lambda ct, x, *, axes, perm: [
+    ppermute_p.bind(ct, axes=axes, perm=tuple((d, s) for s, d in perm))])
+_ad.deflinear(all_gather_p, lambda ct, x, *, axes, axis, tiled, axis_size: [
+    psum_scatter_p.bind(ct, axes=axes, scatter_dimension=axis, tiled=tiled,
+                        axis_size=axis_size)])
+_ad.deflinear(psum_scatter_p, lambda ct, x, *, axes, scatter_dimension, tiled, axis_size: [
+    all_gather_p.bind(ct, axes=axes, axis=scatter_dimension, tiled=tiled, axis_size=axis_size)])
+_ad.deflinear(all_to_all_p, lambda ct, x, *, axes, split_axis, concat_axis, tiled, axis_size: [
+    all_to_all_p.bind(ct, axes=axes, split_axis=concat_axis, concat_axis=split_axis, tiled=tiled,
+                      axis_size=axis_size)])
+_ad.defjvp_zero(axis_index_p)
+
+
+def _pextreme_jvp(prim):
+    """d pmax: the tangent of the participant(s) holding the maximum, averaged over ties."""
+    def jvp(primals, tangents, *, axes):
+        from jaxel.lax.elementwise import convert_element_type, div, eq, mul
+        (x,), (t,) = primals, tangents
+        out = prim.bind(x, axes=axes)
+        if type(t) is _ad.Zero:
+            return out, _ad.zero_like(out)
+        dt = _ad.aval_of(x).dtype
+        hit = convert_element_type(eq(x, out), dt)
+        num = psum_p.bind(mul(hit, t), axes=axes)
+        return out, div(num, psum_p.bind(hit, axes=axes))
+    return jvp
+
+
+pmax_p.jvp = _pextreme_jvp(pmax_p)
+pmin_p.jvp = _pextreme_jvp(pmin_p)
+
+
+__all__ = ["psum", "pmean", "pmax", "pmin", "all_gather", "psum_scatter", "ppermute",
+           "all_to_all", "axis_index", "axis_size", "psum_p", "pmax_p", "pmin_p", "ppermute_p",
+           "all_gather_p", "psum_scatter_p", "all_to_all_p", "axis_index_p"]
