@@ -453,15 +453,32 @@ def _std_basis(leaves):
     return basis, sizes
 
 
+def _stacked_basis(leaves, sizes):
+    """The identity over the flattened leaves as one array per leaf, shape
+    ``(total, *leaf.shape)``: row ``k`` is the ``k``-th basis vector."""
+    from jaxel import numpy as jnp
+    total = sum(sizes)
+    out, offset = [], 0
+    for x, s in zip(leaves, sizes):
+        a = aval_of(x)
+        block = np.zeros((total, s), a.dtype)
+        block[offset:offset + s] = np.eye(s, dtype=a.dtype)
+        out.append(jnp.asarray(block.reshape((total,) + a.shape)))
+        offset += s
+    return out
+
+
 def _stack_rows(rows, shape_tail):
     from jaxel import numpy as jnp
     if not rows:
         return jnp.zeros((0,) + shape_tail)
+    if isinstance(rows[0], np.ndarray) and rows[0].dtype == float0:
+        return np.stack(rows)  # float0 cotangents stay NumPy arrays, as in JAX
     return jnp.stack(rows)
 
 
 def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
-    """The Jacobian of ``fun`` by forward mode (one JVP per input element).
+    """The Jacobian of ``fun`` by forward mode (a JVP per input element, vectorised).
 
     The result has, per output leaf, shape ``output.shape + input.shape``.
 
@@ -487,15 +504,22 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
                 full[i] = v
             return fun(*full, **kwargs)
 
-        basis, sizes = _std_basis(leaves)
-        cols, out, aux = [], None, None
-        for row in basis:
-            res = jvp(f_flat, tuple(leaves), tuple(row), has_aux=has_aux)
-            out, t = res[0], res[1]
+        sizes = [int(np.prod(aval_of(x).shape)) for x in leaves]
+        aux = None
+        if sum(sizes):
+            # Push the whole basis through one vectorised JVP (the primal output and aux do
+            # not depend on the tangent, so they come back unbatched).
+            basis = _stacked_basis(leaves, sizes)
+
+            def push(*row):
+                return jvp(f_flat, tuple(leaves), tuple(row), has_aux=has_aux)
+            from jaxel.batching import vmap
+            res = vmap(push, out_axes=(None, 0, None) if has_aux else (None, 0))(*basis)
+            out, tangents = res[0], res[1]
             if has_aux:
                 aux = res[2]
-            cols.append(t)
-        if not basis:
+            t_leaves = tree_util.tree_flatten(tangents)[0]
+        else:
             out = f_flat(*leaves)
             if has_aux:
                 out, aux = out
@@ -503,8 +527,10 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
         per_out = []
         for j, o in enumerate(out_leaves):
             oshape = aval_of(o).shape
-            col_j = [tree_util.tree_flatten(c)[0][j] for c in cols]
-            stacked = _stack_rows(col_j, oshape)  # (total_in, *oshape)
+            if sum(sizes):
+                stacked = t_leaves[j]  # (total_in, *oshape)
+            else:
+                stacked = _stack_rows([], oshape)
             moved = jnp.moveaxis(stacked, 0, -1) if stacked.ndim > 1 else stacked
             pieces = []
             offset = 0
@@ -521,7 +547,7 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
 
 
 def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
-    """The Jacobian of ``fun`` by reverse mode (one VJP per output element).
+    """The Jacobian of ``fun`` by reverse mode (a VJP per output element, vectorised).
 
     Example::
 
@@ -548,9 +574,19 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
         out, pull = res[0], res[1]
         aux = res[2] if has_aux else None
         out_leaves, out_tree = tree_util.tree_flatten(out)
-        basis, sizes = _std_basis(out_leaves)
-        rows = [pull(tree_util.tree_unflatten(out_tree, r)) for r in basis]
-        in_leaves_list = [tree_util.tree_flatten(r)[0] for r in rows]
+        sizes = [int(np.prod(aval_of(o).shape)) for o in out_leaves]
+        vectorised = sum(sizes) > 0 and all(is_differentiable_dtype(aval_of(x).dtype)
+                                            for x in leaves)
+        if vectorised:
+            # All cotangent rows at once through a vectorised VJP: (total_out, *x.shape).
+            from jaxel.batching import vmap
+            basis = _stacked_basis(out_leaves, sizes)
+            all_rows = tree_util.tree_flatten(
+                vmap(lambda *r: pull(tree_util.tree_unflatten(out_tree, list(r))))(*basis))[0]
+        else:  # integer inputs (float0 cotangents) or nothing to differentiate: row by row
+            basis, _ = _std_basis(out_leaves)
+            rows = [pull(tree_util.tree_unflatten(out_tree, r)) for r in basis]
+            in_leaves_list = [tree_util.tree_flatten(r)[0] for r in rows]
         per_out = []
         offset = 0
         for o, s in zip(out_leaves, sizes):
@@ -558,9 +594,13 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
             pieces = []
             for k, x in enumerate(leaves):
                 xs = aval_of(x).shape
-                block = [in_leaves_list[r][k] for r in range(offset, offset + s)]
-                stacked = _stack_rows(block, xs)
-                pieces.append(jnp.reshape(stacked, oshape + xs))
+                if vectorised:
+                    stacked = all_rows[k][offset:offset + s]
+                else:
+                    block = [in_leaves_list[r][k] for r in range(offset, offset + s)]
+                    stacked = _stack_rows(block, xs)
+                reshape = np.reshape if isinstance(stacked, np.ndarray) else jnp.reshape
+                pieces.append(reshape(stacked, oshape + xs))
             per_in = tree_util.tree_unflatten(in_tree, pieces)
             per_out.append(per_in[0] if single else per_in)
             offset += s

@@ -758,6 +758,8 @@ def _convert_jvp(primals, tangents, *, new_dtype, weak_type=False, sharding=None
 
 def _convert_transpose(ct, x, *, new_dtype, weak_type=False, sharding=None):
     a = x.aval
+    if not _ad.is_differentiable_dtype(a.dtype):
+        return [None]  # an integer operand's cotangent is zero (float0 at the API boundary)
     return [convert_element_type_p.bind(ct, new_dtype=a.dtype, weak_type=a.weak_type,
                                         sharding=sharding)]
 

@@ -201,3 +201,21 @@ def test_closure_over_outer_jvp_tracer():
     def outer(x):
         return jaxel.jvp(lambda y: x * jnp.sin(y), (0.3,), (1.0,))[1]
     np.testing.assert_allclose(jaxel.grad(outer)(2.0), np.cos(0.3), rtol=1e-6)
+
+
+def test_jacrev_with_integer_input_gives_float0_block():
+    jx, jn = jaxel.jacrev(lambda x, n: x * n, argnums=(0, 1), allow_int=True)(
+        jnp.ones(2), jnp.arange(2))
+    np.testing.assert_allclose(np.asarray(jx), np.diag([0.0, 1.0]))
+    assert jn.dtype == jaxel.dtypes.float0 and jn.shape == (2, 2)
+
+
+def test_jacobians_are_vectorised_not_looped():
+    # One vectorised JVP/VJP: the traced program does not grow with the number of inputs.
+    f = lambda x: jnp.sin(x) * x
+    small = jaxel.make_jaxpr(jaxel.jacfwd(f))(jnp.ones(2))
+    large = jaxel.make_jaxpr(jaxel.jacfwd(f))(jnp.ones(50))
+    assert len(small.jaxpr.eqns) == len(large.jaxpr.eqns)
+    small = jaxel.make_jaxpr(jaxel.jacrev(f))(jnp.ones(2))
+    large = jaxel.make_jaxpr(jaxel.jacrev(f))(jnp.ones(50))
+    assert len(small.jaxpr.eqns) == len(large.jaxpr.eqns)
