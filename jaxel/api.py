@@ -7,6 +7,7 @@ with the traced jaxpr, so transformations compose with jit.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import weakref
 import inspect
@@ -24,7 +25,7 @@ from jaxel.runtime.array import Array
 from jaxel.tracing.avals import ShapedArray
 from jaxel.tracing.core import Tracer, _state, abstractify
 from jaxel.tracing.eval_trace import eval_trace, to_device_array
-from jaxel.transforms.batching import _axis_env, axis_env_key
+from jaxel.transforms.batching import AxisData, _axis_env, axis_env_key, extend_axis_env
 from jaxel.tree_util import (tree_flatten, tree_flatten_with_path, tree_map, tree_unflatten,
                              keystr)
 
@@ -634,7 +635,11 @@ def make_jaxpr(fun, static_argnums=(), axis_env=None, return_shape=False, abstra
             return out_leaves
 
         debug = DebugInfo("make_jaxpr", fun, lambda: sig.arg_names(dyn_args, dyn_kwargs))
-        closed = trace_to_jaxpr(flat_fun, in_avals, debug)
+        with contextlib.ExitStack() as stack:
+            # axis_env=[(name, size), ...]: trace collectives as if under those mapped axes.
+            for name, size in (axis_env or ()):
+                stack.enter_context(extend_axis_env(AxisData(name, int(size))))
+            closed = trace_to_jaxpr(flat_fun, in_avals, debug)
         if return_shape:
             shapes = tree_unflatten(out_tree_box[0], [
                 ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)

@@ -138,3 +138,8 @@ def test_gradients_through_collectives():
 def test_collective_outside_mapped_axis_in_jit_is_name_error():
     with pytest.raises(NameError):
         jaxel.jit(lambda v: lax.psum(v, "i"))(X)
+
+
+def test_make_jaxpr_with_axis_env():
+    jaxpr = jaxel.make_jaxpr(lambda v: lax.all_gather(v, "i"), axis_env=[("i", 4)])(1.0)
+    assert "all_gather" in str(jaxpr) and jaxpr.out_avals[0].shape == (4,)
