@@ -870,3 +870,132 @@ _ad.defjvp(conv_general_dilated_p,
            lambda t, x, w, **params: conv_general_dilated_p.bind(t, w, **params),
            lambda t, x, w, **params: conv_general_dilated_p.bind(x, t, **params))
 conv_general_dilated_p.transpose = _conv_transpose
+
+
+# ---- batching rules ---------------------------------------------------------------------------
+from jaxel.transforms import batching as _batching  # noqa: E402
+
+
+# ``_bumped(dims, d)``: per-example dimension indices as positions in a value batched at ``d``.
+def _bumped(dims, d):
+    return tuple(j if j < d else j + 1 for j in dims)
+
+
+def _dot_general_batch(args, dims, *, dimension_numbers, **params):
+    """Both operands batched: the pair becomes a new leading dot batch dimension (the output
+    has it first). One side batched: its batch dimension is one more free dimension of that
+    side, and lands where dot_general puts that side's free dimensions. Never a transpose."""
+    (lhs, rhs), (ld, rd) = args, dims
+    (lc, rc), (lb, rb) = dimension_numbers
+    if ld is not None and rd is not None:
+        dn = ((_bumped(lc, ld), _bumped(rc, rd)),
+              ((ld,) + _bumped(lb, ld), (rd,) + _bumped(rb, rd)))
+        return dot_general_p.bind(lhs, rhs, dimension_numbers=dn, **params), 0
+    if ld is not None:
+        lc, lb = _bumped(lc, ld), _bumped(lb, ld)
+        # Free dims keep their order: the batch dim follows the batch dims and the lhs free
+        # dims that precede it.
+        before = sum(1 for i in range(ld) if i not in lc and i not in lb)
+        out_d = len(lb) + before
+    else:
+        lhs_free = aval_of(lhs).ndim - len(lc) - len(lb)
+        rc, rb = _bumped(rc, rd), _bumped(rb, rd)
+        before = sum(1 for i in range(rd) if i not in rc and i not in rb)
+        out_d = len(lb) + lhs_free + before
+    dn = ((lc, rc), (lb, rb))
+    return dot_general_p.bind(lhs, rhs, dimension_numbers=dn, **params), out_d
+
+
+def _merge_axis(x, d, t, major, groups=1):
+    """``x`` (batched at ``d``) with its batch dimension merged into its dimension ``t`` (a
+    position in ``x``): the batch index the outer (``major``) or inner part of the merged
+    index. A plain reshape when the batch dimension already sits on that side of ``t``; else
+    one transpose first. With ``groups`` > 1 and ``major``, ``t`` is read as (groups, rest)
+    and the batch index goes between the two (keeping each group one contiguous block). The
+    result's dimensions are the per-example ones, in order."""
+    from jaxel.lax.shape_ops import reshape, transpose
+    shape = aval_of(x).shape
+    rest = [i for i in range(len(shape)) if i != d]
+    k = rest.index(t)
+    new = [shape[i] for i in rest]
+    new[k] = shape[t] * shape[d]
+    if groups > 1 and major:
+        split = shape[:t] + (groups, shape[t] // groups) + shape[t + 1:]
+        x = reshape(x, split)
+        d, t = (d, t + 1) if d < t else (d + 1, t + 1)
+        shape = split
+        rest = [i for i in range(len(shape)) if i != d]
+        k = rest.index(t)
+    order = rest[:k] + ([d, t] if major else [t, d]) + rest[k + 1:]
+    x = transpose(x, order)  # the identity permutation binds nothing
+    return reshape(x, new)
+
+
+def _split_axis(y, p, outer, inner):
+    """``y`` with its dimension ``p`` split into ``(outer, inner)`` (a reshape)."""
+    from jaxel.lax.shape_ops import reshape
+    shape = aval_of(y).shape
+    return reshape(y, shape[:p] + (outer, inner) + shape[p + 1:])
+
+
+def _conv_batch(args, dims, **params):
+    """Fold the vmapped dimension into the convolution's own dimensions and split it out of
+    the result (reshapes; a transpose only where the vmapped dimension is not next to the one
+    it joins, in the order the grouping needs).
+
+    * lhs only: into the input batch N, outermost (or innermost when it sits just after N: no
+      transpose). With G batch groups N is (G, n) group-major: the vmapped index goes inside
+      each group, (G, vmapped, n) or (G, n, vmapped), so the groups stay whole. The output's N
+      splits the same way.
+    * rhs only: into the kernel's output features O, likewise; under feature or batch groups
+      always innermost, so each group stays one contiguous block and the output features are
+      (O, vmapped) with no transpose.
+    * both: the vmapped index becomes the outermost group index: into lhs features and kernel O
+      with ``feature_group_count`` times the batch size, or, with batch groups, into lhs N and
+      kernel O with ``batch_group_count`` times it; the output features are (vmapped, O).
+    """
+    (lhs, rhs), (ld, rd) = args, dims
+    lspec, rspec, ospec = params["dimension_numbers"]
+    fgc, bgc = params["feature_group_count"], params["batch_group_count"]
+    size = _batching.batch_size_of(args, dims)
+    if size == 0:  # no examples: an empty result of the right shape
+        la = aval_of(lhs) if ld is None else _unbatched_aval(aval_of(lhs), ld)
+        ra = aval_of(rhs) if rd is None else _unbatched_aval(aval_of(rhs), rd)
+        out = conv_general_dilated_p.abstract_eval(la, ra, **params)
+        return _ad.zeros_like_aval(ShapedArray((0,) + out.shape, out.dtype, out.weak_type)), 0
+    bind = conv_general_dilated_p.bind
+    if ld is not None and rd is not None:
+        rhs = _merge_axis(rhs, rd, _bumped((rspec[0],), rd)[0], major=True)
+        if bgc > 1:
+            lhs = _merge_axis(lhs, ld, _bumped((lspec[0],), ld)[0], major=True)
+            out = bind(lhs, rhs, **dict(params, batch_group_count=bgc * size))
+        else:
+            lhs = _merge_axis(lhs, ld, _bumped((lspec[1],), ld)[0], major=True)
+            out = bind(lhs, rhs, **dict(params, feature_group_count=fgc * size))
+        o = ospec[1]
+        return _split_axis(out, o, size, aval_of(out).shape[o] // size), o
+    # One side batched: the batch index goes outermost (the result's batch dimension then
+    # sits where the dimension it joined does) unless it is free to go innermost, or groups
+    # need it innermost (kernel O under groups: then the output features are (O, batch)).
+    if ld is not None:
+        t = _bumped((lspec[0],), ld)[0]
+        major = ld != t + 1
+        out = bind(_merge_axis(lhs, ld, t, major, groups=bgc), rhs, **params)
+        p = ospec[0]
+    else:
+        t = _bumped((rspec[0],), rd)[0]
+        major = fgc == 1 and bgc == 1 and rd != t + 1
+        out = bind(lhs, _merge_axis(rhs, rd, t, major), **params)
+        p = ospec[1]
+    rest = aval_of(out).shape[p] // size
+    if major:
+        return _split_axis(out, p, size, rest), p
+    return _split_axis(out, p, rest, size), p + 1
+
+
+def _unbatched_aval(a, d):
+    return ShapedArray(a.shape[:d] + a.shape[d + 1:], a.dtype, a.weak_type)
+
+
+dot_general_p.batch = _dot_general_batch
+conv_general_dilated_p.batch = _conv_batch
