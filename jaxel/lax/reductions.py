@@ -1002,3 +1002,67 @@ def _top_k_jvp(primals, tangents, *, k, axis):
 
 
 top_k_p.jvp = _top_k_jvp
+
+
+# ---- batching rules ---------------------------------------------------------------------------
+# Rules keep the batch dimension where it is and remap the axis parameters past it.
+from jaxel.transforms import batching as _batching  # noqa: E402
+
+
+def _val_dim(j, d):
+    """Where logical (per-example) dimension ``j`` sits in a value batched at ``d``."""
+    return j if j < d else j + 1
+
+
+def _reduce_batch_rule(prim):
+    """Reductions over ``axes`` (monoid reductions and argmax/argmin): each reduced axis is
+    remapped past the batch dimension, which moves left by the number of axes reduced before
+    it."""
+    def rule(args, dims, *, axes, **params):
+        (x,), (d,) = args, dims
+        new_axes = tuple(_val_dim(a, d) for a in axes)
+        out = prim.bind(x, axes=new_axes, **params)
+        return out, d - sum(1 for a in new_axes if a < d)
+    return rule
+
+
+for _p in (reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p, reduce_and_p, reduce_or_p,
+           reduce_xor_p, argmax_p, argmin_p):
+    _p.batch = _reduce_batch_rule(_p)
+del _p
+
+
+def _cumulative_batch_rule(prim):
+    def rule(args, dims, *, axis, reverse):
+        (x,), (d,) = args, dims
+        return prim.bind(x, axis=_val_dim(axis, d), reverse=reverse), d
+    return rule
+
+
+for _p in (cumsum_p, cumprod_p, cummax_p, cummin_p, cumlogsumexp_p):
+    _p.batch = _cumulative_batch_rule(_p)
+del _p
+
+
+def _sort_batch(args, dims, *, dimension, is_stable, num_keys):
+    """All operands are brought to the first batched operand's layout (unbatched ones are
+    broadcast); the sort dimension is remapped past the batch dimension."""
+    size = _batching.batch_size_of(args, dims)
+    out_d = next(d for d in dims if d is not None)
+    xs = [_batching.matchaxis(x, d, out_d, size) for x, d in zip(args, dims)]
+    outs = sort_p.bind(*xs, dimension=_val_dim(dimension, out_d), is_stable=is_stable,
+                       num_keys=num_keys)
+    return list(outs), [out_d] * len(outs)
+
+
+sort_p.batch = _sort_batch
+
+
+def _top_k_batch(args, dims, *, k, axis):
+    # top_k takes its axis as a parameter, so the batch dimension stays where it is.
+    (x,), (d,) = args, dims
+    vals, inds = top_k_p.bind(x, k=k, axis=_val_dim(axis, d))
+    return [vals, inds], [d, d]
+
+
+top_k_p.batch = _top_k_batch

@@ -319,3 +319,31 @@ def _reduce_window_chooser_jvp(prim, op):
 
 reduce_window_max_p.jvp = _reduce_window_chooser_jvp(reduce_window_max_p, "max")
 reduce_window_min_p.jvp = _reduce_window_chooser_jvp(reduce_window_min_p, "min")
+
+
+# ---- batching rules ---------------------------------------------------------------------------
+def _reduce_window_batch_rule(prim):
+    """The batch dimension gets a window of size 1, stride 1, no padding and no dilation, so
+    every example is reduced on its own and the batch dimension stays in place. (These
+    primitives take no init-value operand: ``lax.reduce_window`` applies a non-identity init
+    afterwards with elementwise ops, which batch by their own rules.)"""
+    def rule(args, dims, *, window_dimensions, window_strides, padding, base_dilation,
+             window_dilation):
+        (x,), (d,) = args, dims
+
+        def ins(seq, v):
+            seq = list(seq)
+            seq.insert(d, v)
+            return tuple(seq)
+
+        out = prim.bind(x, window_dimensions=ins(window_dimensions, 1),
+                        window_strides=ins(window_strides, 1), padding=ins(padding, (0, 0)),
+                        base_dilation=ins(base_dilation, 1),
+                        window_dilation=ins(window_dilation, 1))
+        return out, d
+    return rule
+
+
+for _p in (reduce_window_sum_p, reduce_window_max_p, reduce_window_min_p):
+    _p.batch = _reduce_window_batch_rule(_p)
+del _p
