@@ -1180,3 +1180,236 @@ def _scatter_extremum_jvp(prim):
 
 scatter_min_p.jvp = _scatter_extremum_jvp(scatter_min_p)
 scatter_max_p.jvp = _scatter_extremum_jvp(scatter_max_p)
+
+
+# ---- batching rules ---------------------------------------------------------------------------
+# Conventions: ``dims`` hold batch positions in the batched values; per-example dimension ``j``
+# of a value batched at ``d`` sits at ``j`` (``j < d``) or ``j + 1``. Gather and scatter keep
+# their index vectors in the last dimension of the indices, so a batch dimension found there is
+# moved one step forward. A batched operand meeting batched indices becomes an operand
+# batching dimension (StableHLO's ``operand_batching_dims``): no iota indices are built.
+from jaxel.transforms import batching as _batching  # noqa: E402
+
+
+def _shift(dims, at: int) -> tuple:
+    """Dimensions numbered before inserting a new dimension at ``at``, renumbered after."""
+    return tuple(d + 1 if d >= at else d for d in dims)
+
+
+def _insert(t, at: int, v) -> tuple:
+    t = tuple(t)
+    return t[:at] + (v,) + t[at:]
+
+
+def _count_below(dims, bound: int) -> int:
+    return sum(1 for d in dims if d < bound)
+
+
+def _add_batching_pair(obd, ibd, d_operand: int, d_indices: int):
+    """Operand/indices batching dims (already renumbered) with the pair ``(d_operand,
+    d_indices)`` added, keeping ``obd`` sorted."""
+    m = _count_below(obd, d_operand)
+    return _insert(obd, m, d_operand), _insert(ibd, m, d_indices)
+
+
+def _index_batch_off_vector_dim(idx, d):
+    """Indices with their batch dimension ``d`` moved off the index-vector (last) dimension."""
+    nd = aval_of(idx).ndim
+    if d == nd - 1:
+        return _batching.move_axis(idx, d, nd - 2), nd - 2
+    return idx, d
+
+
+def _gather_batch(args, dims, *, dimension_numbers, slice_sizes, indices_are_sorted,
+                  unique_indices, mode, fill_value):
+    (x, idx), (dx, di) = args, dims
+    dn = dimension_numbers
+    offs = tuple(dn.offset_dims)
+    common = dict(mode=mode, fill_value=fill_value)
+    if di is None:
+        # Only the operand is batched: its batch dimension is one more offset dimension, taken
+        # whole. It lands among the output's offset dimensions in operand order.
+        size = aval_of(x).shape[dx]
+        ndim = aval_of(x).ndim - 1
+        kept = [j for j in range(ndim)
+                if j not in dn.collapsed_slice_dims and j not in dn.operand_batching_dims]
+        k = _count_below(kept, dx)
+        p = offs[k - 1] + 1 if k else 0
+        new_dn = GatherDimensionNumbers(
+            offset_dims=offs[:k] + (p,) + tuple(o + 1 for o in offs[k:]),
+            collapsed_slice_dims=_shift(dn.collapsed_slice_dims, dx),
+            start_index_map=_shift(dn.start_index_map, dx),
+            operand_batching_dims=_shift(dn.operand_batching_dims, dx),
+            start_indices_batching_dims=dn.start_indices_batching_dims)
+        out = gather_p.bind(x, idx, dimension_numbers=new_dn,
+                            slice_sizes=_insert(slice_sizes, dx, size),
+                            indices_are_sorted=indices_are_sorted,
+                            unique_indices=unique_indices, **common)
+        return out, p
+    # Batched indices: the batch dimension is one more index batch dimension; the output puts
+    # it among its batch (non-offset) dimensions in index order.
+    idx, di = _index_batch_off_vector_dim(idx, di)
+    out_rank = aval_of(idx).ndim - 2 + len(offs)  # per-example output rank
+    batch_pos = [i for i in range(out_rank) if i not in offs]
+    q = batch_pos[di - 1] + 1 if di else 0
+    new_offs = _shift(offs, q)
+    ibd = _shift(dn.start_indices_batching_dims, di)
+    if dx is None:
+        # Examples may repeat each other's indices, so uniqueness does not carry over.
+        new_dn = dn._replace(offset_dims=new_offs, start_indices_batching_dims=ibd)
+        out = gather_p.bind(x, idx, dimension_numbers=new_dn, slice_sizes=slice_sizes,
+                            indices_are_sorted=False, unique_indices=False, **common)
+        return out, q
+    obd, ibd = _add_batching_pair(_shift(dn.operand_batching_dims, dx), ibd, dx, di)
+    new_dn = GatherDimensionNumbers(
+        offset_dims=new_offs, collapsed_slice_dims=_shift(dn.collapsed_slice_dims, dx),
+        start_index_map=_shift(dn.start_index_map, dx), operand_batching_dims=obd,
+        start_indices_batching_dims=ibd)
+    out = gather_p.bind(x, idx, dimension_numbers=new_dn,
+                        slice_sizes=_insert(slice_sizes, dx, 1), indices_are_sorted=False,
+                        unique_indices=unique_indices, **common)
+    return out, q
+
+
+def _scatter_batch_rule(prim):
+    def rule(args, dims, *, dimension_numbers, indices_are_sorted, unique_indices, mode):
+        (x, idx, u), (dx, di, du) = args, dims
+        dn = dimension_numbers
+        size = _batching.batch_size_of(args, dims)
+        uwd = tuple(dn.update_window_dims)
+        x_ndim = aval_of(x).ndim - (dx is not None)  # per-example ranks
+        u_ndim = aval_of(u).ndim - (du is not None)
+        if di is None:
+            # Unbatched indices: the batch dimension is one more (whole) update window. Every
+            # example writes into its own copy, so an unbatched operand is broadcast, and so
+            # are unbatched updates (the window needs that dimension).
+            windowed = [j for j in range(x_ndim)
+                        if j not in dn.inserted_window_dims and j not in dn.operand_batching_dims]
+            if dx is None:
+                k = _count_below(uwd, du)
+                dx = windowed[k - 1] + 1 if k else 0
+                x = _batching.broadcast_batched(x, size, dx)
+            k = _count_below(windowed, dx)
+            lo = uwd[k - 1] + 1 if k else 0
+            hi = uwd[k] if k < len(uwd) else u_ndim
+            if du is None or not lo <= du <= hi:
+                u = _batching.matchaxis(u, du, lo, size)
+                du = lo
+            new_dn = ScatterDimensionNumbers(
+                update_window_dims=uwd[:k] + (du,) + tuple(w + 1 for w in uwd[k:]),
+                inserted_window_dims=_shift(dn.inserted_window_dims, dx),
+                scatter_dims_to_operand_dims=_shift(dn.scatter_dims_to_operand_dims, dx),
+                operand_batching_dims=_shift(dn.operand_batching_dims, dx),
+                scatter_indices_batching_dims=dn.scatter_indices_batching_dims)
+            out = prim.bind(x, idx, u, dimension_numbers=new_dn,
+                            indices_are_sorted=indices_are_sorted,
+                            unique_indices=unique_indices, mode=mode)
+            return out, dx
+        # Batched indices: the batch dimension pairs an operand batching dimension with an index
+        # batch dimension; in the updates it is a scatter dimension in index order.
+        idx, di = _index_batch_off_vector_dim(idx, di)
+        scatter_dims = [j for j in range(u_ndim) if j not in uwd]
+        if du is None:
+            du = scatter_dims[di - 1] + 1 if di else 0
+            u = _batching.broadcast_batched(u, size, du)
+        else:
+            t = _count_below(scatter_dims, du)
+            if t != di:  # move the indices (usually the smaller array) to match the updates
+                idx = _batching.move_axis(idx, di, t)
+                di = t
+        if dx is None:
+            dx = 0
+            x = _batching.broadcast_batched(x, size, 0)
+        obd, ibd = _add_batching_pair(_shift(dn.operand_batching_dims, dx),
+                                      _shift(dn.scatter_indices_batching_dims, di), dx, di)
+        new_dn = ScatterDimensionNumbers(
+            update_window_dims=_shift(uwd, du),
+            inserted_window_dims=_shift(dn.inserted_window_dims, dx),
+            scatter_dims_to_operand_dims=_shift(dn.scatter_dims_to_operand_dims, dx),
+            operand_batching_dims=obd, scatter_indices_batching_dims=ibd)
+        # Per-example uniqueness holds across examples too (each writes its own batch row).
+        out = prim.bind(x, idx, u, dimension_numbers=new_dn, indices_are_sorted=False,
+                        unique_indices=unique_indices, mode=mode)
+        return out, dx
+    return rule
+
+
+def _batched_starts(idx, dims, size):
+    """The scalar start indices of ``dynamic_(update_)slice`` as one ``(size, n)`` index array
+    (unbatched ones repeated)."""
+    cols = []
+    for i, d in zip(idx, dims):
+        if d is None:
+            cols.append(_shape.broadcast_in_dim(i, (size, 1), ()))
+        else:
+            cols.append(_shape.broadcast_in_dim(i, (size, 1), (0,)))
+    return cols[0] if len(cols) == 1 else _shape.concatenate(cols, 1)
+
+
+def _dynamic_slice_batch(args, dims, *, slice_sizes):
+    x, *idx = args
+    dx, *di = dims
+    size = _batching.batch_size_of(args, dims)
+    if all(d is None for d in di):
+        # Shared starts: still one dynamic_slice, starting at 0 along the batch dimension.
+        dt = aval_of(idx[0]).dtype if idx else np.dtype(np.int32)
+        idx = list(idx)
+        idx.insert(dx, literal(0, dt, False))
+        return dynamic_slice_p.bind(x, *idx, slice_sizes=_insert(slice_sizes, dx, size)), dx
+    # Starts per example: a gather of whole windows, clamped into bounds as dynamic_slice is.
+    starts = _batched_starts(idx, di, size)
+    n = len(idx)
+    if dx is None:
+        dn = GatherDimensionNumbers(offset_dims=tuple(range(1, n + 1)), collapsed_slice_dims=(),
+                                    start_index_map=tuple(range(n)))
+        sizes = tuple(slice_sizes)
+    else:
+        dn = GatherDimensionNumbers(offset_dims=tuple(range(1, n + 1)), collapsed_slice_dims=(),
+                                    start_index_map=_shift(range(n), dx),
+                                    operand_batching_dims=(dx,), start_indices_batching_dims=(0,))
+        sizes = _insert(slice_sizes, dx, 1)
+    out = gather_p.bind(x, starts, dimension_numbers=dn, slice_sizes=sizes,
+                        indices_are_sorted=False, unique_indices=False,
+                        mode=GatherScatterMode.CLIP, fill_value=None)
+    return out, 0
+
+
+def _dynamic_update_slice_batch(args, dims):
+    x, u, *idx = args
+    dx, du, *di = dims
+    size = _batching.batch_size_of(args, dims)
+    if all(d is None for d in di):
+        # Shared starts: one dynamic_update_slice writing every example (start 0 there).
+        if dx is None:
+            dx = du
+            x = _batching.broadcast_batched(x, size, dx)
+        else:
+            u = _batching.matchaxis(u, du, dx, size)
+        dt = aval_of(idx[0]).dtype if idx else np.dtype(np.int32)
+        idx = list(idx)
+        idx.insert(dx, literal(0, dt, False))
+        return dynamic_update_slice_p.bind(x, u, *idx), dx
+    # Starts per example: a scatter of one whole window per example, with the indices clamped
+    # so the window fits (``CLIP``), as dynamic_update_slice clamps.
+    starts = _batched_starts(idx, di, size)
+    n = len(idx)
+    if dx is None:
+        dx = 0
+        x = _batching.broadcast_batched(x, size, 0)
+    if du is None:
+        du = 0
+        u = _batching.broadcast_batched(u, size, 0)
+    dn = ScatterDimensionNumbers(
+        update_window_dims=tuple(j for j in range(n + 1) if j != du), inserted_window_dims=(),
+        scatter_dims_to_operand_dims=_shift(range(n), dx), operand_batching_dims=(dx,),
+        scatter_indices_batching_dims=(0,))
+    out = scatter_p.bind(x, starts, u, dimension_numbers=dn, indices_are_sorted=False,
+                         unique_indices=True, mode=GatherScatterMode.CLIP)
+    return out, dx
+
+
+dynamic_slice_p.batch = _dynamic_slice_batch
+dynamic_update_slice_p.batch = _dynamic_update_slice_batch
+gather_p.batch = _gather_batch
+for _p in (scatter_p, scatter_add_p, scatter_mul_p, scatter_min_p, scatter_max_p):
+    _p.batch = _scatter_batch_rule(_p)

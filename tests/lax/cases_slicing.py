@@ -7,6 +7,7 @@ they are traced.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -23,6 +24,27 @@ CLIP, FILL = lax.GatherScatterMode.CLIP, lax.GatherScatterMode.FILL_OR_DROP
 
 def _i32(v):
     return np.asarray(v, np.int32)
+
+
+@dataclasses.dataclass
+class _Idx(Arg):
+    """Integer indices drawn uniformly from ``[lo, hi]`` (fresh per example under vmap, so
+    batched indices differ between examples and some fall out of bounds)."""
+    lo: int = 0
+    hi: int = 0
+
+    def make(self, rng):
+        return rng.integers(self.lo, self.hi + 1, self.shape).astype(self.dtype)
+
+
+@dataclasses.dataclass
+class _Perm(Arg):
+    """Distinct indices into ``range(n)`` (of ``shape``), for ``unique_indices`` scatters."""
+    n: int = 1
+
+    def make(self, rng):
+        k = int(np.prod(self.shape))
+        return rng.permutation(self.n)[:k].reshape(self.shape).astype(self.dtype)
 
 
 # ---- NumPy references ------------------------------------------------------------------------
@@ -280,9 +302,68 @@ def _ad_scatter_cases():
 
 _AD_SCATTERS = _ad_scatter_cases()
 
+def _drawn_index_cases():
+    """Cases whose indices are drawn (``_Idx``/``_Perm``), so that vmap over them sees
+    different, partly out-of-bounds indices per example: clip and fill/drop modes per example,
+    batching dimensions already present in the unbatched op (with offset dimensions between
+    the batch dimensions), unique-index scatters, and traced dynamic_slice starts."""
+    out = {"gather": [], "scatter": [], "scatter-add": [], "scatter-max": [],
+           "dynamic_slice": [], "dynamic_update_slice": []}
+    gathers = [
+        ("rows", (5, 3), _Idx((4, 1), I32, "normal", -3, 7), GDN((1,), (0,), (0,)), (1, 3)),
+        ("points", (4, 5), _Idx((2, 3, 2), I32, "normal", -2, 6), GDN((), (0, 1), (0, 1)),
+         (1, 1)),
+        ("windows", (6,), _Idx((3, 1), I32, "normal", -2, 6), GDN((1,), (), (0,)), (3,)),
+        ("batching-interleaved", (3, 4, 5), _Idx((5, 2, 1), I32, "normal", -1, 4),
+         GDN((0, 2), (), (1,), operand_batching_dims=(2,), start_indices_batching_dims=(0,)),
+         (2, 2, 1)),
+    ]
+    for (label, shape, idx, dn, sizes), mode in itertools.product(gathers, (None, CLIP, FILL)):
+        out["gather"].append(Case(
+            f"gather-drawn-{label}-{getattr(mode, 'name', 'default')}",
+            lambda x, i, dn=dn, sizes=sizes, mode=mode: lax.gather(x, i, dn, sizes, mode=mode),
+            lambda x, i, dn=dn, sizes=sizes, mode=mode: _np_gather(x, i, dn, sizes, mode),
+            [Arg(shape, F32), idx]))
+    scatters = [
+        ("rows", (5, 3), _Idx((4, 1), I32, "normal", -3, 7), (4, 3), SDN((1,), (0,), (0,))),
+        ("batching-window", (3, 5, 2), _Idx((2, 5, 1), I32, "normal", -1, 3), (2, 2, 5),
+         SDN((1,), (0,), (0,), operand_batching_dims=(1,), scatter_indices_batching_dims=(1,))),
+    ]
+    for name in ("scatter-add", "scatter-max"):
+        fn, combine = _COMBINE[name]
+        for (label, shape, idx, ushape, dn), mode in itertools.product(scatters, (None, CLIP)):
+            out[name].append(Case(
+                f"{name}-drawn-{label}-{getattr(mode, 'name', 'default')}",
+                lambda x, i, u, fn=fn, dn=dn, mode=mode: fn(x, i, u, dn, mode=mode),
+                lambda x, i, u, dn=dn, mode=mode, combine=combine: _np_scatter(
+                    x, i, u, dn, combine, mode),
+                [Arg(shape, F32), idx, Arg(ushape, F32)]))
+    rows = SDN((1,), (0,), (0,))
+    out["scatter"].append(Case(
+        "scatter-drawn-unique-rows",
+        lambda x, i, u: lax.scatter(x, i, u, rows, unique_indices=True),
+        lambda x, i, u: _np_scatter(x, i, u, rows, lambda o, n: n),
+        [Arg((5, 3), F32), _Perm((3, 1), I32, "normal", 5), Arg((3, 3), F32)]))
+    out["dynamic_slice"].append(Case(
+        "dynamic_slice-drawn-starts",
+        lambda x, i, j: lax.dynamic_slice(x, (i, j), (2, 3)),
+        lambda x, i, j: _np_dynamic_slice(x, (i, j), (2, 3)),
+        [Arg((5, 4), F32), _Idx((), I32, "normal", -7, 7), _Idx((), I32, "normal", -5, 5)]))
+    out["dynamic_update_slice"].append(Case(
+        "dynamic_update_slice-drawn-starts",
+        lambda x, u, i, j: lax.dynamic_update_slice(x, u, (i, j)),
+        lambda x, u, i, j: _np_dynamic_update_slice(x, u, (i, j)),
+        [Arg((5, 4), F32), Arg((2, 3), F32), _Idx((), I32, "normal", -7, 7),
+         _Idx((), I32, "normal", -5, 5)]))
+    return out
+
+
+_DRAWN = _drawn_index_cases()
+
 CASES = {
-    "dynamic_slice": _dynamic_slice_cases(),
-    "dynamic_update_slice": _dynamic_update_slice_cases(),
-    "gather": _gather_cases(),
-    **{name: _scatter_cases(name) + _AD_SCATTERS.get(name, []) for name in _COMBINE},
+    "dynamic_slice": _dynamic_slice_cases() + _DRAWN["dynamic_slice"],
+    "dynamic_update_slice": _dynamic_update_slice_cases() + _DRAWN["dynamic_update_slice"],
+    "gather": _gather_cases() + _DRAWN["gather"],
+    **{name: _scatter_cases(name) + _AD_SCATTERS.get(name, []) + _DRAWN.get(name, [])
+       for name in _COMBINE},
 }
