@@ -19,7 +19,10 @@ from tests.lax.case import tolerance
 
 # Higher-order primitives are checked by the tests of the feature they implement.
 CHECKED_ELSEWHERE = {"jit", "custom_jvp_call", "custom_vjp_call", "custom_lin",  # test_jit, test_custom_derivatives
-                     "checkpoint", "name"}  # tests/transforms/test_checkpoint.py
+                     "checkpoint", "name",  # tests/transforms/test_checkpoint.py
+                     # collectives need a named axis: tests/transforms/test_vmap_collectives.py
+                     "psum", "pmax", "pmin", "all_gather", "psum_scatter", "ppermute",
+                     "all_to_all", "axis_index"}
 
 
 def _all_cases():
