@@ -2,6 +2,8 @@
 
 * ``vmap.per_example_grads``: 256 examples x 512 features through an MLP 512-64-10 (tanh,
   softmax cross-entropy); one call returns every example's gradient for every parameter.
+* ``vmap.eager``: ``vmap`` without jit of a small per-row function (matmul, tanh, sum) over 64
+  rows: the batching interpreter's own overhead, op by op (information).
 
 PyTorch column: ``torch.func.vmap(torch.func.grad(loss))`` over the same model (eager).
 """
@@ -62,6 +64,16 @@ def _torch_case():
     return Case(lambda: f(ps, x, y))
 
 
+def _eager_case(label):
+    lib = _libs.load(label)
+    jnp = _libs.load(f"{label}.numpy")
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.standard_normal((64, 32)).astype(np.float32))
+    w = jnp.asarray(rng.standard_normal((32, 16)).astype(np.float32))
+    f = lib.vmap(lambda r, w: jnp.sum(jnp.tanh(jnp.dot(r, w))), in_axes=(0, None))
+    return Case(lambda: f(x, w))
+
+
 def run(opts) -> list:
     rows = []
     name = "vmap.per_example_grads"
@@ -72,4 +84,11 @@ def run(opts) -> list:
                           warmup=2)
         rows.append(Row(name, "jit(vmap(grad)), 256 ex x 512 feat", "ms", results,
                         Target(ratio=1.0)))
+    name = "vmap.eager"
+    if opts.wants(name):
+        cases = {"jaxel": prepare(_eager_case, "jaxel"), "jax": prepare(_eager_case, "jax")}
+        results = measure(cases, number=5 if opts.quick else 20, repeat=5 if opts.quick else 15,
+                          warmup=2)
+        results.setdefault("torch", None)
+        rows.append(Row(name, "vmap (no jit) of matmul-tanh-sum, 64 rows", "us", results, None))
     return rows
