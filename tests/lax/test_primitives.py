@@ -22,7 +22,9 @@ CHECKED_ELSEWHERE = {"jit", "custom_jvp_call", "custom_vjp_call", "custom_lin", 
                      "checkpoint", "name",  # tests/transforms/test_checkpoint.py
                      # collectives need a named axis: tests/transforms/test_vmap_collectives.py
                      "psum", "pmax", "pmin", "all_gather", "psum_scatter", "ppermute",
-                     "all_to_all", "axis_index"}
+                     "all_to_all", "axis_index",
+                     # control flow: tests/transforms/test_{cond,while_loop,scan}.py
+                     "cond"}
 
 
 def _all_cases():
