@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import operator
 
+import numpy as np
+
 from jaxel import tree_util
 from jaxel.jaxpr.ir import JaxprEqn, Var
 from jaxel.lax.control_flow.common import (_as_value, avals_of, cached, show_types, trace_fun,
                                            type_mismatch)
 from jaxel.lowering.emitter import tensor_type
 from jaxel.lowering.lower import lower_jaxpr_body
-from jaxel.tracing.avals import ShapedArray
 from jaxel.tracing.core import Primitive, _state
 
 __all__ = ["while_loop", "while_p"]
@@ -284,12 +285,6 @@ while_p.transpose = _transpose
 
 
 # ---- batching ----------------------------------------------------------------------------------
-def _batched_aval(a, d, size):
-    if d is None:
-        return a
-    return ShapedArray(a.shape[:d] + (size,) + a.shape[d:], a.dtype, a.weak_type)
-
-
 def _batch_plan(axis, cond_jaxpr, body_jaxpr, cconst_dims, bconst_dims, init_dims):
     """Which carries are batched (a fixpoint) and whether the predicate is batched."""
     from jaxel.transforms.batching import batch_jaxpr
@@ -395,7 +390,6 @@ def _check_cond(cond_tree, cond_avals, in_tree, in_avals):
             f"structure {show_types(cond_tree, cond_avals)} (for a carry of type "
             f"{show_types(in_tree, in_avals)}).")
     (a,) = cond_avals
-    import numpy as np
     problems = []
     if a.shape != ():
         problems.append(f"not a scalar (shape {a.shape})")
@@ -453,7 +447,6 @@ def _prepare(cond_fun, body_fun, init_val):
 def _weak_arg(aval):
     """A stand-in for ``result_type``: a Python scalar of the kind of a weakly typed aval (weak
     types defer to strong ones), else the dtype itself."""
-    import numpy as np
     dt = np.dtype(aval.dtype)
     if aval.weak_type:
         return {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}.get(dt.kind, 0.0)
