@@ -29,5 +29,10 @@ inf = _np.inf
 nan = _np.nan
 newaxis = None
 euler_gamma = _np.euler_gamma
+# NumPy's abstract scalar types, for issubdtype (as JAX re-exports them).
+generic, number, inexact, floating, complexfloating = (
+    _np.generic, _np.number, _np.inexact, _np.floating, _np.complexfloating)
+integer, signedinteger, unsignedinteger = _np.integer, _np.signedinteger, _np.unsignedinteger
+flexible, character = _np.flexible, _np.character
 
 _operators.jnp = __import__(__name__, fromlist=["_"])

@@ -471,11 +471,40 @@ def logaddexp(x1, x2, /):
     if _dtypes.is_complex(aval_of(x1).dtype):
         out = _logaddexp_complex(x1, x2)
         return out if python_only else _strong(out)  # JAX's complex result is strong
+    return _logaddexp_real(x1, x2)
+
+
+def _logaddexp_real_impl(x1, x2):
     amax = lax.max(x1, x2)
     delta = lax.sub(x1, x2)
     # inf - inf is NaN: then the answer is x1 + x2 (inf, -inf or NaN).
     return _select(lax.ne(delta, delta), lax.add(x1, x2),
                    lax.add(amax, lax.log1p(lax.exp(lax.neg(lax.abs(delta))))))
+
+
+def _finite_or_zero(x):
+    return _select(lax.is_finite(x), x, _full(0.0, x))
+
+
+def _logaddexp_weights_jvp(base_exp):
+    """JVP of log(base**x1 + base**x2): t1 * base**(x1 - out) + t2 * base**(x2 - out), with
+    infinities replaced by 0 first (JAX's convention; at a tie each side gets 1/2)."""
+    def jvp(primals, tangents):
+        x1, x2 = primals
+        t1, t2 = tangents
+        out = _logaddexp_real(x1, x2) if base_exp is lax.exp else _logaddexp2_real(x1, x2)
+        o = _finite_or_zero(out)
+        w1 = base_exp(lax.sub(_finite_or_zero(x1), o))
+        w2 = base_exp(lax.sub(_finite_or_zero(x2), o))
+        return out, lax.add(lax.mul(t1, w1), lax.mul(t2, w2))
+    return jvp
+
+
+def _make_custom(fun, jvp):
+    from jaxel.custom_derivatives import custom_jvp
+    f = custom_jvp(fun)
+    f.defjvp(jvp)
+    return f
 
 
 def _logaddexp_complex(x1, x2):
@@ -497,10 +526,19 @@ def logaddexp2(x1, x2, /):
     if _dtypes.is_complex(aval_of(x1).dtype):
         out = _logaddexp_complex(lax.mul(x1, _full(ln2, x1)), lax.mul(x2, _full(ln2, x2)))
         return lax.div(out, _full(ln2, out))
+    return _logaddexp2_real(x1, x2)
+
+
+def _logaddexp2_real_impl(x1, x2):
+    ln2 = math.log(2.0)
     amax = lax.max(x1, x2)
     delta = lax.sub(x1, x2)
     tail = lax.div(lax.log1p(lax.exp2(lax.neg(lax.abs(delta)))), _full(ln2, delta))
     return _select(lax.ne(delta, delta), lax.add(x1, x2), lax.add(amax, tail))
+
+
+_logaddexp_real = _make_custom(_logaddexp_real_impl, _logaddexp_weights_jvp(lax.exp))
+_logaddexp2_real = _make_custom(_logaddexp2_real_impl, _logaddexp_weights_jvp(lax.exp2))
 
 
 def deg2rad(x, /):

@@ -24,7 +24,7 @@ CHECKED_ELSEWHERE = {"jit", "custom_jvp_call", "custom_vjp_call", "custom_lin", 
                      "psum", "pmax", "pmin", "all_gather", "psum_scatter", "ppermute",
                      "all_to_all", "axis_index",
                      # control flow: tests/transforms/test_{cond,while_loop,scan}.py
-                     "cond"}
+                     "cond", "while", "scan"}
 
 
 def _all_cases():
