@@ -18,6 +18,7 @@ from jaxel import lax  # noqa: F401
 from jaxel import dlpack  # noqa: F401
 from jaxel import numpy  # noqa: F401
 from jaxel import nn  # noqa: F401
+from jaxel import random  # noqa: F401
 from jaxel.api import jit, make_jaxpr, eval_shape, ShapeDtypeStruct, clear_caches  # noqa: F401
 from jaxel.ad import (  # noqa: F401
     grad, value_and_grad, jvp, vjp, linearize, linear_transpose, jacfwd, jacrev, jacobian,

@@ -43,6 +43,7 @@ class Config:
         "jax_compilation_cache_max_size": (lambda: _env_int("jax_compilation_cache_max_size", 4096), int),
         "jax_debug_nans": (lambda: _env_bool("jax_debug_nans", False), bool),
         "jax_safe_where_grad": (lambda: _env_bool("jax_safe_where_grad", False), bool),
+        "jax_debug_key_reuse": (lambda: _env_bool("jax_debug_key_reuse", False), bool),
     }
 
     def __init__(self):
