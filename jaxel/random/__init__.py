@@ -13,3 +13,7 @@ from jaxel.random.samplers import (  # noqa: F401
     bits, uniform, normal, randint, permutation, choice, gumbel, categorical, bernoulli,
     truncated_normal, exponential, laplace, logistic, cauchy, rademacher, geometric,
 )
+from jaxel.random.distributions import (  # noqa: F401
+    gamma, loggamma, beta, dirichlet, chisquare, t, poisson, binomial, multivariate_normal,
+    orthogonal, ball,
+)
