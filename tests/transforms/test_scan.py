@@ -297,6 +297,7 @@ def test_checkpoint_in_the_body_changes_the_residuals():
     n_ck = sum(len(s) for s in _backward_scan_inputs(ck.jaxpr))
     assert n_ck < n_plain, (plain, ck)
     assert "checkpoint" in str(ck)
+    assert "f32[6,4,4]" not in str(ck)  # w, forwarded through the checkpoint, is not stacked
     g0 = jaxel.grad(loss(body), argnums=(0, 1))(w, xs)
     for fn in (jaxel.grad(loss(jaxel.checkpoint(body)), argnums=(0, 1)),
                jaxel.jit(jaxel.grad(loss(jaxel.checkpoint(body)), argnums=(0, 1)))):

@@ -305,6 +305,26 @@ def _loop_invariant(kj, n_consts):
     return inv
 
 
+def _forwarded(kj):
+    """``{outvar: the variable it equals}`` for outputs of ``checkpoint``/``jit`` equations of
+    ``kj`` that only forward one of their operands (a checkpoint's known half returns its inputs
+    as residuals): so a forwarded const is still recognised as loop-invariant."""
+    fwd = {}
+    for eqn in kj.eqns:
+        if eqn.primitive.name not in ("checkpoint", "jit"):
+            continue
+        inner = eqn.params.get("jaxpr")
+        if not isinstance(inner, ClosedJaxpr):
+            continue
+        pos = {v: i for i, v in enumerate(inner.jaxpr.invars)}
+        for ov, iv in zip(eqn.outvars, inner.jaxpr.outvars):
+            j = pos.get(iv) if isinstance(iv, Var) else None
+            if j is not None and isinstance(eqn.invars[j], Var):
+                src = eqn.invars[j]
+                fwd[ov] = fwd.get(src, src)
+    return fwd
+
+
 def _split(jaxpr, num_consts, num_carry, unknowns, hoist):
     """Split the body for known/unknown operands. With ``hoist``, residuals computed from the
     known consts alone are computed once, outside the loop (``plan.hoist``: known consts ->
@@ -327,8 +347,10 @@ def _split(jaxpr, num_consts, num_carry, unknowns, hoist):
     res_vars = kj.outvars[n_known_out:]
     n_kc = num_consts - sum(const_uk)
     invariant = _loop_invariant(kj, n_kc) if hoist else set()
-    kinds = []  # per residual: "const" | "hoist" | "xs" | "stack"
+    fwd = _forwarded(kj)
+    kinds, hoisted = [], []  # per residual: "const" | "hoist" | "xs" | "stack"
     for r in res_vars:
+        r = fwd.get(r, r)
         i = where.get(r)
         if i is not None and i < num_consts:
             kinds.append(("const", i))
@@ -336,10 +358,10 @@ def _split(jaxpr, num_consts, num_carry, unknowns, hoist):
             kinds.append(("xs", i - num_consts - num_carry))
         elif r in invariant:
             kinds.append(("hoist",))
+            hoisted.append(r)
         else:
             kinds.append(("stack",))
     stacked = [r for r, k in zip(res_vars, kinds) if k[0] == "stack"]
-    hoisted = [r for r, k in zip(res_vars, kinds) if k[0] == "hoist"]
     hoist_closed = None
     if hoisted:
         hj, _ = dce_jaxpr(Jaxpr(kj.constvars, kj.invars[:n_kc], hoisted, kj.eqns,
