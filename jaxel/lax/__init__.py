@@ -12,3 +12,4 @@ from jaxel.lax.dot_conv import *  # noqa: F401,F403
 from jaxel.lax.ad_ops import *  # noqa: F401,F403
 from jaxel.lax.parallel import *  # noqa: F401,F403
 from jaxel.lax.control_flow import *  # noqa: F401,F403
+from jaxel.lax import linalg  # noqa: F401,E402
