@@ -260,9 +260,8 @@ def _jvp(primals, tangents, *, jaxpr, num_consts, num_carry, length, reverse, un
     l_c, l_k, l_x = _split3(linear, num_consts, num_carry)
     lin = (tuple(l_c) + (True,) * len(c_t) + tuple(l_k) + (True,) * len(k_t) + tuple(l_x) +
            (True,) * len(x_t))
-    outs = scan_p.bind(*consts, *c_t, *init, *k_t, *xs, *x_t, jaxpr=body,
-                       num_consts=len(consts) + len(c_t), num_carry=len(init) + len(k_t),
-                       length=length, reverse=reverse, unroll=unroll, linear=lin)
+    outs = _bind_scan(list(consts) + c_t, list(init) + k_t, list(xs) + x_t, jaxpr=body,
+                      length=length, reverse=reverse, unroll=unroll, linear=lin)
     nk = len(init)
     carry_out, carry_t = outs[:nk], outs[nk:nk + len(k_t)]
     rest = outs[nk + len(k_t):]
@@ -536,9 +535,8 @@ def _transpose(cts, *args, jaxpr, num_consts, num_carry, length, reverse, unroll
     n_acc = len(acc0)
     lin = ((False,) * len(res_c) + (True,) * (n_acc + len(k_ct)) + (False,) * len(res_x) +
            (True,) * len(y_ct))
-    outs = scan_p.bind(*res_c, *acc0, *k_ct, *res_x, *y_ct, jaxpr=body, num_consts=len(res_c),
-                       num_carry=n_acc + len(k_ct), length=length, reverse=not reverse,
-                       unroll=unroll, linear=lin)
+    outs = _bind_scan(res_c, acc0 + k_ct, res_x + y_ct, jaxpr=body, length=length,
+                      reverse=not reverse, unroll=unroll, linear=lin)
     acc, k_out, x_out = outs[:n_acc], outs[n_acc:n_acc + num_carry], outs[n_acc + num_carry:]
     it_a, it_x = iter(acc), iter(x_out)
     result = [next(it_a) if l else None for l in const_lin]
