@@ -1,0 +1,250 @@
+"""Reference cases for the linear-algebra primitives (jaxel/lax/linalg.py).
+
+Inputs are made well conditioned inside each case function (``a aᴴ + n I`` for Cholesky, a
+dominant diagonal for triangular solves), so the same functions serve the finite-difference,
+transpose and vmap checks. Decompositions whose factors are unique only up to signs/phases
+(QR, eigh, SVD) are normalised in the case function *and* the reference (a differentiable map
+that fixes the phase), so both sides compare the same quantity and finite differences see a
+smooth function. References are NumPy in float64/complex128.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import jaxel.numpy as jnp
+from jaxel.lax import linalg as L
+from tests.lax.case import Arg, Case
+
+F32, C64 = np.dtype(np.float32), np.dtype(np.complex64)
+TOL = dict(rtol=1e-4, atol=1e-4)
+
+
+def _wide(x):
+    return x.astype(np.complex128 if x.dtype.kind == "c" else np.float64)
+
+
+def _npH(x):
+    return np.conj(np.swapaxes(x, -1, -2))
+
+
+def _jH(x):
+    return jnp.conj(jnp.swapaxes(x, -1, -2))
+
+
+# ---- cholesky -----------------------------------------------------------------------------------
+def _spd_j(a):
+    n = a.shape[-1]
+    return a @ _jH(a) + n * jnp.eye(n, dtype=a.dtype)
+
+
+def _spd_np(a):
+    a = _wide(a)
+    n = a.shape[-1]
+    return a @ _npH(a) + n * np.eye(n)
+
+
+def _cholesky_case(shape, dt):
+    return Case(f"cholesky-{dt.name}-{shape}", lambda a: L.cholesky(_spd_j(a)),
+                lambda a: np.linalg.cholesky(_spd_np(a)).astype(dt), [Arg(shape, dt)], **TOL,
+                exact_jit=False)
+
+
+CHOLESKY_CASES = [_cholesky_case(s, d) for d in (F32, C64) for s in ((3, 3), (2, 4, 4))]
+
+
+# ---- triangular_solve ---------------------------------------------------------------------------
+def _tri_j(a):
+    n = a.shape[-1]
+    return a + 4 * jnp.eye(n, dtype=a.dtype)
+
+
+def _tri_np(a):
+    n = a.shape[-1]
+    return _wide(a) + 4 * np.eye(n)
+
+
+def _ts_ref(left_side, lower, transpose_a, conjugate_a, unit_diagonal, dt):
+    def ref(a, b):
+        t = _tri_np(a)
+        t = np.tril(t) if lower else np.triu(t)
+        if unit_diagonal:
+            eye = np.eye(t.shape[-1])
+            t = t * (1 - eye) + eye
+        if transpose_a:
+            t = np.swapaxes(t, -1, -2)
+        if conjugate_a:
+            t = np.conj(t)
+        b = _wide(b)
+        if left_side:
+            return np.linalg.solve(t, b).astype(dt)
+        return np.swapaxes(np.linalg.solve(np.swapaxes(t, -1, -2), np.swapaxes(b, -1, -2)),
+                           -1, -2).astype(dt)
+    return ref
+
+
+def _ts_case(a_shape, b_shape, dt, **kw):
+    flags = "".join(k[0] for k, v in sorted(kw.items()) if v)
+    p = dict(left_side=False, lower=False, transpose_a=False, conjugate_a=False,
+             unit_diagonal=False)
+    p.update(kw)
+    return Case(f"triangular_solve-{dt.name}-{a_shape}-{b_shape}-{flags}",
+                lambda a, b: L.triangular_solve(_tri_j(a), b, **p),
+                _ts_ref(p["left_side"], p["lower"], p["transpose_a"], p["conjugate_a"],
+                        p["unit_diagonal"], dt),
+                [Arg(a_shape, dt, "positive" if dt.kind == "f" else "normal"), Arg(b_shape, dt)],
+                **TOL, exact_jit=False)
+
+
+TRIANGULAR_SOLVE_CASES = [
+    _ts_case((3, 3), (3, 2), F32, left_side=True, lower=True),
+    _ts_case((3, 3), (2, 3), F32),
+    _ts_case((3, 3), (3, 2), F32, left_side=True, transpose_a=True),
+    _ts_case((2, 3, 3), (2, 2, 3), F32, lower=True, transpose_a=True, unit_diagonal=True),
+    _ts_case((3, 3), (3, 2), C64, left_side=True, lower=True, transpose_a=True,
+             conjugate_a=True),
+    _ts_case((3, 3), (2, 3), C64, conjugate_a=True),
+    _ts_case((2, 3, 3), (2, 3, 4), C64, left_side=True),
+]
+
+
+# ---- lu ----------------------------------------------------------------------------------------
+def _np_lu(a):
+    """Partial-pivoting LU of one matrix, choosing pivots as LAPACK's i?amax does (|re|+|im|
+    for complex)."""
+    a = a.copy()
+    m, n = a.shape
+    k = min(m, n)
+    piv = np.zeros(k, np.int32)
+    perm = np.arange(m, dtype=np.int32)
+    for j in range(k):
+        p = j + int(np.argmax(np.abs(a[j:, j].real) + np.abs(a[j:, j].imag)))
+        piv[j] = p
+        a[[j, p]] = a[[p, j]]
+        perm[[j, p]] = perm[[p, j]]
+        if a[j, j] != 0:
+            a[j + 1:, j] /= a[j, j]
+            a[j + 1:, j + 1:] -= np.outer(a[j + 1:, j], a[j, j + 1:])
+    return a, piv, perm
+
+
+def _lu_ref(dt):
+    def ref(a):
+        w = _wide(a)
+        flat = w.reshape((-1,) + w.shape[-2:])
+        outs = [_np_lu(x) for x in flat]
+        lu = np.stack([o[0] for o in outs]).reshape(w.shape).astype(dt)
+        piv = np.stack([o[1] for o in outs]).reshape(w.shape[:-2] + (-1,))
+        perm = np.stack([o[2] for o in outs]).reshape(w.shape[:-2] + (-1,))
+        return [lu, piv, perm]
+    return ref
+
+
+LU_CASES = [Case(f"lu-{d.name}-{s}", lambda a: list(L.lu(a)), _lu_ref(d), [Arg(s, d)], **TOL,
+                 exact_jit=False)
+            for d in (F32, C64) for s in ((4, 4), (2, 3, 3))] + [
+    Case(f"lu-float32-{s}", lambda a: list(L.lu(a)), _lu_ref(F32), [Arg(s, F32)], **TOL,
+         exact_jit=False) for s in ((4, 3), (3, 5))]
+
+
+# ---- qr ----------------------------------------------------------------------------------------
+def _phase_j(d):
+    return d / jnp.abs(d) if d.dtype.kind != "c" else d / jnp.abs(d).astype(d.dtype)
+
+
+def _phase_np(d):
+    return d / np.abs(d)
+
+
+def _qr_fn(full):
+    def fn(a):
+        q, r = L.qr(a, full_matrices=full)
+        k = min(q.shape[-1], r.shape[-2])
+        ph = _phase_j(jnp.diagonal(r[..., :k, :k], axis1=-2, axis2=-1))  # make diag(r) > 0
+        q = q.at[..., :, :k].set(q[..., :, :k] * jnp.conj(ph)[..., None, :])
+        r = r.at[..., :k, :].set(r[..., :k, :] * ph[..., :, None])
+        return [q, r]
+    return fn
+
+
+def _qr_ref(full, dt):
+    def ref(a):
+        q, r = np.linalg.qr(_wide(a), mode="complete" if full else "reduced")
+        k = min(q.shape[-1], r.shape[-2])
+        ph = _phase_np(np.diagonal(r[..., :k, :k], axis1=-2, axis2=-1))
+        q[..., :, :k] = q[..., :, :k] * np.conj(ph)[..., None, :]
+        r[..., :k, :] = r[..., :k, :] * ph[..., :, None]
+        return [q.astype(dt), r.astype(dt)]
+    return ref
+
+
+QR_CASES = [Case(f"qr-{d.name}-{s}-{'full' if f else 'reduced'}", _qr_fn(f), _qr_ref(f, d),
+                 [Arg(s, d)], **TOL, exact_jit=False)
+            for d, s, f in ((F32, (4, 3), False), (F32, (3, 3), True), (F32, (3, 5), False),
+                            (F32, (3, 5), True), (F32, (2, 4, 3), False), (C64, (4, 3), False),
+                            (C64, (3, 4), True))]
+
+
+# ---- eigh --------------------------------------------------------------------------------------
+def _eigh_fn(a):
+    v, w = L.eigh(a + _jH(a))
+    ph = _phase_j(v[..., 0, :])  # first row real and positive
+    return [v * jnp.conj(ph)[..., None, :], w]
+
+
+def _eigh_ref(dt):
+    def ref(a):
+        a = _wide(a)
+        w, v = np.linalg.eigh(a + _npH(a))
+        ph = _phase_np(v[..., 0, :])
+        return [(v * np.conj(ph)[..., None, :]).astype(dt), w.astype(np.dtype(dt).type(0).real.dtype)]
+    return ref
+
+
+EIGH_CASES = [Case(f"eigh-{d.name}-{s}", _eigh_fn, _eigh_ref(d), [Arg(s, d)], **TOL,
+                   exact_jit=False)
+              for d, s in ((F32, (3, 3)), (F32, (2, 4, 4)), (C64, (3, 3)))]
+
+
+# ---- svd ---------------------------------------------------------------------------------------
+def _svd_fn(full):
+    def fn(a):
+        u, s, vh = L.svd(a, full_matrices=full)
+        k = s.shape[-1]
+        ph = _phase_j(u[..., 0, :k])
+        u = u.at[..., :, :k].set(u[..., :, :k] * jnp.conj(ph)[..., None, :])
+        vh = vh.at[..., :k, :].set(vh[..., :k, :] * ph[..., :, None])
+        return [u, s, vh]
+    return fn
+
+
+def _svd_ref(full, dt):
+    def ref(a):
+        u, s, vh = np.linalg.svd(_wide(a), full_matrices=full)
+        k = s.shape[-1]
+        ph = _phase_np(u[..., 0, :k])
+        u[..., :, :k] = u[..., :, :k] * np.conj(ph)[..., None, :]
+        vh[..., :k, :] = vh[..., :k, :] * ph[..., :, None]
+        real = np.dtype(dt).type(0).real.dtype
+        return [u.astype(dt), s.astype(real), vh.astype(dt)]
+    return ref
+
+
+SVD_CASES = [Case(f"svd-{d.name}-{s}-{'full' if f else 'reduced'}", _svd_fn(f), _svd_ref(f, d),
+                  [Arg(s, d)], **TOL, exact_jit=False)
+             for d, s, f in ((F32, (4, 3), False), (F32, (3, 4), False), (F32, (3, 3), True),
+                             (F32, (2, 3, 3), False), (C64, (4, 3), False),
+                             (C64, (3, 3), True))] + [
+    Case(f"svd-{d.name}-(3, 4)-values", lambda a: L.svd(a, compute_uv=False),
+         lambda a, d=d: np.linalg.svd(_wide(a), compute_uv=False).astype(
+             np.dtype(d).type(0).real.dtype), [Arg((3, 4), d)], **TOL, exact_jit=False)
+    for d in (F32, C64)]
+
+
+CASES = {
+    "cholesky": CHOLESKY_CASES,
+    "triangular_solve": TRIANGULAR_SOLVE_CASES,
+    "lu": LU_CASES,
+    "qr": QR_CASES,
+    "eigh": EIGH_CASES,
+    "svd": SVD_CASES,
+}
