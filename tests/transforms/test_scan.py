@@ -305,6 +305,15 @@ def test_grad_stores_residuals_per_iteration():
     assert back and all(s.startswith("f32[6,") for s in back[0])  # stacked per iteration
     # w is loop-invariant: passed to the backward scan as a const, never stacked
     assert "f32[6,4,4]" not in str(jaxpr)
+    # the same when the scan is split inside a jaxpr (grad of jit), and a value computed from
+    # consts alone is hoisted out of the loop rather than stacked
+    loss2 = lambda w, xs: lax.scan(lambda c, x: (jnp.sin((w.T * 2.0) @ c + x), None),
+                                   jnp.ones(4), xs)[0].sum()
+    for g in (jaxel.grad(jaxel.jit(loss2)), jaxel.jit(jaxel.grad(loss2)), jaxel.grad(loss2)):
+        text = str(jaxel.make_jaxpr(g)(w, xs))
+        assert "f32[6,4,4]" not in text, text
+    np.testing.assert_allclose(jaxel.grad(jaxel.jit(loss2))(w, xs), jaxel.grad(loss2)(w, xs),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_checkpoint_in_the_body_changes_the_residuals():

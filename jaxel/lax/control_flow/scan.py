@@ -454,16 +454,36 @@ def _partial_eval(trace, args, params):
 
 
 def _partial_eval_jaxpr_eqn(eqn, ins_unknown):
+    """The known and unknown scans as equations. Loop-invariant residuals are computed by the
+    known side too: it is then one inlined ``jit`` equation holding the invariant computation
+    and the known scan."""
+    from jaxel.jit_primitive import jit_p
     params = eqn.params
-    plan = _plan_for(params, ins_unknown, False)
+    plan = _plan_for(params, ins_unknown, True)
+    hoist_vars = [] if plan.hoist is None else [Var(a) for a in plan.hoist.out_avals]
     k_args, k_params, (u_consts, u_carry, u_xs_tail), u_params = \
-        _known_and_unknown_operands(plan, params, eqn.invars)
+        _known_and_unknown_operands(plan, params, eqn.invars, hoist_vars)
     length = params["length"]
     res_vars = [Var(_stacked(a, length)) for a in plan.stack_avals]
     k_out = [v for v, u in zip(eqn.outvars, plan.out_uk) if not u] + res_vars
     u_out = [v for v, u in zip(eqn.outvars, plan.out_uk) if u]
-    k_eqn = JaxprEqn(scan_p, list(k_args), k_out, k_params) if k_out else None
     u_eqn = JaxprEqn(scan_p, u_consts + u_carry + res_vars + u_xs_tail, u_out, u_params)
+    if plan.hoist is None:
+        k_eqn = JaxprEqn(scan_p, list(k_args), k_out, k_params) if k_out else None
+        return k_eqn, u_eqn, plan.out_uk
+    ins = [Var(a.aval) for a in k_args]
+    n_kc = k_params["num_consts"]
+    inner_h = [Var(a) for a in plan.hoist.out_avals]
+    inner_s = [Var(v.aval) for v in k_out]
+    eqns = [JaxprEqn(jit_p, ins[:n_kc], inner_h,
+                     dict(jaxpr=plan.hoist, name="scan_invariants",
+                          donated_invars=(False,) * n_kc, keep_unused=False, inline=True))]
+    if k_out:
+        eqns.append(JaxprEqn(scan_p, ins, inner_s, k_params))
+    inner = ClosedJaxpr(Jaxpr([], ins, inner_s + inner_h, eqns), [])
+    k_eqn = JaxprEqn(jit_p, list(k_args), k_out + hoist_vars,
+                     dict(jaxpr=inner, name="scan_known", donated_invars=(False,) * len(ins),
+                          keep_unused=False, inline=True))
     return k_eqn, u_eqn, plan.out_uk
 
 
