@@ -231,7 +231,7 @@ def _jvp_plan(jaxpr, num_consts, num_carry, nonzeros):
     assert nz_out[:num_carry] == carry_nz
     ys_nz = nz_out[num_carry:]
     n_in = len(nonzeros)
-    nc, nk, nx = num_consts, num_carry, n_in - num_consts - num_carry
+    nc, nk = num_consts, num_carry
     n_ct, n_kt = sum(const_nz), sum(carry_nz)
     n_xt = sum(xs_nz)
     base = n_in
@@ -243,7 +243,6 @@ def _jvp_plan(jaxpr, num_consts, num_carry, nonzeros):
     n_yt = sum(ys_nz)
     out_perm = (list(range(nk)) + list(range(n_out, n_out + n_kt)) + list(range(nk, n_out)) +
                 list(range(n_out + n_kt, n_out + n_kt + n_yt)))
-    del nx
     return _reorder(body, in_perm, out_perm), carry_nz, ys_nz
 
 
