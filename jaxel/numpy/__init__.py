@@ -36,3 +36,4 @@ integer, signedinteger, unsignedinteger = _np.integer, _np.signedinteger, _np.un
 flexible, character = _np.flexible, _np.character
 
 _operators.jnp = __import__(__name__, fromlist=["_"])
+from jaxel.numpy import linalg  # noqa: F401,E402
