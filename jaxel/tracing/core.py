@@ -189,6 +189,19 @@ class Trace:
         """A short description of this trace for error messages."""
         return type(self).__name__
 
+    def provenance(self, tracer) -> str:
+        """Where ``tracer`` came from, for error messages. Traces that do not record it ask
+        the enclosing trace about the value the tracer wraps, if any."""
+        return ""
+
+    def concretization_message(self, tracer, what: str) -> str:
+        """The message for a Python conversion (``bool``, ``int``...) of an abstract value."""
+        return (f"Abstract tracer value encountered where a concrete value is expected: the "
+                f"`{what}` conversion of a traced array {tracer.aval.str_short()} under "
+                f"{self.describe()}. Under a transformation values are abstract; use "
+                "jaxel.numpy/lax operations (e.g. jnp.where, lax.cond) instead of Python "
+                "control flow on them, or mark the argument static.")
+
 
 class Tracer(_operators.ArrayOperators):
     """A value under a transformation: it knows its trace and its aval.

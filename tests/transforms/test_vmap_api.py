@@ -232,3 +232,10 @@ def test_unknown_axis_name():
     assert "'batch'" in str(e.value) and "'i'" in str(e.value)
     with pytest.raises(NameError, match="no named axis is in scope"):
         lax.psum(jnp.ones(3), "i")
+
+
+def test_python_control_flow_on_batched_values_is_a_clear_error():
+    with pytest.raises(jaxel.errors.TracerBoolConversionError, match="BatchTrace"):
+        jaxel.vmap(lambda x: 1.0 if x > 0 else 0.0)(_arr(3))
+    with pytest.raises(jaxel.errors.TracerArrayConversionError):
+        jaxel.grad(lambda x: np.asarray(x).sum())(1.0)
