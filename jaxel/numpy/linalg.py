@@ -731,7 +731,18 @@ def cross(x1, x2, /, *, axis=-1):
     if x1.shape[axis] != 3 or x2.shape[axis] != 3:
         raise ValueError(f"jaxel.numpy.linalg.cross requires arrays of size 3 along axis "
                          f"{axis}, got shapes {x1.shape} and {x2.shape}.")
-    return jnp.cross(x1, x2, axis=axis)
+    x1, x2 = jnp.broadcast_arrays(*_promote(x1, x2))
+    a = jnp.moveaxis(x1, axis, -1)
+    b = jnp.moveaxis(x2, axis, -1)
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    c = jnp.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+    return jnp.moveaxis(c, -1, axis)
+
+
+def _promote(*xs):
+    from jaxel.numpy._util import promote_dtypes
+    return promote_dtypes(*xs)
 
 
 def trace(x, /, *, offset: int = 0, dtype=None):
@@ -742,7 +753,11 @@ def trace(x, /, *, offset: int = 0, dtype=None):
         jnp.linalg.trace(jnp.eye(3))  # 3.0
     """
     check_arraylike("linalg.trace", x)
-    return jnp.trace(jnp.asarray(x), offset=offset, axis1=-2, axis2=-1, dtype=dtype)
+    x = jnp.asarray(x)
+    if x.ndim < 2:
+        raise ValueError(f"jaxel.numpy.linalg.trace requires an array of rank at least 2, got "
+                         f"shape {x.shape}.")
+    return jnp.sum(jnp.diagonal(x, offset=offset, axis1=-2, axis2=-1), axis=-1, dtype=dtype)
 
 
 def diagonal(x, /, *, offset: int = 0):
