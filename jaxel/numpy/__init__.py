@@ -20,6 +20,10 @@ from jaxel.numpy.misc import *  # noqa: F401,F403
 from jaxel.numpy.indexing import *  # noqa: F401,F403
 from jaxel.numpy.reductions import *  # noqa: F401,F403
 from jaxel.numpy.contractions import *  # noqa: F401,F403
+from jaxel.numpy.extra_math import *  # noqa: F401,F403
+from jaxel.numpy.statistics import *  # noqa: F401,F403
+from jaxel.numpy.index_tricks import *  # noqa: F401,F403
+from jaxel.numpy.setops import *  # noqa: F401,F403
 
 import numpy as _np
 
