@@ -346,7 +346,7 @@ def fold_in(key, data):
         if np.ndim(data) if not isinstance(data, (Array, Tracer)) else len(data.shape):
             raise TypeError("fold_in accepts a scalar, but was given an array of shape "
                             f"{tuple(np.shape(data))} != (). Use jaxel.vmap for batching.")
-        dt = np.dtype(getattr(data, "dtype", np.asarray(data).dtype))
+        dt = np.dtype(data.dtype if hasattr(data, "dtype") else np.asarray(data).dtype)
         if dt.kind not in "iu":
             raise TypeError(f"fold_in: data must be an integer; got dtype {dt.name}.")
         d = data if dt == _U32 else lax.convert_element_type(jnp.asarray(data), _U32)
