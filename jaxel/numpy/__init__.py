@@ -24,6 +24,10 @@ from jaxel.numpy.extra_math import *  # noqa: F401,F403
 from jaxel.numpy.statistics import *  # noqa: F401,F403
 from jaxel.numpy.index_tricks import *  # noqa: F401,F403
 from jaxel.numpy.setops import *  # noqa: F401,F403
+from jaxel.numpy.manipulation import *  # noqa: F401,F403
+from jaxel.numpy.functional import *  # noqa: F401,F403
+from jaxel.numpy.polynomial import *  # noqa: F401,F403
+from jaxel.numpy.windows import *  # noqa: F401,F403
 
 import numpy as _np
 
