@@ -596,7 +596,7 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 
 def _conv1d(name, a, v, mode, conj):
     check_arraylike(name, a, v)
-    a, v = promote_dtypes(jnp.asarray(a), jnp.asarray(v))
+    a, v = promote_dtypes_inexact(jnp.asarray(a), jnp.asarray(v))
     if a.ndim != 1 or v.ndim != 1:
         raise ValueError(f"jaxel.numpy.{name}: only 1-D inputs are supported, got shapes "
                          f"{a.shape} and {v.shape}.")
