@@ -112,14 +112,14 @@ class _Concatenator:
                 check_arraylike("r_", item)
                 arr = jnp.asarray(item)
             if arr.ndim < ndmin:
-                # Place the original dims at ``trans1d`` (NumPy's rule).
+                # NumPy's rule: prepend unit axes, then move the original axes to ``trans1d``.
                 orig = arr.ndim
-                arr = arr.reshape(arr.shape + (1,) * (ndmin - orig))
-                if trans1d != -1 and orig > 0:
-                    t = trans1d % ndmin
-                    perm = list(builtins.range(orig, ndmin))
-                    perm[t:t] = list(builtins.range(orig))
-                    arr = jnp.transpose(arr, perm)
+                arr = arr.reshape((1,) * (ndmin - orig) + arr.shape)
+                if trans1d != -1:
+                    k2 = ndmin - orig
+                    k1 = trans1d + k2 + 1 if trans1d < 0 else trans1d
+                    ax = list(builtins.range(ndmin))
+                    arr = jnp.transpose(arr, ax[:k1] + ax[k2:] + ax[k1:k2])
             items.append(arr)
         if not items:
             return jnp.zeros((0,))
