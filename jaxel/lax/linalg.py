@@ -229,7 +229,7 @@ def _diag(x):
     return _red.reduce_sum(z, (a.ndim - 1,))
 
 
-def _diag_embed(v, n=None):
+def _diag_embed(v):
     """Square matrices with diagonal ``v`` ``[..., n]``."""
     a = aval_of(v)
     n = a.shape[-1]
@@ -698,10 +698,6 @@ __all__ = ["cholesky", "triangular_solve", "lu", "qr", "eigh", "svd", "symmetriz
 
 # ---- differentiation rules -----------------------------------------------------------------------
 from jaxel.transforms import ad_util as _ad  # noqa: E402
-
-
-def _tangent(t, x):
-    return _ad.instantiate(t) if type(t) is _ad.Zero else t
 
 
 def _scale(x, c):

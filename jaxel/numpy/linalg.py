@@ -9,7 +9,6 @@ where square ones are needed.
 """
 from __future__ import annotations
 
-import builtins
 import operator
 from typing import NamedTuple
 
@@ -394,15 +393,10 @@ def lstsq(a, b, rcond=None, *, numpy_resid: bool = False):
     x = _mm(_H(vh), s_inv[:, None] * uTb)
     r = b - _mm(a, x)
     resid = jnp.sum(jnp.real(r * jnp.conj(r)), axis=0)
-    if numpy_resid:
-        if int(np.asarray(rank)) == n and m > n:
-            resid = resid
-        else:
-            resid = jnp.zeros((0,), _real_dtype(dt))
+    if numpy_resid and not (int(np.asarray(rank)) == n and m > n):
+        resid = jnp.zeros((0,), _real_dtype(dt))  # NumPy returns no residuals then
     if b_vec:
         x = x[:, 0]
-        if not numpy_resid:
-            resid = resid
     return x, resid, rank, s
 
 
@@ -818,4 +812,3 @@ __all__ = ["solve", "inv", "det", "slogdet", "cholesky", "qr", "eigh", "eigvalsh
            "vector_norm", "matrix_norm", "cond", "multi_dot", "tensorsolve", "tensorinv",
            "outer", "cross", "trace", "diagonal", "matmul", "vecdot", "matrix_transpose",
            "tensordot", "EighResult", "QRResult", "SlogdetResult", "SVDResult", "EigResult"]
-del builtins
