@@ -229,3 +229,20 @@ def _named_axes(params):
 
 jit_p.batch_axis = _batch_axis
 jit_p.named_axes = _named_axes
+
+
+# ---- dead-code elimination ---------------------------------------------------------------------
+def _dce(eqn, used_outs):
+    from jaxel.jaxpr.dce import dce_closed_jaxpr
+    from jaxel.jaxpr.ir import JaxprEqn
+    jaxpr = eqn.params["jaxpr"]
+    new, used_ins = _cached(jaxpr, ("dce", tuple(used_outs)),
+                            lambda: dce_closed_jaxpr(jaxpr, list(used_outs), prune_invars=True))
+    donated = tuple(d for d, u in zip(eqn.params.get("donated_invars", ()), used_ins) if u)
+    params = dict(eqn.params, jaxpr=new,
+                  donated_invars=donated or (False,) * sum(used_ins))
+    return (JaxprEqn(jit_p, [a for a, u in zip(eqn.invars, used_ins) if u],
+                     [v for v, u in zip(eqn.outvars, used_outs) if u], params), used_ins)
+
+
+jit_p.dce = _dce

@@ -20,9 +20,22 @@ def dce_jaxpr(jaxpr: Jaxpr, used_outputs=None, prune_invars: bool = False):
     live = {id(v) for v in outvars if isinstance(v, Var)}
     kept = []
     for eqn in reversed(jaxpr.eqns):
-        if eqn.primitive in effectful_primitives or any(id(v) in live for v in eqn.outvars):
+        if eqn.primitive in effectful_primitives:
             kept.append(eqn)
             live.update(id(a) for a in eqn.invars if isinstance(a, Var))
+            continue
+        used = [id(v) in live for v in eqn.outvars]
+        if not any(used):
+            continue
+        rule = eqn.primitive.dce
+        if rule is not None and not all(used):
+            # A higher-order primitive drops the inner work only unused outputs need.
+            new_eqn, used_ins = rule(eqn, used)
+            live.update(id(a) for a, u in zip(eqn.invars, used_ins) if u and isinstance(a, Var))
+            kept.append(new_eqn)
+            continue
+        kept.append(eqn)
+        live.update(id(a) for a in eqn.invars if isinstance(a, Var))
     kept.reverse()
     used_inputs = [id(v) in live for v in jaxpr.invars]
     invars = [v for v, u in zip(jaxpr.invars, used_inputs) if u] if prune_invars else jaxpr.invars
@@ -40,3 +53,28 @@ def dce_closed_jaxpr(closed, used_outputs=None, prune_invars=False):
     kept_ids = {id(v) for v in new.constvars}
     consts = [c for v, c in zip(jaxpr.constvars, closed.consts) if id(v) in kept_ids]
     return ClosedJaxpr(new, consts), used_inputs
+
+
+def prune_invars(closed, keep):
+    """``closed`` without the inputs where ``keep`` is False (they must be unused)."""
+    from jaxel.jaxpr.ir import ClosedJaxpr
+    j = closed.jaxpr
+    return ClosedJaxpr(Jaxpr(j.constvars, [v for v, k in zip(j.invars, keep) if k], j.outvars,
+                             j.eqns, j.debug_info), closed.consts)
+
+
+def fixpoint_loop_carries(body, n_before, n_carry, used_carry, extra_used_outs=(),
+                          also_needed=None):
+    """Which carries a loop needs: the used ones, those ``also_needed`` (e.g. by a loop
+    condition) and, transitively, those the body needs to compute them. ``body`` takes
+    ``(n_before inputs, n_carry carries, ...)`` and returns ``(carries, *extra outputs)``;
+    ``extra_used_outs`` marks the used extra outputs. Returns the carry mask."""
+    used = list(used_carry)
+    if also_needed is not None:
+        used = [a or b for a, b in zip(used, also_needed)]
+    while True:
+        _, used_in = dce_closed_jaxpr(body, used + list(extra_used_outs))
+        new = [a or b for a, b in zip(used, used_in[n_before:n_before + n_carry])]
+        if new == used:
+            return used
+        used = new

@@ -58,6 +58,9 @@ class Primitive:
         self.batch = None
         self.batch_axis = None  # batching rule that needs the mapped axis (collectives, ...)
         self.named_axes = None  # params -> axis names this primitive acts along
+        # Higher-order primitives: ``dce(eqn, used_outputs) -> (new_eqn | None, used_inputs)``
+        # prunes the inner jaxprs to what the used outputs need (jaxel/jaxpr/dce.py).
+        self.dce = None
         # Higher-order primitives only: ``partial_eval(trace, args, params)`` splits known from
         # unknown work under a PartialEvalTrace; ``partial_eval_jaxpr_eqn(eqn, ins_unknown)``
         # does the same for an equation of a jaxpr (see jaxel/transforms/partial_eval.py).

@@ -370,3 +370,22 @@ def switch(index, branches, *operands, operand=_NO_OPERAND):
 
 
 __all__ = ["cond", "switch", "cond_p"]
+
+
+# ---- dead-code elimination ----------------------------------------------------------------------
+def _dce(eqn, used_outs):
+    """Keep the used outputs; every branch drops the work only unused outputs needed, and
+    operands no branch reads are dropped."""
+    from jaxel.jaxpr.dce import dce_closed_jaxpr, prune_invars
+    branches = eqn.params["branches"]
+    dced = [dce_closed_jaxpr(b, used_outs) for b in branches]
+    n_ops = len(eqn.invars) - 1
+    used_ops = [any(u[i] for _, u in dced) for i in range(n_ops)]
+    new_branches = tuple(prune_invars(b, used_ops) for b, _ in dced)
+    new = JaxprEqn(cond_p, [eqn.invars[0]] + [a for a, u in zip(eqn.invars[1:], used_ops) if u],
+                   [v for v, u in zip(eqn.outvars, used_outs) if u],
+                   dict(eqn.params, branches=new_branches))
+    return new, [True] + used_ops
+
+
+cond_p.dce = _dce

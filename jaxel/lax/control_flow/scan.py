@@ -1015,3 +1015,27 @@ def associative_scan(fn, elems, reverse=False, axis=0):
 
 
 __all__ = ["scan", "fori_loop", "map", "associative_scan", "scan_p"]
+
+
+# ---- dead-code elimination ---------------------------------------------------------------------
+def _dce(eqn, used_outs):
+    """Keep the used ys and the carries they (or used carries) depend on, iteration after
+    iteration; drop consts and xs the pruned body no longer reads."""
+    from jaxel.jaxpr.dce import dce_closed_jaxpr, fixpoint_loop_carries, prune_invars
+    p = eqn.params
+    body, nc, ncarry = p["jaxpr"], p["num_consts"], p["num_carry"]
+    used_ys = list(used_outs[ncarry:])
+    used_carry = fixpoint_loop_carries(body, nc, ncarry, used_outs[:ncarry], used_ys)
+    new_body, used_in = dce_closed_jaxpr(body, used_carry + used_ys)
+    used_in = list(used_in)
+    used_in[nc:nc + ncarry] = used_carry  # a kept carry stays an input even if unread
+    new_body = prune_invars(new_body, used_in)
+    linear = tuple(l for l, u in zip(p["linear"], used_in) if u)
+    params = dict(p, jaxpr=new_body, num_consts=sum(used_in[:nc]), num_carry=sum(used_carry),
+                  linear=linear)
+    outvars = [v for v, u in zip(eqn.outvars, used_carry + used_ys) if u]
+    return JaxprEqn(scan_p, [a for a, u in zip(eqn.invars, used_in) if u], outvars,
+                    params), used_in
+
+
+scan_p.dce = _dce

@@ -544,3 +544,27 @@ def _bounded_while(cond_fun, body_fun, init_val, max_steps):
 
     out, _ = scan(scan_body, init, None, length=n)
     return out
+
+
+# ---- dead-code elimination ---------------------------------------------------------------------
+def _dce(eqn, used_outs):
+    """Keep the carries that are used, read by the condition, or needed (transitively) by the
+    body to compute those; drop the rest and the consts nothing reads any more."""
+    from jaxel.jaxpr.dce import dce_closed_jaxpr, fixpoint_loop_carries, prune_invars
+    p = eqn.params
+    cj, bj, cn, bn = p["cond_jaxpr"], p["body_jaxpr"], p["cond_nconsts"], p["body_nconsts"]
+    n = len(eqn.outvars)
+    _, cond_used = dce_closed_jaxpr(cj, [True])
+    used = fixpoint_loop_carries(bj, bn, n, used_outs, also_needed=list(cond_used[cn:]))
+    new_body, body_used = dce_closed_jaxpr(bj, used)
+    body_keep = list(body_used[:bn]) + used
+    cond_keep = list(cond_used[:cn]) + used
+    params = dict(p, cond_jaxpr=prune_invars(cj, cond_keep),
+                  body_jaxpr=prune_invars(new_body, body_keep),
+                  cond_nconsts=sum(cond_keep[:cn]), body_nconsts=sum(body_keep[:bn]))
+    used_in = cond_keep[:cn] + body_keep[:bn] + used
+    return (JaxprEqn(while_p, [a for a, u in zip(eqn.invars, used_in) if u],
+                     [v for v, u in zip(eqn.outvars, used) if u], params), used_in)
+
+
+while_p.dce = _dce
