@@ -486,7 +486,7 @@ def unwrap(p, discont=None, axis=-1, period=2 * np.pi):
     Example::
 
         >>> jnp.unwrap(jnp.array([0.0, 6.0, 12.0]))
-        Array([ 0.        , -0.28318548, -0.5663705 ], dtype=float32)
+        Array([ 0.      , -0.283185, -0.56637 ], dtype=float32)
     """
     check_arraylike("unwrap", p)
     (p,) = promote_dtypes_inexact(jnp.asarray(p))

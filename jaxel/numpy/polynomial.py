@@ -190,7 +190,7 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
 
     Example::
 
-        >>> jnp.polyfit(jnp.array([0.0, 1.0, 2.0]), jnp.array([1.0, 3.0, 5.0]), 1)
+        >>> jnp.round(jnp.polyfit(jnp.array([0.0, 1.0, 2.0]), jnp.array([1.0, 3.0, 5.0]), 1), 4)
         Array([2., 1.], dtype=float32)
     """
     check_arraylike("polyfit", x, y)

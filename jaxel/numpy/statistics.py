@@ -286,8 +286,8 @@ def histogramdd(sample, bins=10, range=None, weights=None, density=None):  # noq
 
         >>> pts = jnp.array([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0]])
         >>> jnp.histogramdd(pts, bins=2)[0]
-        Array([[1., 0.],
-               [1., 1.]], dtype=float32)
+        Array([[1, 0],
+               [1, 1]], dtype=int32)
     """
     check_arraylike("histogramdd", sample)
     sample = jnp.asarray(sample)
@@ -340,8 +340,8 @@ def histogram2d(x, y, bins=10, range=None, weights=None, density=None):  # noqa:
 
         >>> h, xe, ye = jnp.histogram2d(jnp.array([0.0, 1.0]), jnp.array([0.0, 1.0]), bins=2)
         >>> h
-        Array([[1., 0.],
-               [0., 1.]], dtype=float32)
+        Array([[1, 0],
+               [0, 1]], dtype=int32)
     """
     check_arraylike("histogram2d", x, y)
     x, y = jnp.asarray(x), jnp.asarray(y)

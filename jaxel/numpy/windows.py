@@ -48,7 +48,7 @@ def blackman(M):
     Example::
 
         >>> jnp.blackman(3)
-        Array([-1.4901161e-08,  1.0000000e+00, -1.4901161e-08], dtype=float32)
+        Array([-1.4901161e-08,  9.9999994e-01, -1.4901161e-08], dtype=float32)
     """
     return _window("blackman", M, lambda n, d: 0.42 + 0.5 * jnp.cos(np.pi * n / d)
                    + 0.08 * jnp.cos(2 * np.pi * n / d))
@@ -60,7 +60,7 @@ def hamming(M):
     Example::
 
         >>> jnp.hamming(3)
-        Array([0.08, 1.  , 0.08], dtype=float32)
+        Array([0.08000001, 1.        , 0.08000001], dtype=float32)
     """
     return _window("hamming", M, lambda n, d: 0.54 + 0.46 * jnp.cos(np.pi * n / d))
 
