@@ -356,40 +356,32 @@ def binomial(key, n, p, shape=None, dtype=None):
 
 
 # ---- linear-algebra based ---------------------------------------------------------------------
-def _cholesky(a):
-    # Column-by-column Cholesky over the (static, small) matrix size; batched over leading dims.
-    n = a.shape[-1]
-    cols = []
-    for j in range(n):
-        s = a[..., :, j]
-        for k, ck in enumerate(cols):
-            s = s - ck * ck[..., j:j + 1]
-        mask = (jnp.arange(n) >= j).astype(a.dtype)
-        s = s * mask
-        cols.append(s / jnp.sqrt(s[..., j:j + 1]))
-    return jnp.stack(cols, axis=-1)
+def _factor(cov, method):
+    """A matrix ``F`` with ``F @ F.T == cov`` (batched), by JAX's ``method``."""
+    if method == "cholesky":
+        return jnp.linalg.cholesky(cov)
+    if method == "eigh":
+        w, v = jnp.linalg.eigh(cov)
+        return v * jnp.sqrt(w[..., None, :])
+    u, s, _ = jnp.linalg.svd(cov)
+    return u * jnp.sqrt(s[..., None, :])
 
 
 def _qr_positive(z):
-    # Modified Gram-Schmidt: Q with orthonormal columns and R with a positive diagonal (the
-    # unique such factorisation, which is what JAX's q * sign(diag(r)) normalises to).
-    cols = []
-    for j in range(z.shape[-1]):
-        v = z[..., :, j]
-        for q in cols:
-            v = v - jnp.sum(q * v, axis=-1, keepdims=True) * q
-        cols.append(v / jnp.sqrt(jnp.sum(v * v, axis=-1, keepdims=True)))
-    return jnp.stack(cols, axis=-1)
+    # Q of a QR factorisation, normalised so R has a positive diagonal (as JAX does).
+    q, r = jnp.linalg.qr(z)
+    d = jnp.diagonal(r, 0, -2, -1)
+    return q * jnp.expand_dims(jnp.sign(d), -2)
 
 
 @consumes("multivariate_normal")
 def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky"):
-    """Multivariate normal draws ``mean + L @ z`` with ``L`` the Cholesky factor of ``cov``
-    (method "cholesky" only)."""
+    """Multivariate normal draws ``mean + F @ z`` with ``F @ F.T == cov``, ``F`` from the
+    ``method``: "cholesky" (default), "eigh" or "svd"."""
     data = raw_data(key, "multivariate_normal")
-    if method != "cholesky":
-        raise NotImplementedError("jaxel.random.multivariate_normal supports method='cholesky' "
-                                  "only (jaxel has no eigh/svd yet).")
+    if method not in ("cholesky", "eigh", "svd"):
+        raise ValueError(f"multivariate_normal: method must be 'cholesky', 'eigh' or 'svd', "
+                         f"got {method!r}.")
     mean, cov = jnp.asarray(mean), jnp.asarray(cov)
     dt0 = dtypes.result_type(mean, cov)
     if not dtypes.issubdtype(dt0, np.inexact):
@@ -408,12 +400,13 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky
     else:
         shape = canonical_shape(shape, "multivariate_normal")
         check_shape("normal", shape, mean.shape[:-1], cov.shape[:-2])
-    return _mvn_jit(data, mean.astype(dt0), cov.astype(dt0), shape=shape, dtype=dt)
+    return _mvn_jit(data, mean.astype(dt0), cov.astype(dt0), shape=shape, dtype=dt,
+                    method=method)
 
 
-@_static_jit("shape", "dtype")
-def _mvn_jit(data, mean, cov, shape, dtype):
-    factor = _cholesky(cov)
+@_static_jit("shape", "dtype", "method")
+def _mvn_jit(data, mean, cov, shape, dtype, method):
+    factor = _factor(cov, method)
     z = _normal(data, shape + mean.shape[-1:], dtype)
     return mean + jnp.einsum("...ij,...j->...i", factor, z)
 

@@ -130,3 +130,16 @@ def test_multivariate_and_geometric_samplers():
 def test_normal_jit_is_one_program():
     jaxpr = jaxel.make_jaxpr(lambda k: xr.normal(k, (1000,)))(xr.key(0))
     assert "while" not in str(jaxpr)
+
+
+@pytest.mark.parametrize("method", ["cholesky", "eigh", "svd"])
+def test_multivariate_normal_methods_and_orthogonal_match_jax(method):
+    jax = pytest.importorskip("jax")
+    cov = np.array([[2.0, 0.5, 0.1], [0.5, 1.0, 0.2], [0.1, 0.2, 0.7]], np.float32)
+    mean = np.arange(3, dtype=np.float32)
+    ours = jaxel.random.multivariate_normal(jaxel.random.key(3), mean, cov, (5,), method=method)
+    theirs = jax.random.multivariate_normal(jax.random.key(3), mean, cov, (5,), method=method)
+    np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-5, atol=1e-5)
+    q1 = jaxel.random.orthogonal(jaxel.random.key(4), 5, shape=(2,))
+    q2 = jax.random.orthogonal(jax.random.key(4), 5, shape=(2,))
+    np.testing.assert_allclose(np.asarray(q1), np.asarray(q2), rtol=1e-5, atol=1e-5)
