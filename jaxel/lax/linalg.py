@@ -43,7 +43,6 @@ dimensions already.
 """
 from __future__ import annotations
 
-import threading
 
 import numpy as np
 
@@ -80,28 +79,10 @@ def _check_matrix(name, x, square=False):
 
 
 # ---- LAPACK custom calls ------------------------------------------------------------------------
-_lapack_lock = threading.Lock()
-_lapack_ready = False
-
-
 def _ensure_lapack():
-    """Register jaxlib's LAPACK FFI kernels with XLA's CPU custom-call registry (once)."""
-    global _lapack_ready
-    if _lapack_ready:
-        return
-    with _lapack_lock:
-        if _lapack_ready:
-            return
-        from jaxlib import lapack
-        from jaxel.runtime.xla import xc
-        for name, capsule, api_version in lapack.registrations()["cpu"]:
-            try:
-                xc.register_custom_call_target(name, capsule, platform="cpu",
-                                               api_version=api_version)
-            except Exception:  # already registered (e.g. by JAX in the same process)
-                pass
-        lapack._lapack.initialize()
-        _lapack_ready = True
+    """Register jaxlib's LAPACK FFI kernels with XLA (once; done by the runtime seam)."""
+    from jaxel.runtime.lapack import ensure_lapack_registered
+    ensure_lapack_registered()
 
 
 def _layout(ndim, matrix):
