@@ -45,3 +45,4 @@ flexible, character = _np.flexible, _np.character
 
 _operators.jnp = __import__(__name__, fromlist=["_"])
 from jaxel.numpy import linalg  # noqa: F401,E402
+from jaxel.numpy import fft  # noqa: F401,E402

@@ -8,8 +8,6 @@ jax_numpy = pytest.importorskip("jax.numpy")
 
 # name -> why jaxel.numpy does not (yet) provide it
 EXCLUDED = {
-    "fft": "jnp.fft is being written separately (its own issue)",
-    "linalg": "jnp.linalg is being written separately (present once it lands)",
     "ComplexWarning": "a NumPy warning class re-export; jaxel emits no complex-casting warnings",
     "ufunc": "JAX's ufunc class (reduce/accumulate/at methods) is not implemented",
     "frompyfunc": "builds a jnp.ufunc, which is not implemented",
