@@ -112,8 +112,8 @@ def test_dot_product_attention_matches_jax(kw):
 
 def test_public_names_match_jax_nn():
     jax = pytest.importorskip("jax")
-    # Not yet: initializers (need jaxel.random) and the scaled-matmul helpers (hardware FP8).
-    excluded = {"initializers", "get_scaled_dot_general_config", "scaled_dot_general",
+    # Not provided: the scaled-matmul helpers (hardware FP8 block scaling).
+    excluded = {"get_scaled_dot_general_config", "scaled_dot_general",
                 "scaled_matmul"}
     theirs = {n for n in dir(jax.nn) if not n.startswith("_")} - excluded
     missing = sorted(n for n in theirs if not hasattr(nn, n))
