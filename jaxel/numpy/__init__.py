@@ -46,3 +46,4 @@ flexible, character = _np.flexible, _np.character
 _operators.jnp = __import__(__name__, fromlist=["_"])
 from jaxel.numpy import linalg  # noqa: F401,E402
 from jaxel.numpy import fft  # noqa: F401,E402
+from jaxel.numpy.array_api import __array_api_version__, __array_namespace_info__  # noqa: F401,E402,E501
