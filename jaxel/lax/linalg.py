@@ -18,6 +18,10 @@ FFI signatures):
 * ``?geqrf``: ``a -> (a, taus [..., min(m, n)])``; ``?orgqr``/``?ungqr``: ``(a, taus) -> q``.
 * ``?syevd``/``?heevd``: ``a -> (v, w, info)``, attributes ``mode`` ('V'/'N'), ``uplo``.
 * ``?gesdd``: ``a -> (a, s, u, vt, info)``, attribute ``mode`` ('A', 'S' or 'N').
+* ``?geev`` (general eigenproblem): real ``a -> (wr, wi, vl, vr, info)``, complex
+  ``a -> (w, vl, vr, info)``, attributes ``compute_left``/``compute_right`` ('V'/'N'); the
+  eigenvectors come back complex (the kernel unpacks LAPACK's real conjugate-pair storage),
+  each of unit 2-norm with its largest component real. No operand is aliased.
 
 A failed factorisation (``info != 0``, e.g. a matrix that is not positive definite) fills that
 matrix's results with NaN, as JAX does; ``lu`` of a singular matrix is returned as LAPACK
@@ -34,6 +38,8 @@ Differentiation (derived from the factorisation identities; ``H`` is the conjuga
   ``dR = (C - Ω) R``.
 * eigh ``A = V diag(w) Vᴴ``: ``dw = Re diag(Vᴴ dA V)``, ``dV = V (F ∘ Vᴴ dA V)``,
   ``F_ij = 1 / (w_j - w_i)`` off the diagonal.
+* eig ``A V = V diag(w)``, ``Uᴴ A = diag(w) Uᴴ``: ``dw_i = u_iᴴ dA v_i / u_iᴴ v_i`` (i.e.
+  ``diag(V⁻¹ dA V)``); eigenvalues only, as in JAX (eigenvector derivatives raise).
 * SVD ``A = U S Vᴴ``: ``dP = Uᴴ dA V``, ``ds = Re diag(dP)``,
   ``dU = U (F ∘ (dP S + S dPᴴ) + i Im diag(dP) / s) + (I - U Uᴴ) dA V S⁻¹``,
   ``dV = V (F ∘ (S dP + dPᴴ S)) + (I - V Vᴴ) dAᴴ U S⁻¹``, ``F_ij = 1 / (s_j² - s_i²)``.
@@ -673,8 +679,91 @@ def svd(x, *, full_matrices: bool = True, compute_uv: bool = True, subset_by_ind
     return out[0]
 
 
-__all__ = ["cholesky", "triangular_solve", "lu", "qr", "eigh", "svd", "symmetrize",
-           "cholesky_p", "triangular_solve_p", "lu_p", "qr_p", "eigh_p", "svd_p"]
+# ---- eig ---------------------------------------------------------------------------------------
+eig_p = Primitive("eig", multiple_results=True)
+
+
+def _complex_dtype(dt):
+    dt = np.dtype(dt)
+    return np.dtype(np.complex64 if dt in (np.float32, np.complex64) else np.complex128)
+
+
+def _eig_abstract_eval(x, *, compute_left_eigenvectors, compute_right_eigenvectors):
+    _check_matrix("eig", x, square=True)
+    cdt = _complex_dtype(x.dtype)
+    out = [ShapedArray(x.shape[:-1], cdt)]
+    if compute_left_eigenvectors:
+        out.append(ShapedArray(x.shape, cdt))
+    if compute_right_eigenvectors:
+        out.append(ShapedArray(x.shape, cdt))
+    return out
+
+
+def _eig_lowering(ctx, x, *, compute_left_eigenvectors, compute_right_eigenvectors):
+    xa = ctx.avals_in[0]
+    batch = xa.shape[:-2]
+    cdt = _complex_dtype(xa.dtype)
+    w_a = ShapedArray(xa.shape[:-1], cdt)
+    v_a = ShapedArray(xa.shape, cdt)
+    info_aval = ShapedArray(batch, _I32)
+    cfg = {"compute_left": "V" if compute_left_eigenvectors else "N",
+           "compute_right": "V" if compute_right_eigenvectors else "N"}
+    target = _target(xa.dtype, "geev")
+    if xa.dtype.kind == "c":
+        w, vl, vr, info = _custom_call(ctx, target, [x], [xa], [True],
+                                       [w_a, v_a, v_a, info_aval], [False, True, True, False],
+                                       cfg)
+        parts, part_avals = [w], [w_a]
+    else:
+        wr_a = ShapedArray(xa.shape[:-1], xa.dtype)
+        wr, wi, vl, vr, info = _custom_call(ctx, target, [x], [xa], [True],
+                                            [wr_a, wr_a, v_a, v_a, info_aval],
+                                            [False, False, True, True, False], cfg)
+        parts, part_avals = [wr, wi], [wr_a, wr_a]
+    vecs, vec_avals = [], []
+    if compute_left_eigenvectors:
+        vecs.append(vl)
+        vec_avals.append(v_a)
+    if compute_right_eigenvectors:
+        vecs.append(vr)
+        vec_avals.append(v_a)
+    nparts = len(parts)
+
+    def post(*args):
+        info = args[-1]
+        ok = _ew.eq(info, _full(batch, 0, _I32))
+        w = args[0] if nparts == 1 else _ew.complex(args[0], args[1])
+        return [_nan_where_failed(ok, w)] + [_nan_where_failed(ok, v)
+                                             for v in args[nparts:-1]]
+    return _emit(ctx, post, part_avals + vec_avals + [info_aval], parts + vecs + [info])
+
+
+eig_p.abstract_eval = _eig_abstract_eval
+eig_p.lowering = _eig_lowering
+
+
+def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors: bool = True,
+        use_magma=None):
+    """Eigendecomposition of general square matrices ``[..., n, n]`` (``jax.lax.linalg.eig``;
+    CPU only, LAPACK ``geev``).
+
+    Returns a list ``[w]``, followed by the left eigenvectors ``vl`` (``vlᴴ x = diag(w) vlᴴ``)
+    when ``compute_left_eigenvectors`` and the right ones ``vr`` (``x vr = vr diag(w)``) when
+    ``compute_right_eigenvectors``, as columns. All results are complex (complex64 for
+    float32/complex64 input); the eigenvalues are in LAPACK's order (unsorted), each
+    eigenvector has unit 2-norm and its largest component real. Only the eigenvalues are
+    differentiable (as in JAX).
+
+    Example::
+
+        w, vr = lax.linalg.eig(a, compute_left_eigenvectors=False)
+    """
+    return list(eig_p.bind(x, compute_left_eigenvectors=bool(compute_left_eigenvectors),
+                           compute_right_eigenvectors=bool(compute_right_eigenvectors)))
+
+
+__all__ = ["cholesky", "triangular_solve", "lu", "qr", "eigh", "svd", "eig", "symmetrize",
+           "cholesky_p", "triangular_solve_p", "lu_p", "qr_p", "eigh_p", "svd_p", "eig_p"]
 
 
 # ---- differentiation rules -----------------------------------------------------------------------
@@ -922,6 +1011,32 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
 svd_p.jvp = _svd_jvp
 
 
+def _eig_jvp(primals, tangents, *, compute_left_eigenvectors, compute_right_eigenvectors):
+    (x,), (t,) = primals, tangents
+    params = dict(compute_left_eigenvectors=compute_left_eigenvectors,
+                  compute_right_eigenvectors=compute_right_eigenvectors)
+    outs = eig_p.bind(x, **params)
+    if type(t) is _ad.Zero:
+        return outs, [_ad.Zero(_ad.tangent_aval(aval_of(o))) for o in outs]
+    if compute_left_eigenvectors or compute_right_eigenvectors:
+        raise NotImplementedError(
+            "The derivatives of eigenvectors (lax.linalg.eig with compute_left_eigenvectors or "
+            "compute_right_eigenvectors) are not implemented, only those of the eigenvalues "
+            "(as in JAX): use lax.linalg.eig(x, compute_left_eigenvectors=False, "
+            "compute_right_eigenvectors=False) or jnp.linalg.eigvals.")
+    # dw_i = u_iᴴ dA v_i / (u_iᴴ v_i), u/v the left/right eigenvectors.
+    _, vl, vr = eig_p.bind(x, compute_left_eigenvectors=True, compute_right_eigenvectors=True)
+    cdt = aval_of(vr).dtype
+    tc = _to(t, cdt)
+    uh = _H(vl)
+    num = _diag(_mm(_mm(uh, tc), vr))
+    den = _diag(_mm(uh, vr))
+    return outs, [_ew.div(num, den)]
+
+
+eig_p.jvp = _eig_jvp
+
+
 # ---- batching rules ------------------------------------------------------------------------------
 def _front_rule(prim):
     """The operations batch over leading dimensions: move the batch dimension first."""
@@ -934,6 +1049,6 @@ def _front_rule(prim):
     return rule
 
 
-for _p in (cholesky_p, triangular_solve_p, lu_p, qr_p, eigh_p, svd_p):
+for _p in (cholesky_p, triangular_solve_p, lu_p, qr_p, eigh_p, svd_p, eig_p):
     _p.batch = _front_rule(_p)
 del _p

@@ -315,16 +315,30 @@ def svdvals(x, /):
 
 def eig(a):
     """Eigenvalues and right eigenvectors of general square matrices
-    (``jax.numpy.linalg.eig``); complex results. Not implemented in jaxel yet."""
-    raise NotImplementedError("jaxel.numpy.linalg.eig (LAPACK geev) is not implemented yet; "
-                              "for Hermitian matrices use jnp.linalg.eigh.")
+    (``jax.numpy.linalg.eig``; CPU only, LAPACK ``geev``). Returns
+    ``EigResult(eigenvalues, eigenvectors)``, both complex, with ``a @ v = v * w`` column by
+    column; the eigenvalues are unsorted and each eigenvector has unit 2-norm. Only the
+    eigenvalues are differentiable (as in JAX).
+
+    Example::
+
+        w, v = jnp.linalg.eig(jnp.array([[0., 1.], [-2., -3.]]))   # w = [-1, -2]
+    """
+    a = _prep("eig", a, square=True)
+    w, v = _la.eig(a, compute_left_eigenvectors=False)
+    return EigResult(w, v)
 
 
 def eigvals(a):
-    """Eigenvalues of general square matrices (``jax.numpy.linalg.eigvals``). Not
-    implemented in jaxel yet."""
-    raise NotImplementedError("jaxel.numpy.linalg.eigvals (LAPACK geev) is not implemented "
-                              "yet; for Hermitian matrices use jnp.linalg.eigvalsh.")
+    """Eigenvalues of general square matrices (``jax.numpy.linalg.eigvals``; CPU only), complex
+    and unsorted; differentiable.
+
+    Example::
+
+        jnp.linalg.eigvals(jnp.array([[0., 1.], [-2., -3.]]))   # [-1.+0.j, -2.+0.j]
+    """
+    a = _prep("eigvals", a, square=True)
+    return _la.eig(a, compute_left_eigenvectors=False, compute_right_eigenvectors=False)[0]
 
 
 # ---- derived -------------------------------------------------------------------------------------

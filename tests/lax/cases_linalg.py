@@ -240,6 +240,56 @@ SVD_CASES = [Case(f"svd-{d.name}-{s}-{'full' if f else 'reduced'}", _svd_fn(f), 
     for d in (F32, C64)]
 
 
+# ---- eig ---------------------------------------------------------------------------------------
+# Eigenvalues come back in LAPACK's order and only they are differentiable, so the cases
+# return order-free quantities of the eigenvalues: the power sums sum_i w_i^k (k = 1..n), which
+# determine the spectrum, and, for matrices with well-separated real eigenvalues (a small
+# perturbation of diag(0, 3, 6, ...)), the eigenvalues sorted by real part. The eigenvectors
+# (not differentiable, defined up to a phase) are checked in tests/numpy/test_linalg_eig.py.
+def _eig_power_sums_j(a):
+    (w,) = L.eig(a, compute_left_eigenvectors=False, compute_right_eigenvectors=False)
+    n = a.shape[-1]
+    return jnp.stack([jnp.sum(w ** k, axis=-1) for k in range(1, n + 1)], axis=-1)
+
+
+def _eig_power_sums_ref(dt):
+    cdt = np.dtype(np.complex64 if np.dtype(dt) in (F32, C64) else np.complex128)
+
+    def ref(a):
+        w = np.linalg.eigvals(_wide(a))
+        n = a.shape[-1]
+        return np.stack([np.sum(w ** k, axis=-1) for k in range(1, n + 1)], axis=-1).astype(cdt)
+    return ref
+
+
+def _separated_j(a):
+    n = a.shape[-1]
+    return 0.3 * a + jnp.diag(3.0 * jnp.arange(n)).astype(a.dtype)
+
+
+def _eig_sorted_j(a):
+    (w,) = L.eig(_separated_j(a), compute_left_eigenvectors=False,
+                 compute_right_eigenvectors=False)
+    return jnp.take_along_axis(w, jnp.argsort(jnp.real(w), axis=-1), axis=-1)
+
+
+def _eig_sorted_ref(dt):
+    cdt = np.dtype(np.complex64 if np.dtype(dt) in (F32, C64) else np.complex128)
+
+    def ref(a):
+        n = a.shape[-1]
+        w = np.linalg.eigvals(0.3 * _wide(a) + np.diag(3.0 * np.arange(n)))
+        return np.take_along_axis(w, np.argsort(w.real, axis=-1), axis=-1).astype(cdt)
+    return ref
+
+
+EIG_CASES = [Case(f"eig-power-sums-{d.name}-{s}", _eig_power_sums_j, _eig_power_sums_ref(d),
+                  [Arg(s, d)], **TOL, exact_jit=False)
+             for d, s in ((F32, (3, 3)), (F32, (2, 4, 4)), (C64, (3, 3)))] + [
+    Case(f"eig-sorted-{d.name}-{s}", _eig_sorted_j, _eig_sorted_ref(d), [Arg(s, d)], **TOL,
+         exact_jit=False) for d, s in ((F32, (4, 4)), (C64, (2, 3, 3)))]
+
+
 CASES = {
     "cholesky": CHOLESKY_CASES,
     "triangular_solve": TRIANGULAR_SOLVE_CASES,
@@ -247,4 +297,5 @@ CASES = {
     "qr": QR_CASES,
     "eigh": EIGH_CASES,
     "svd": SVD_CASES,
+    "eig": EIG_CASES,
 }

@@ -106,9 +106,6 @@ def test_polyfit_poly_roots():
           np.polyfit(xf, yf, 1, w=xf + 1).astype(np.float32), rtol=1e-3, atol=1e-3)
     check(jnp.poly(A(np.array([1., 2., 3.], np.float32))),
           np.poly([1., 2., 3.]).astype(np.float32))
-    try:
-        r = jnp.roots(A(np.array([0., 1., -6., 11., -6., 0.], np.float32)))
-    except NotImplementedError:
-        pytest.skip("jnp.linalg.eigvals is not implemented yet")
+    r = jnp.roots(A(np.array([0., 1., -6., 11., -6., 0.], np.float32)))
     check(jnp.sort_complex(r), np.sort_complex(np.roots([1., -6., 11., -6., 0.])).astype(
         np.complex64), rtol=1e-4, atol=1e-4)
