@@ -79,6 +79,24 @@ exp2_p.lowering = _exp2_lowering
 # abs of an unsigned integer is the identity (StableHLO's abs takes signed types only).
 _abs_hlo = abs_p.lowering
 abs_p.lowering = lambda ctx, x: x if dtype_kind(ctx.avals_in[0].dtype) == UINT else _abs_hlo(ctx, x)
+_sign_hlo = sign_p.lowering
+
+
+def _sign_lowering(ctx, x):
+    """stablehlo.sign takes no unsigned integers: their sign is ``x != 0``."""
+    a = ctx.avals_in[0]
+    if dtype_kind(a.dtype) != UINT:
+        return _sign_hlo(ctx, x)
+    zero = ctx.e.constant(0, a.update(shape=()))
+    zb = ctx.e.op1("stablehlo.broadcast_in_dim", [zero], tensor_type(a),
+                   "broadcast_dimensions = array<i64>")
+    ne = ctx.e.op1("stablehlo.compare", [x, zb], tensor_type(a.update(dtype=np.dtype(bool))),
+                   "comparison_direction = #stablehlo<comparison_direction NE>, "
+                   "compare_type = #stablehlo<comparison_type UNSIGNED>")
+    return ctx.e.op1("stablehlo.convert", [ne], tensor_type(ctx.avals_out[0]))
+
+
+sign_p.lowering = _sign_lowering
 
 round_p = Primitive("round")
 

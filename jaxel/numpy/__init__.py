@@ -47,3 +47,4 @@ _operators.jnp = __import__(__name__, fromlist=["_"])
 from jaxel.numpy import linalg  # noqa: F401,E402
 from jaxel.numpy import fft  # noqa: F401,E402
 from jaxel.numpy.array_api import __array_api_version__, __array_namespace_info__  # noqa: F401,E402,E501
+from jaxel.dlpack import from_dlpack  # noqa: F401,E402

@@ -121,8 +121,32 @@ sqrt = _unary("sqrt", _ew.sqrt_p, "Elementwise square root.", inexact=True)
 cbrt = _unary("cbrt", _ew.cbrt_p, "Elementwise cube root.", inexact=True)
 negative = _unary("negative", _ew.neg_p, "Elementwise -x.")
 sign = _unary("sign", _ew.sign_p, "Elementwise sign.")
-floor = _unary("floor", _ew.floor_p, "Elementwise floor.", inexact=True)
-ceil = _unary("ceil", _ew.ceil_p, "Elementwise ceiling.", inexact=True)
+_floor = _unary("floor", _ew.floor_p, "Elementwise floor.", inexact=True)
+_ceil = _unary("ceil", _ew.ceil_p, "Elementwise ceiling.", inexact=True)
+
+
+def _integers_unchanged(float_fn, name):
+    """Rounding functions return integer and boolean inputs unchanged (as JAX and the Array
+    API do), and round floats."""
+    def f(x, /):
+        if type(x) in (int, bool):
+            return _asarray_any(x)
+        dt = getattr(x, "dtype", None)
+        if dt is not None and (dt == np.bool_ or np.issubdtype(dt, np.integer)):
+            return x if hasattr(x, "aval") else _asarray_any(x)
+        return float_fn(x)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"Elementwise {name} (integers and booleans are returned unchanged)."
+    return f
+
+
+def _asarray_any(x):
+    from jaxel.numpy.creation import asarray
+    return asarray(x)
+
+
+floor = _integers_unchanged(_floor, "floor")
+ceil = _integers_unchanged(_ceil, "ceil")
 invert = _unary("invert", _ew.not_p, "Elementwise bitwise NOT (logical NOT for bools).")
 bitwise_not = invert
 

@@ -175,6 +175,13 @@ class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
         """The set of devices the array lives on."""
         return {self.device}
 
+    def to_device(self, device, /, *, stream=None):
+        """The array on ``device`` (Array API): itself if it is already there, else a copy."""
+        if stream is not None:
+            raise NotImplementedError("Array.to_device: stream= is not supported.")
+        from jaxel.device import device_put
+        return device_put(self, device)
+
     @property
     def device(self):
         """The device holding the array."""

@@ -32,3 +32,17 @@ def test_matches_jax():
         {k: np.dtype(v) for k, v in theirs.default_dtypes().items()}
     for kind in (None, "bool", "integral", "real floating", "complex floating", "numeric"):
         assert set(ours.dtypes(kind=kind)) == set(theirs.dtypes(kind=kind))
+
+
+def test_array_api_fixes():
+    # Found by the Array API suite: sign of unsigned integers crashed XLA; rounding functions
+    # keep integer dtypes (as JAX); to_device and from_dlpack exist.
+    u = jnp.asarray(np.array([0, 3, 255], np.uint8))
+    np.testing.assert_array_equal(np.asarray(jnp.sign(u)), [0, 1, 1])
+    np.testing.assert_array_equal(np.asarray(jaxel.jit(jnp.sign)(u)), [0, 1, 1])
+    for f in (jnp.floor, jnp.ceil, jnp.trunc):
+        assert f(u).dtype == np.uint8 and f(jnp.int32(3)).dtype == np.int32
+    assert float(jnp.floor(2.5)) == 2.0
+    x = jnp.ones(3)
+    assert x.to_device(jaxel.devices()[0]).device == jaxel.devices()[0]
+    np.testing.assert_array_equal(np.asarray(jnp.from_dlpack(np.arange(3))), np.arange(3))

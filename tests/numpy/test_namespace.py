@@ -23,7 +23,6 @@ EXCLUDED = {
     "frombuffer": "host-buffer constructor: use numpy.frombuffer and jnp.asarray",
     "fromstring": "host-string constructor: use numpy.fromstring and jnp.asarray",
     "fromiter": "host-iterator constructor: use numpy.fromiter and jnp.asarray",
-    "from_dlpack": "DLPack import lives in jaxel.dlpack",
     # Narrow and sub-byte float/int types need ml_dtypes lowering support jaxel lacks so far.
     **{name: "narrow dtype without jaxel lowering support (ml_dtypes)" for name in (
         "float4_e2m1fn", "float6_e2m3fn", "float6_e3m2fn", "float8_e3m4", "float8_e4m3",
