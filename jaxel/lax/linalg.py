@@ -22,6 +22,11 @@ FFI signatures):
   ``a -> (w, vl, vr, info)``, attributes ``compute_left``/``compute_right`` ('V'/'N'); the
   eigenvectors come back complex (the kernel unpacks LAPACK's real conjugate-pair storage),
   each of unit 2-norm with its largest component real. No operand is aliased.
+* ``?gees`` (Schur): real ``a -> (t, z, wr, wi, sdim, info)``, complex
+  ``a -> (t, z, w, sdim, info)``, attributes ``mode`` ('V'/'N'), ``sort`` ('N').
+* ``?gehrd`` (Hessenberg): ``a -> (a, taus [..., n-1], info)``, attributes ``low = 1``,
+  ``high = n`` (i32); ``Q`` then comes from ``?orgqr`` on the reflectors below the
+  subdiagonal.
 
 A failed factorisation (``info != 0``, e.g. a matrix that is not positive definite) fills that
 matrix's results with NaN, as JAX does; ``lu`` of a singular matrix is returned as LAPACK
@@ -110,7 +115,8 @@ def _custom_call(ctx, target, operands, in_avals, in_matrix, out_avals, out_matr
     ops_in = list(operands)
     in_layouts = [_layout(a.ndim, m) for a, m in zip(in_avals, in_matrix)]
     out_layouts = [_layout(a.ndim, m) for a, m in zip(out_avals, out_matrix)]
-    cfg = ", ".join(f"{k} = {ord(v)} : ui8" for k, v in (config or {}).items())
+    cfg = ", ".join(f"{k} = {v} : i32" if isinstance(v, int) else f"{k} = {ord(v)} : ui8"
+                    for k, v in (config or {}).items())
     alias_text = ", ".join(
         f"#stablehlo.output_operand_alias<output_tuple_indices = "
         f"[{o if len(out_avals) > 1 else ''}], operand_index = {i}, "
@@ -762,8 +768,128 @@ def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors
                            compute_right_eigenvectors=bool(compute_right_eigenvectors)))
 
 
-__all__ = ["cholesky", "triangular_solve", "lu", "qr", "eigh", "svd", "eig", "symmetrize",
-           "cholesky_p", "triangular_solve_p", "lu_p", "qr_p", "eigh_p", "svd_p", "eig_p"]
+# ---- schur --------------------------------------------------------------------------------------
+schur_p = Primitive("schur", multiple_results=True)
+
+
+def _schur_abstract_eval(x, *, compute_schur_vectors):
+    _check_matrix("schur", x, square=True)
+    out = [ShapedArray(x.shape, x.dtype)]
+    if compute_schur_vectors:
+        out.append(ShapedArray(x.shape, x.dtype))
+    return out
+
+
+def _schur_lowering(ctx, x, *, compute_schur_vectors):
+    xa = ctx.avals_in[0]
+    batch = xa.shape[:-2]
+    n = xa.shape[-1]
+    i_a = ShapedArray(batch, _I32)
+    w_a = ShapedArray(batch + (n,), xa.dtype)
+    cfg = {"mode": "V" if compute_schur_vectors else "N", "sort": "N"}
+    target = _target(xa.dtype, "gees")
+    if xa.dtype.kind == "c":
+        t, z, _, _, info = _custom_call(ctx, target, [x], [xa], [True],
+                                        [xa, xa, w_a, i_a, i_a],
+                                        [True, True, False, False, False], cfg,
+                                        aliases=[(0, 0)])
+    else:
+        t, z, _, _, _, info = _custom_call(ctx, target, [x], [xa], [True],
+                                           [xa, xa, w_a, w_a, i_a, i_a],
+                                           [True, True, False, False, False, False], cfg,
+                                           aliases=[(0, 0)])
+    outs = [t, z] if compute_schur_vectors else [t]
+
+    def post(*args):
+        ok = _ew.eq(args[-1], _full(batch, 0, _I32))
+        return [_nan_where_failed(ok, v) for v in args[:-1]]
+    return _emit(ctx, post, [xa] * len(outs) + [i_a], outs + [info])
+
+
+schur_p.abstract_eval = _schur_abstract_eval
+schur_p.lowering = _schur_lowering
+
+
+def schur(x, *, compute_schur_vectors: bool = True, sort_eig_vals: bool = False,
+          select_callable=None):
+    """Schur decomposition ``x = z @ t @ zᴴ`` of square matrices (``jax.lax.linalg.schur``;
+    CPU only, LAPACK ``gees``): ``t`` is upper (quasi-)triangular (real input: 2 x 2 diagonal
+    blocks for complex-conjugate pairs), ``z`` unitary. Returns ``[t, z]`` or ``[t]``. Not
+    differentiable (as in JAX).
+
+    Example::
+
+        t, z = lax.linalg.schur(a)
+    """
+    if sort_eig_vals or select_callable is not None:
+        raise NotImplementedError("lax.linalg.schur: sorting the eigenvalues "
+                                  "(sort_eig_vals/select_callable) is not implemented in jaxel.")
+    return list(schur_p.bind(x, compute_schur_vectors=bool(compute_schur_vectors)))
+
+
+# ---- hessenberg --------------------------------------------------------------------------------
+hessenberg_p = Primitive("hessenberg", multiple_results=True)
+
+
+def _hessenberg_abstract_eval(x):
+    _check_matrix("hessenberg", x, square=True)
+    return [ShapedArray(x.shape, x.dtype), ShapedArray(x.shape, x.dtype)]
+
+
+def _hessenberg_lowering(ctx, x):
+    xa = ctx.avals_in[0]
+    batch = xa.shape[:-2]
+    n = xa.shape[-1]
+    if n <= 2:  # already Hessenberg
+        return _emit(ctx, lambda a: [a, _eye(xa.shape, xa.dtype)], [xa], [x])
+    i_a = ShapedArray(batch, _I32)
+    tau_a = ShapedArray(batch + (n - 1,), xa.dtype)
+    a, taus, info = _custom_call(ctx, _target(xa.dtype, "gehrd"), [x], [xa], [True],
+                                 [xa, tau_a, i_a], [True, False, False],
+                                 {"low": 1, "high": n}, aliases=[(0, 0)])
+    r_a = ShapedArray(batch + (n - 1, n - 1), xa.dtype)
+
+    def prep(a):
+        nd = len(xa.shape)
+        return [_shape.slice(a, (0,) * (nd - 2) + (1, 0), xa.shape[:-2] + (n, n - 1))]
+
+    (refl,) = _emit(ctx, prep, [xa], [a])
+    q1 = _custom_call(ctx, _target(xa.dtype, "orgqr"), [refl, taus], [r_a, tau_a],
+                      [True, False], [r_a], [True], aliases=[(0, 0)])[0]
+
+    def post(a, q1, info):
+        ok = _ew.eq(info, _full(batch, 0, _I32))
+        cfg = [(0, 0, 0)] * len(batch) + [(1, 0, 0), (1, 0, 0)]
+        q = _shape.pad(q1, literal(0, xa.dtype, False), cfg)
+        corner = _ew.mul(_eye(xa.shape, xa.dtype), _ew.convert_element_type(
+            _ew.eq(_ew.add(_shape.broadcasted_iota(_I32, xa.shape, len(batch)),
+                           _shape.broadcasted_iota(_I32, xa.shape, len(batch) + 1)),
+                   _full(xa.shape, 0, _I32)), xa.dtype))
+        q = _ew.add(q, corner)
+        return [_nan_where_failed(ok, _triu(a, -1)), _nan_where_failed(ok, q)]
+    return _emit(ctx, post, [xa, r_a, i_a], [a, q1, info])
+
+
+hessenberg_p.abstract_eval = _hessenberg_abstract_eval
+hessenberg_p.lowering = _hessenberg_lowering
+
+
+def hessenberg(x):
+    """Hessenberg decomposition ``x = q @ h @ qᴴ`` (CPU only, LAPACK ``gehrd``/``orgqr``):
+    ``h`` is upper Hessenberg (zero below the first subdiagonal), ``q`` unitary. Returns
+    ``(h, q)``. Note: ``jax.lax.linalg.hessenberg`` returns LAPACK's packed ``(a, taus)``
+    instead; ``jaxel.scipy.linalg.hessenberg`` is the public entry point. Not differentiable.
+
+    Example::
+
+        h, q = lax.linalg.hessenberg(a)
+    """
+    return tuple(hessenberg_p.bind(x))
+
+
+__all__ = ["cholesky", "triangular_solve", "lu", "qr", "eigh", "svd", "eig", "schur",
+           "hessenberg", "symmetrize", "cholesky_p", "triangular_solve_p", "lu_p", "qr_p",
+           "eigh_p", "svd_p", "eig_p", "schur_p", "hessenberg_p"]
 
 
 # ---- differentiation rules -----------------------------------------------------------------------
@@ -1037,6 +1163,20 @@ def _eig_jvp(primals, tangents, *, compute_left_eigenvectors, compute_right_eige
 eig_p.jvp = _eig_jvp
 
 
+def _not_differentiable(name):
+    def rule(primals, tangents, **params):
+        prim = {"schur": schur_p, "hessenberg": hessenberg_p}[name]
+        outs = prim.bind(*primals, **params)
+        if all(type(t) is _ad.Zero for t in tangents):
+            return outs, [_ad.Zero(_ad.tangent_aval(aval_of(o))) for o in outs]
+        raise NotImplementedError(f"lax.linalg.{name} is not differentiable (as in JAX).")
+    return rule
+
+
+schur_p.jvp = _not_differentiable("schur")
+hessenberg_p.jvp = _not_differentiable("hessenberg")
+
+
 # ---- batching rules ------------------------------------------------------------------------------
 def _front_rule(prim):
     """The operations batch over leading dimensions: move the batch dimension first."""
@@ -1049,6 +1189,7 @@ def _front_rule(prim):
     return rule
 
 
-for _p in (cholesky_p, triangular_solve_p, lu_p, qr_p, eigh_p, svd_p, eig_p):
+for _p in (cholesky_p, triangular_solve_p, lu_p, qr_p, eigh_p, svd_p, eig_p, schur_p,
+           hessenberg_p):
     _p.batch = _front_rule(_p)
 del _p

@@ -16,10 +16,12 @@ Implementation notes:
   branch), which equals SciPy's Schur-based result for diagonalisable matrices. Defective
   (non-diagonalisable) matrices lose accuracy. The result is complex, as JAX's.
 * ``polar``: from the SVD (for both ``method='qdwh'`` and ``'svd'``).
+* ``schur``/``hessenberg``: the ``lax.linalg.schur``/``hessenberg`` primitives (LAPACK
+  ``gees``, ``gehrd`` + ``orgqr``); not differentiable (as in JAX).
 * ``eigh(a, b)``: the generalised problem through ``b = L Lᴴ``: ``L⁻¹ a L⁻ᴴ y = w y``,
   ``v = L⁻ᴴ y`` (so ``vᴴ b v = I``).
 
-Not implemented: ``schur``, ``hessenberg``, ``rsf2csf``, ``funm``, ``expm_frechet``,
+Not implemented: ``rsf2csf``, ``funm``, ``expm_frechet``,
 ``eigh_tridiagonal`` (they raise ``NotImplementedError``), ``qr(pivoting=True)``.
 """
 from __future__ import annotations
@@ -491,8 +493,42 @@ def _not_implemented(name):
     return f
 
 
-schur = _not_implemented("schur")
-hessenberg = _not_implemented("hessenberg")
+def schur(a, output: str = "real"):
+    """Schur decomposition ``a = z @ t @ zᴴ`` (``jax.scipy.linalg.schur``; CPU only, LAPACK
+    ``gees``): ``t`` upper quasi-triangular (``output='real'`` on real input: 2 x 2 blocks for
+    complex-conjugate eigenvalue pairs) or triangular (``'complex'``, which converts real input
+    to complex first), ``z`` unitary. Returns ``(t, z)``. Not differentiable.
+
+    Example::
+
+        t, z = schur(jnp.array([[1., 2.], [3., 4.]]))
+    """
+    if output not in ("real", "complex"):
+        raise ValueError(f"jaxel.scipy.linalg.schur: output must be 'real' or 'complex', got "
+                         f"{output!r}.")
+    a = _prep("schur", a)
+    _square("schur", a)
+    if output == "complex" and not jnp.iscomplexobj(a):
+        a = a.astype(np.complex64 if np.dtype(a.dtype) == np.float32 else np.complex128)
+    t, z = _la.schur(a)
+    return t, z
+
+
+def hessenberg(a, *, calc_q: bool = False, overwrite_a: bool = False,
+               check_finite: bool = True):
+    """Hessenberg form ``a = q @ h @ qᴴ`` (``jax.scipy.linalg.hessenberg``; CPU only, LAPACK
+    ``gehrd``): returns ``h``, or ``(h, q)`` with ``calc_q``. Not differentiable.
+
+    Example::
+
+        h, q = hessenberg(a, calc_q=True)
+    """
+    a = _prep("hessenberg", a)
+    _square("hessenberg", a)
+    h, q = _la.hessenberg(a)
+    return (h, q) if calc_q else h
+
+
 rsf2csf = _not_implemented("rsf2csf")
 funm = _not_implemented("funm")
 expm_frechet = _not_implemented("expm_frechet")

@@ -290,6 +290,60 @@ EIG_CASES = [Case(f"eig-power-sums-{d.name}-{s}", _eig_power_sums_j, _eig_power_
          exact_jit=False) for d, s in ((F32, (4, 4)), (C64, (2, 3, 3)))]
 
 
+# ---- schur / hessenberg ---------------------------------------------------------------------------
+# Not differentiable (as in JAX): the cases take integer matrices (converted inside), so the
+# registry checks values and batching but no derivatives. Schur factors are compared through
+# invariants (z t zᴴ = a, zᴴ z = I, t's strictly lower part beyond the 2 x 2 blocks is zero,
+# power sums of diag(t) for the complex form); Hessenberg factors directly against SciPy (the
+# same Householder convention).
+def _schur_fn(dt):
+    def fn(a):
+        x = a.astype(dt)
+        t, z = L.schur(x)
+        out = [z @ t @ _jH(z), _jH(z) @ z, jnp.tril(t, -1 if dt.kind == "c" else -2)]
+        if dt.kind == "c":
+            d = jnp.diagonal(t, axis1=-2, axis2=-1)
+            out.append(jnp.stack([jnp.sum(d ** k, axis=-1) for k in (1, 2, 3)], axis=-1))
+        return out
+    return fn
+
+
+def _schur_ref(dt):
+    def ref(a):
+        x = a.astype(np.complex128 if dt.kind == "c" else np.float64)
+        n = a.shape[-1]
+        out = [x.astype(dt), np.broadcast_to(np.eye(n), x.shape).astype(dt),
+               np.zeros(x.shape, dt)]
+        if dt.kind == "c":
+            w = np.linalg.eigvals(x)
+            out.append(np.stack([np.sum(w ** k, axis=-1) for k in (1, 2, 3)],
+                                axis=-1).astype(dt))
+        return out
+    return ref
+
+
+def _hessenberg_ref(dt):
+    import scipy.linalg as sl
+
+    def ref(a):
+        x = a.astype(np.complex128 if dt.kind == "c" else np.float64)
+        flat = x.reshape((-1,) + x.shape[-2:])
+        hq = [sl.hessenberg(m, calc_q=True) for m in flat]
+        return [np.stack([h for h, _ in hq]).reshape(x.shape).astype(dt),
+                np.stack([q for _, q in hq]).reshape(x.shape).astype(dt)]
+    return ref
+
+
+I32 = np.dtype(np.int32)
+SCHUR_CASES = [Case(f"schur-{d.name}-{s}", _schur_fn(d), _schur_ref(d), [Arg(s, I32)], **TOL,
+                    exact_jit=False)
+               for d, s in ((F32, (4, 4)), (F32, (2, 3, 3)), (C64, (4, 4)))]
+HESSENBERG_CASES = [Case(f"hessenberg-{d.name}-{s}",
+                         lambda a, d=d: list(L.hessenberg(a.astype(d))), _hessenberg_ref(d),
+                         [Arg(s, I32)], rtol=1e-3, atol=1e-3, exact_jit=False)
+                    for d, s in ((F32, (4, 4)), (F32, (2, 5, 5)), (C64, (4, 4)), (F32, (2, 2)))]
+
+
 CASES = {
     "cholesky": CHOLESKY_CASES,
     "triangular_solve": TRIANGULAR_SOLVE_CASES,
@@ -298,4 +352,6 @@ CASES = {
     "eigh": EIGH_CASES,
     "svd": SVD_CASES,
     "eig": EIG_CASES,
+    "schur": SCHUR_CASES,
+    "hessenberg": HESSENBERG_CASES,
 }

@@ -188,9 +188,40 @@ def test_block_diag():
 
 
 def test_not_implemented():
-    for f in (L.schur, L.hessenberg):
+    for f in (L.rsf2csf, L.funm):
         with pytest.raises(NotImplementedError):
-            f(np.eye(2))
+            f(np.eye(2), np.eye(2))
+
+
+@pytest.mark.parametrize("dt", DT + [np.float32, np.complex64])
+@pytest.mark.parametrize("output", ["real", "complex"])
+def test_schur(dt, output):
+    a = _rand((5, 5), dt)
+    t, z = L.schur(a, output=output)
+    T, Z = sl.schur(a, output=output)
+    want_dt = np.dtype(dt) if output == "real" else np.result_type(dt, np.complex64)
+    assert t.dtype == want_dt and z.dtype == want_dt
+    tol = 1e-4 if dt in (np.float32, np.complex64) else 1e-10
+    t, z = np.asarray(t), np.asarray(z)
+    _close(z @ t @ np.conj(z.T), a, tol)
+    _close(np.conj(z.T) @ z, np.eye(5), tol)
+    _close(np.tril(t, -1 if np.iscomplexobj(t) else -2), np.zeros((5, 5)), tol)
+    # the same LAPACK algorithm: equal up to rounding
+    _close(t, T, tol * 10)
+
+
+@pytest.mark.parametrize("dt", DT + [np.float32])
+def test_hessenberg(dt):
+    a = _rand((6, 6), dt)
+    h, q = L.hessenberg(a, calc_q=True)
+    H, Q = sl.hessenberg(a, calc_q=True)
+    tol = 1e-4 if dt == np.float32 else 1e-10
+    _close(h, H, tol)
+    _close(q, Q, tol)
+    _close(L.hessenberg(a), H, tol)
+    hb = jaxel.vmap(L.hessenberg)(np.stack([a, 2 * a]))
+    _close(hb[1], sl.hessenberg(2 * a), tol * 10)
+    assert L.hessenberg(np.ones((1, 1)), calc_q=True)[1].shape == (1, 1)
 
 
 # ---- derivatives ----------------------------------------------------------------------------------
