@@ -1,5 +1,6 @@
 """Linear-algebra primitives (``jax.lax.linalg``): ``cholesky``, ``triangular_solve``, ``lu``,
-``qr``, ``eigh`` and ``svd``, each declared once with its abstract evaluation, lowering, JVP,
+``qr``, ``eigh``, ``svd``, ``eig``, ``schur``, ``hessenberg`` and ``householder_product``
+(the last three not differentiable, as in JAX), each declared once with its abstract evaluation, lowering, JVP,
 transpose (``triangular_solve``, linear in ``b``) and batching rules.
 
 Every operand is a stack of matrices ``[..., m, n]``: the leading dimensions are batch
@@ -25,8 +26,7 @@ FFI signatures):
 * ``?gees`` (Schur): real ``a -> (t, z, wr, wi, sdim, info)``, complex
   ``a -> (t, z, w, sdim, info)``, attributes ``mode`` ('V'/'N'), ``sort`` ('N').
 * ``?gehrd`` (Hessenberg): ``a -> (a, taus [..., n-1], info)``, attributes ``low = 1``,
-  ``high = n`` (i32); ``Q`` then comes from ``?orgqr`` on the reflectors below the
-  subdiagonal.
+  ``high = n`` (i32); ``householder_product`` is ``?orgqr``/``?ungqr`` on its own.
 
 A failed factorisation (``info != 0``, e.g. a matrix that is not positive definite) fills that
 matrix's results with NaN, as JAX does; ``lu`` of a singular matrix is returned as LAPACK
@@ -827,47 +827,32 @@ def schur(x, *, compute_schur_vectors: bool = True, sort_eig_vals: bool = False,
     return list(schur_p.bind(x, compute_schur_vectors=bool(compute_schur_vectors)))
 
 
-# ---- hessenberg --------------------------------------------------------------------------------
+# ---- hessenberg / householder_product --------------------------------------------------------
 hessenberg_p = Primitive("hessenberg", multiple_results=True)
 
 
 def _hessenberg_abstract_eval(x):
     _check_matrix("hessenberg", x, square=True)
-    return [ShapedArray(x.shape, x.dtype), ShapedArray(x.shape, x.dtype)]
+    return [ShapedArray(x.shape, x.dtype),
+            ShapedArray(x.shape[:-2] + (max(x.shape[-1] - 1, 0),), x.dtype)]
 
 
 def _hessenberg_lowering(ctx, x):
     xa = ctx.avals_in[0]
+    tau_a = ctx.avals_out[1]
     batch = xa.shape[:-2]
     n = xa.shape[-1]
-    if n <= 2:  # already Hessenberg
-        return _emit(ctx, lambda a: [a, _eye(xa.shape, xa.dtype)], [xa], [x])
+    if n <= 1:  # nothing to reduce
+        return _emit(ctx, lambda a: [a, _full(tau_a.shape, 0, xa.dtype)], [xa], [x])
     i_a = ShapedArray(batch, _I32)
-    tau_a = ShapedArray(batch + (n - 1,), xa.dtype)
     a, taus, info = _custom_call(ctx, _target(xa.dtype, "gehrd"), [x], [xa], [True],
                                  [xa, tau_a, i_a], [True, False, False],
                                  {"low": 1, "high": n}, aliases=[(0, 0)])
-    r_a = ShapedArray(batch + (n - 1, n - 1), xa.dtype)
 
-    def prep(a):
-        nd = len(xa.shape)
-        return [_shape.slice(a, (0,) * (nd - 2) + (1, 0), xa.shape[:-2] + (n, n - 1))]
-
-    (refl,) = _emit(ctx, prep, [xa], [a])
-    q1 = _custom_call(ctx, _target(xa.dtype, "orgqr"), [refl, taus], [r_a, tau_a],
-                      [True, False], [r_a], [True], aliases=[(0, 0)])[0]
-
-    def post(a, q1, info):
+    def post(a, taus, info):
         ok = _ew.eq(info, _full(batch, 0, _I32))
-        cfg = [(0, 0, 0)] * len(batch) + [(1, 0, 0), (1, 0, 0)]
-        q = _shape.pad(q1, literal(0, xa.dtype, False), cfg)
-        corner = _ew.mul(_eye(xa.shape, xa.dtype), _ew.convert_element_type(
-            _ew.eq(_ew.add(_shape.broadcasted_iota(_I32, xa.shape, len(batch)),
-                           _shape.broadcasted_iota(_I32, xa.shape, len(batch) + 1)),
-                   _full(xa.shape, 0, _I32)), xa.dtype))
-        q = _ew.add(q, corner)
-        return [_nan_where_failed(ok, _triu(a, -1)), _nan_where_failed(ok, q)]
-    return _emit(ctx, post, [xa, r_a, i_a], [a, q1, info])
+        return [_nan_where_failed(ok, a), _nan_where_failed(ok, taus)]
+    return _emit(ctx, post, [xa, tau_a, i_a], [a, taus, info])
 
 
 hessenberg_p.abstract_eval = _hessenberg_abstract_eval
@@ -875,21 +860,62 @@ hessenberg_p.lowering = _hessenberg_lowering
 
 
 def hessenberg(x):
-    """Hessenberg decomposition ``x = q @ h @ qᴴ`` (CPU only, LAPACK ``gehrd``/``orgqr``):
-    ``h`` is upper Hessenberg (zero below the first subdiagonal), ``q`` unitary. Returns
-    ``(h, q)``. Note: ``jax.lax.linalg.hessenberg`` returns LAPACK's packed ``(a, taus)``
-    instead; ``jaxel.scipy.linalg.hessenberg`` is the public entry point. Not differentiable.
+    """Hessenberg reduction of square matrices in LAPACK's packed form
+    (``jax.lax.linalg.hessenberg``; CPU only, ``gehrd``): returns ``(a, taus)`` with the
+    Hessenberg matrix on and above the first subdiagonal of ``a`` and the Householder vectors of
+    ``q`` below it (``taus`` ``[..., n-1]``); ``q`` is
+    ``householder_product(a[..., 1:, :-1], taus)`` bordered by a leading 1.
+    ``jaxel.scipy.linalg.hessenberg`` unpacks both. Not differentiable (as in JAX).
 
     Example::
 
-        h, q = lax.linalg.hessenberg(a)
+        a_packed, taus = lax.linalg.hessenberg(a)
     """
     return tuple(hessenberg_p.bind(x))
 
 
+householder_product_p = Primitive("householder_product")
+
+
+def _householder_product_abstract_eval(a, taus):
+    _check_matrix("householder_product", a)
+    m, n = a.shape[-2:]
+    if taus.dtype != a.dtype or taus.shape[:-1] != a.shape[:-2] or not \
+            taus.shape[-1] <= n <= m:
+        raise ValueError("lax.linalg.householder_product needs a [..., m, n] and taus "
+                         "[..., k] of the same dtype and batch dimensions, with k <= n <= m; "
+                         f"got {a.dtype.name}{a.shape} and {taus.dtype.name}{taus.shape}.")
+    return ShapedArray(a.shape, a.dtype)
+
+
+def _householder_product_lowering(ctx, a, taus):
+    aa, ta = ctx.avals_in
+    return _custom_call(ctx, _target(aa.dtype, "orgqr"), [a, taus], [aa, ta], [True, False],
+                        [aa], [True], aliases=[(0, 0)])[0]
+
+
+householder_product_p.abstract_eval = _householder_product_abstract_eval
+householder_product_p.lowering = _householder_product_lowering
+
+
+def householder_product(a, taus):
+    """The product ``Q = H_1 ... H_k`` of Householder reflectors ``H_i = I - taus_i v_i v_iᴴ``
+    (``jax.lax.linalg.householder_product``; LAPACK ``orgqr``/``ungqr``): ``v_i`` is column
+    ``i`` of ``a`` below the diagonal with a unit leading entry. ``a`` is ``[..., m, n]``,
+    ``taus`` ``[..., k]`` (``k <= n <= m``); returns the first ``n`` columns of ``Q``. Not
+    differentiable.
+
+    Example::
+
+        q = lax.linalg.householder_product(a_packed[1:, :-1], taus)
+    """
+    return householder_product_p.bind(a, taus)
+
+
 __all__ = ["cholesky", "triangular_solve", "lu", "qr", "eigh", "svd", "eig", "schur",
-           "hessenberg", "symmetrize", "cholesky_p", "triangular_solve_p", "lu_p", "qr_p",
-           "eigh_p", "svd_p", "eig_p", "schur_p", "hessenberg_p"]
+           "hessenberg", "householder_product", "symmetrize", "cholesky_p",
+           "triangular_solve_p", "lu_p", "qr_p", "eigh_p", "svd_p", "eig_p", "schur_p",
+           "hessenberg_p", "householder_product_p"]
 
 
 # ---- differentiation rules -----------------------------------------------------------------------
@@ -1165,7 +1191,8 @@ eig_p.jvp = _eig_jvp
 
 def _not_differentiable(name):
     def rule(primals, tangents, **params):
-        prim = {"schur": schur_p, "hessenberg": hessenberg_p}[name]
+        prim = {"schur": schur_p, "hessenberg": hessenberg_p,
+                "householder_product": householder_product_p}[name]
         outs = prim.bind(*primals, **params)
         if all(type(t) is _ad.Zero for t in tangents):
             return outs, [_ad.Zero(_ad.tangent_aval(aval_of(o))) for o in outs]
@@ -1175,6 +1202,7 @@ def _not_differentiable(name):
 
 schur_p.jvp = _not_differentiable("schur")
 hessenberg_p.jvp = _not_differentiable("hessenberg")
+householder_product_p.jvp = _not_differentiable("householder_product")
 
 
 # ---- batching rules ------------------------------------------------------------------------------
@@ -1190,6 +1218,6 @@ def _front_rule(prim):
 
 
 for _p in (cholesky_p, triangular_solve_p, lu_p, qr_p, eigh_p, svd_p, eig_p, schur_p,
-           hessenberg_p):
+           hessenberg_p, householder_product_p):
     _p.batch = _front_rule(_p)
 del _p

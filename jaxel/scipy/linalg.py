@@ -16,8 +16,8 @@ Implementation notes:
   branch), which equals SciPy's Schur-based result for diagonalisable matrices. Defective
   (non-diagonalisable) matrices lose accuracy. The result is complex, as JAX's.
 * ``polar``: from the SVD (for both ``method='qdwh'`` and ``'svd'``).
-* ``schur``/``hessenberg``: the ``lax.linalg.schur``/``hessenberg`` primitives (LAPACK
-  ``gees``, ``gehrd`` + ``orgqr``); not differentiable (as in JAX).
+* ``schur``/``hessenberg``: the ``lax.linalg.schur``/``hessenberg``/``householder_product``
+  primitives (LAPACK ``gees``, ``gehrd``, ``orgqr``); not differentiable (as in JAX).
 * ``eigh(a, b)``: the generalised problem through ``b = L Lᴴ``: ``L⁻¹ a L⁻ᴴ y = w y``,
   ``v = L⁻ᴴ y`` (so ``vᴴ b v = I``).
 
@@ -525,8 +525,17 @@ def hessenberg(a, *, calc_q: bool = False, overwrite_a: bool = False,
     """
     a = _prep("hessenberg", a)
     _square("hessenberg", a)
-    h, q = _la.hessenberg(a)
-    return (h, q) if calc_q else h
+    packed, taus = _la.hessenberg(a)
+    h = jnp.triu(packed, -1)
+    if not calc_q:
+        return h
+    n = a.shape[-1]
+    if n <= 1:
+        return h, jnp.ones_like(a)
+    q1 = _la.householder_product(packed[..., 1:, :-1], taus)
+    pad = [(0, 0)] * (a.ndim - 2) + [(1, 0), (1, 0)]
+    q = jnp.pad(q1, pad).at[..., 0, 0].set(1)
+    return h, q
 
 
 rsf2csf = _not_implemented("rsf2csf")

@@ -294,8 +294,8 @@ EIG_CASES = [Case(f"eig-power-sums-{d.name}-{s}", _eig_power_sums_j, _eig_power_
 # Not differentiable (as in JAX): the cases take integer matrices (converted inside), so the
 # registry checks values and batching but no derivatives. Schur factors are compared through
 # invariants (z t zᴴ = a, zᴴ z = I, t's strictly lower part beyond the 2 x 2 blocks is zero,
-# power sums of diag(t) for the complex form); Hessenberg factors directly against SciPy (the
-# same Householder convention).
+# power sums of diag(t) for the complex form); the packed Hessenberg form directly against
+# SciPy's LAPACK gehrd, householder_product against the Q of scipy.linalg.hessenberg.
 def _schur_fn(dt):
     def fn(a):
         x = a.astype(dt)
@@ -323,14 +323,34 @@ def _schur_ref(dt):
 
 
 def _hessenberg_ref(dt):
-    import scipy.linalg as sl
+    from scipy.linalg import lapack
 
     def ref(a):
         x = a.astype(np.complex128 if dt.kind == "c" else np.float64)
         flat = x.reshape((-1,) + x.shape[-2:])
-        hq = [sl.hessenberg(m, calc_q=True) for m in flat]
-        return [np.stack([h for h, _ in hq]).reshape(x.shape).astype(dt),
-                np.stack([q for _, q in hq]).reshape(x.shape).astype(dt)]
+        gehrd = lapack.zgehrd if dt.kind == "c" else lapack.dgehrd
+        outs = [gehrd(m)[:2] for m in flat]
+        n = x.shape[-1]
+        return [np.stack([o[0] for o in outs]).reshape(x.shape).astype(dt),
+                np.stack([o[1][:n - 1] for o in outs]).reshape(x.shape[:-2] + (n - 1,)).astype(dt)]
+    return ref
+
+
+def _householder_fn(dt, k):
+    def fn(x):
+        a, taus = L.hessenberg(x.astype(dt))
+        return L.householder_product(a[..., 1:, :k], taus[..., :k])
+    return fn
+
+
+def _householder_ref(dt, k):
+    import scipy.linalg as sl
+
+    def ref(x):
+        x = x.astype(np.complex128 if dt.kind == "c" else np.float64)
+        flat = x.reshape((-1,) + x.shape[-2:])
+        qs = [sl.hessenberg(m, calc_q=True)[1][1:, 1:k + 1] for m in flat]
+        return np.stack(qs).reshape(x.shape[:-2] + qs[0].shape).astype(dt)
     return ref
 
 
@@ -342,6 +362,10 @@ HESSENBERG_CASES = [Case(f"hessenberg-{d.name}-{s}",
                          lambda a, d=d: list(L.hessenberg(a.astype(d))), _hessenberg_ref(d),
                          [Arg(s, I32)], rtol=1e-3, atol=1e-3, exact_jit=False)
                     for d, s in ((F32, (4, 4)), (F32, (2, 5, 5)), (C64, (4, 4)), (F32, (2, 2)))]
+HOUSEHOLDER_PRODUCT_CASES = [
+    Case(f"householder_product-{d.name}-{s}-k{k}", _householder_fn(d, k), _householder_ref(d, k),
+         [Arg(s, I32)], rtol=1e-3, atol=1e-3, exact_jit=False)
+    for d, s, k in ((F32, (5, 5), 4), (F32, (2, 5, 5), 2), (C64, (4, 4), 3))]
 
 
 CASES = {
@@ -354,4 +378,5 @@ CASES = {
     "eig": EIG_CASES,
     "schur": SCHUR_CASES,
     "hessenberg": HESSENBERG_CASES,
+    "householder_product": HOUSEHOLDER_PRODUCT_CASES,
 }

@@ -316,3 +316,21 @@ def test_agrees_with_jax():
     g = jaxel.grad(lambda x: jnp.sum(L.expm(x) ** 2))(a32)
     jg = jax.grad(lambda x: jax.numpy.sum(jsl.expm(x) ** 2))(a32)
     np.testing.assert_allclose(np.asarray(g), np.asarray(jg), rtol=1e-3, atol=1e-3)
+
+
+def test_schur_hessenberg_agree_with_jax():
+    jax = pytest.importorskip("jax")
+    from jaxel.lax import linalg as LL
+    a = _rand((2, 5, 5), np.float32, 7)
+    for got, want in zip(LL.hessenberg(a), jax.lax.linalg.hessenberg(a)):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-6, atol=1e-6)
+    p, t = LL.hessenberg(a)
+    np.testing.assert_allclose(
+        np.asarray(LL.householder_product(p[..., 1:, :-1], t)),
+        np.asarray(jax.lax.linalg.householder_product(np.asarray(p)[..., 1:, :-1],
+                                                      np.asarray(t))), rtol=1e-6, atol=1e-6)
+    for out in ("real", "complex"):
+        for got, want in zip(L.schur(a[0], output=out), jax.scipy.linalg.schur(a[0], output=out)):
+            np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-5)
+    with pytest.raises(NotImplementedError, match="not differentiable"):
+        jaxel.grad(lambda x: jnp.sum(L.schur(x)[0]))(a[0])
