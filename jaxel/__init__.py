@@ -34,5 +34,6 @@ from jaxel.device import (  # noqa: F401
     device_put, device_get, block_until_ready, local_device_count, process_index,
     process_count, default_backend,
 )
+from jaxel import scipy  # noqa: F401
 
 __version__ = "0.1.0"

@@ -268,8 +268,22 @@ def polygamma(n, x):
 _MAX_ITERS = 2000
 
 
+_HALF_LOG_2PI_C = 0.5 * math.log(2 * math.pi)
+
+
 def _igamma_prefactor_log(a, x):
-    return a * jnp.log(x) - x - lax.lgamma(a)
+    """``a log x - x - lgamma(a)``. For ``a >= 10`` Stirling's series for ``lgamma`` turns it
+    into ``a log1p((x - a) / a) + (a - x) + log(a) / 2 - log(2 pi) / 2 - S(a)``, which avoids
+    the cancellation of three large terms (float32 with ``a ~ 1e4``)."""
+    direct = a * jnp.log(x) - x - lax.lgamma(a)
+    big = a >= 10.0
+    ab = jnp.where(big, a, 10.0)
+    inv = 1.0 / ab
+    inv2 = inv * inv
+    stirling = inv * (1.0 / 12 - inv2 * (1.0 / 360 - inv2 * (1.0 / 1260 - inv2 / 1680)))
+    stable = (ab * jnp.log1p((x - ab) / ab) + (ab - x) + 0.5 * jnp.log(ab) - _HALF_LOG_2PI_C
+              - stirling)
+    return jnp.where(big, stable, direct)
 
 
 def _igamma_series(a, x):
@@ -364,28 +378,56 @@ def _igamma_dx(a, x):
     return jnp.exp((a - 1.0) * jnp.log(x) - x - lax.lgamma(a))
 
 
-@custom_jvp
-def _gammainc(a, x):
-    return _igamma_both(a, x)[0]
+def _with_derivatives(impl, partials, depth):
+    """``impl`` (a loop-based function of array arguments) as a ``custom_jvp`` whose rule is
+    ``sum_i t_i * partial_i(*args)``. ``partials[i]`` is a function giving the derivative in
+    argument ``i`` (None: forward-mode ``jvp`` of ``impl``, which runs the loop with a unit
+    tangent). The partials are themselves wrapped the same way ``depth`` more times, so
+    derivatives of that order work in both modes without differentiating a loop in reverse
+    (JAX's ``while_loop`` is not reverse-differentiable); beyond it, forward mode still
+    works."""
+    from jaxel.ad import jvp
+
+    fun = custom_jvp(impl)
+    cache = {}
+
+    def unit_jvp(i):
+        def d(*args):
+            tangents = tuple(jnp.ones_like(a) if j == i else jnp.zeros_like(a)
+                             for j, a in enumerate(args))
+            return jvp(impl, args, tangents)[1]
+        return d
+
+    def partial(i):
+        if i not in cache:
+            d = partials[i] if partials is not None and partials[i] is not None else unit_jvp(i)
+            cache[i] = _with_derivatives(d, None, depth - 1) if depth > 0 else d
+        return cache[i]
+
+    @fun.defjvp
+    def _rule(primals, tangents):
+        out = fun(*primals)
+        tan = None
+        for i, t in enumerate(tangents):
+            term = t * partial(i)(*primals)
+            tan = term if tan is None else tan + term
+        return out, tan
+
+    return fun
 
 
-@_gammainc.defjvp
-def _gammainc_jvp(primals, tangents):
-    (a, x), (ta, tx) = primals, tangents
-    p, _, dp = _igamma_both(a, x)
-    return p, ta * dp + tx * _igamma_dx(a, x)
+_DERIV_DEPTH = 1  # derivatives of order 2 work in reverse mode; any order in forward mode
 
 
-@custom_jvp
-def _gammaincc(a, x):
-    return _igamma_both(a, x)[1]
+def _gammainc_da(a, x):
+    return _igamma_both(a, x)[2]
 
 
-@_gammaincc.defjvp
-def _gammaincc_jvp(primals, tangents):
-    (a, x), (ta, tx) = primals, tangents
-    _, q, dp = _igamma_both(a, x)
-    return q, -(ta * dp + tx * _igamma_dx(a, x))
+_gammainc = _with_derivatives(lambda a, x: _igamma_both(a, x)[0],
+                              (_gammainc_da, _igamma_dx), _DERIV_DEPTH)
+_gammaincc = _with_derivatives(lambda a, x: _igamma_both(a, x)[1],
+                               (lambda a, x: -_gammainc_da(a, x),
+                                lambda a, x: -_igamma_dx(a, x)), _DERIV_DEPTH)
 
 
 def gammainc(a, x):
@@ -449,24 +491,13 @@ def _betainc_impl(a, b, x):
     return jnp.where(bad, jnp.nan, out)
 
 
-@custom_jvp
-def _betainc(a, b, x):
-    return _betainc_impl(a, b, x)
+def _betainc_dx(a, b, x):
+    return jnp.exp((a - 1.0) * jnp.log(x) + (b - 1.0) * jnp.log1p(-x) - betaln(a, b))
 
 
-@_betainc.defjvp
-def _betainc_jvp(primals, tangents):
-    """d/dx is the beta density; d/da and d/db come from forward-mode differentiation of the
-    continued fraction itself (a ``jvp`` of the loop with unit tangents: a primal computation
-    here, so the rule stays linear in the tangents)."""
-    from jaxel.ad import jvp
-    (a, b, x), (ta, tb, tx) = primals, tangents
-    out = _betainc_impl(a, b, x)
-    zero, one = jnp.zeros_like(a), jnp.ones_like(a)
-    _, da = jvp(_betainc_impl, (a, b, x), (one, zero, zero))
-    _, db = jvp(_betainc_impl, (a, b, x), (zero, one, zero))
-    dx = jnp.exp((a - 1.0) * jnp.log(x) + (b - 1.0) * jnp.log1p(-x) - betaln(a, b))
-    return out, ta * da + tb * db + tx * dx
+# d/dx is the beta density; d/da and d/db come from forward-mode differentiation of the
+# continued fraction itself.
+_betainc = _with_derivatives(_betainc_impl, (None, None, _betainc_dx), _DERIV_DEPTH)
 
 
 def betainc(a, b, x):

@@ -1,0 +1,7 @@
+"""``jaxel.scipy.stats`` (JAX's ``jax.scipy.stats``): one module per distribution, each with
+the functions JAX provides for it (``pdf``/``logpdf``/``cdf``/... with ``loc``/``scale``)."""
+from jaxel.scipy.stats import (  # noqa: F401
+    bernoulli, beta, betabinom, binom, cauchy, chi2, dirichlet, expon, gamma, geom, gennorm,
+    gumbel_l, gumbel_r, laplace, logistic, multinomial, multivariate_normal, nbinom, norm,
+    pareto, poisson, t, uniform, vonmises, wrapcauchy,
+)
