@@ -22,7 +22,7 @@ __all__ = [
     "gammasgn", "digamma", "polygamma", "betaln", "beta", "gammainc", "gammaincc", "betainc",
     "logsumexp", "softmax", "log_softmax", "expit", "logit", "xlogy", "xlog1py", "entr",
     "rel_entr", "kl_div", "i0", "i0e", "i1", "i1e", "zeta", "factorial", "comb", "poch",
-    "multigammaln", "boxcox", "boxcox1p", "exp1", "expi", "expn",
+    "multigammaln", "boxcox", "boxcox1p", "exp1", "expi", "expn", "bernoulli", "erfcx",
 ]
 
 
@@ -786,3 +786,39 @@ def expn(n, x):
     out = jnp.where((x == 0) & (n > 1), 1.0 / jnp.maximum(n - 1.0, 1.0), out)
     out = jnp.where((x == 0) & (n <= 1), jnp.inf, out)
     return jnp.where((x < 0) | (n < 0) | (n != jnp.round(n)), jnp.nan, out)
+
+
+# ---- Bernoulli numbers, scaled complementary error function ---------------------------------------
+def bernoulli(n):
+    """The Bernoulli numbers ``B_0 .. B_n`` (``n`` a Python int; ``B_1 = -1/2``), computed
+    exactly in rational arithmetic and rounded to the default float dtype."""
+    from fractions import Fraction
+    n = int(n)
+    if n < 0:
+        raise ValueError("n must be a non-negative integer.")
+    b = [Fraction(1)]
+    for m in range(1, n + 1):
+        b.append(-sum(math.comb(m + 1, k) * b[k] for k in range(m)) / (m + 1))
+    return jnp.asarray(np.array([float(v) for v in b]), dtype=jnp.result_type(float))
+
+
+def erfcx(x):
+    """The scaled complementary error function ``exp(x^2) erfc(x)``: direct for moderate ``x``,
+    the asymptotic series ``1 / (x sqrt(pi)) sum (-1)^k (2k-1)!! / (2x^2)^k`` for large ``x``,
+    and ``2 exp(x^2) - erfcx(-x)`` for negative ``x``."""
+    (x,) = _promote(x)
+    switch = 25.0 if x.dtype == jnp.float64 else 9.0
+    ax = jnp.abs(x)
+    small = jnp.minimum(ax, switch)
+    direct = jnp.exp(small * small) * lax.erfc(small)
+    big = jnp.maximum(ax, switch)
+    inv = 1.0 / (2.0 * big * big)
+    term = jnp.ones_like(x)
+    s = term
+    for k in range(1, 12):
+        term = -term * (2 * k - 1) * inv
+        s = s + term
+    asym = s / (big * math.sqrt(math.pi))
+    pos = jnp.where(ax > switch, asym, direct)
+    neg = 2.0 * jnp.exp(x * x) - pos
+    return jnp.where(x < 0, neg, pos)

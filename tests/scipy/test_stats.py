@@ -219,3 +219,50 @@ def test_jit_and_vmap():
                                rtol=1e-5)
     g = jaxel.jit(jaxel.grad(lambda m: jnp.sum(stats.norm.logpdf(x, m, 2.0))))(0.5)
     np.testing.assert_allclose(float(g), float(np.sum(X_POS - 0.5) / 4.0), rtol=1e-5)
+
+
+@pytest.mark.parametrize("bounds", [(-1.0, 2.0), (3.0, 5.0), (-6.0, -4.0), (-np.inf, 1.0),
+                                    (0.5, np.inf)])
+def test_truncnorm_against_scipy(bounds):
+    sps = pytest.importorskip("scipy.stats")
+    a, b = bounds
+    x = np.linspace(-4, 6, 41)
+    with jaxel.config._override("jax_enable_x64", True):
+        for fn in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
+            ours = np.asarray(getattr(stats.truncnorm, fn)(x, a, b, 0.3, 1.2))
+            ref = getattr(sps.truncnorm, fn)(x, a, b, 0.3, 1.2)
+            np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=1e-300)
+
+
+def test_truncnorm_matches_jax_float32():
+    jax = pytest.importorskip("jax")
+    import jax.scipy.stats as jst
+    x = np.linspace(-3, 3, 13).astype(np.float32)
+    for fn in ("logpdf", "pdf", "cdf", "sf"):
+        np.testing.assert_allclose(np.asarray(getattr(stats.truncnorm, fn)(x, -1.0, 2.0)),
+                                   np.asarray(getattr(jst.truncnorm, fn)(x, -1.0, 2.0)),
+                                   rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["average", "min", "max", "dense", "ordinal"])
+def test_rankdata_against_scipy(method):
+    sps = pytest.importorskip("scipy.stats")
+    d = np.array([[3.0, 1, 3, 2, 2, 5], [1, 1, 1, 0, 2, 2]])
+    np.testing.assert_array_equal(np.asarray(stats.rankdata(d, method)), sps.rankdata(d, method))
+    np.testing.assert_array_equal(np.asarray(stats.rankdata(d, method, axis=1)),
+                                  sps.rankdata(d, method, axis=1))
+    np.testing.assert_array_equal(np.asarray(stats.rankdata(d, method, axis=0)),
+                                  sps.rankdata(d, method, axis=0))
+
+
+def test_sem_against_scipy():
+    sps = pytest.importorskip("scipy.stats")
+    d = RNG.standard_normal((4, 7))
+    with jaxel.config._override("jax_enable_x64", True):
+        np.testing.assert_allclose(stats.sem(d), sps.sem(d), rtol=1e-12)
+        np.testing.assert_allclose(stats.sem(d, axis=1, ddof=0), sps.sem(d, axis=1, ddof=0),
+                                   rtol=1e-12)
+        np.testing.assert_allclose(stats.sem(d, axis=None), sps.sem(d, axis=None), rtol=1e-12)
+        d[0, 0] = np.nan
+        np.testing.assert_allclose(stats.sem(d, axis=1, nan_policy="omit"),
+                                   sps.sem(d, axis=1, nan_policy="omit"), rtol=1e-12)

@@ -1,0 +1,57 @@
+"""Sample summaries of ``jax.scipy.stats``: ``sem`` and ``rankdata``."""
+from __future__ import annotations
+
+from jaxel import numpy as jnp
+
+
+def sem(a, axis=0, ddof=1, nan_policy="propagate", *, keepdims=False):
+    """The standard error of the mean, ``std(a, ddof) / sqrt(n)`` along ``axis``."""
+    if nan_policy not in ("propagate", "omit"):
+        raise ValueError(f"nan_policy {nan_policy!r} not supported (propagate or omit)")
+    a = jnp.asarray(a)
+    if not jnp.issubdtype(a.dtype, jnp.inexact):
+        a = a.astype(jnp.result_type(float))
+    if axis is None:
+        a, axis = a.ravel(), 0
+    if nan_policy == "omit":
+        n = jnp.sum(~jnp.isnan(a), axis=axis, keepdims=keepdims)
+        return jnp.nanstd(a, axis=axis, ddof=ddof, keepdims=keepdims) / jnp.sqrt(n)
+    n = a.shape[axis]
+    return jnp.std(a, axis=axis, ddof=ddof, keepdims=keepdims) / jnp.sqrt(float(n))
+
+
+def _rank_1d(x, method):
+    s = jnp.sort(x)
+    left = jnp.searchsorted(s, x, side="left")
+    right = jnp.searchsorted(s, x, side="right")
+    if method == "average":
+        return 0.5 * (left + right + 1).astype(jnp.result_type(float))
+    if method == "min":
+        return left + 1
+    if method == "max":
+        return right
+    if method == "ordinal":
+        order = jnp.argsort(x, stable=True)
+        return jnp.zeros(x.shape, order.dtype).at[order].set(jnp.arange(1, x.shape[0] + 1,
+                                                                         dtype=order.dtype))
+    # dense: how many distinct values are below, plus one
+    is_new = jnp.concatenate([jnp.ones((1,), bool), s[1:] != s[:-1]])
+    dense_sorted = jnp.cumsum(is_new)
+    return dense_sorted[left]
+
+
+def rankdata(a, method="average", *, axis=None, nan_policy="propagate"):
+    """Ranks of the data, 1-based, ties resolved by ``method`` (average, min, max, dense,
+    ordinal); along ``axis`` or over the flattened array."""
+    if method not in ("average", "min", "max", "dense", "ordinal"):
+        raise ValueError(f"unknown method {method!r}")
+    if nan_policy != "propagate":
+        raise NotImplementedError("only nan_policy='propagate' is supported")
+    a = jnp.asarray(a)
+    if axis is None:
+        return _rank_1d(a.ravel(), method)
+    from jaxel.batching import vmap
+    moved = jnp.moveaxis(a, axis, -1)
+    flat = moved.reshape((-1, moved.shape[-1]))
+    ranks = vmap(lambda r: _rank_1d(r, method))(flat)
+    return jnp.moveaxis(ranks.reshape(moved.shape), -1, axis)
