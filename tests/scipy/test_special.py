@@ -224,7 +224,7 @@ SPECIAL_EXCLUDED = {
     "sph_harm_y", "wofz",
 }
 STATS_EXCLUDED = {
-    "gaussian_kde", "mode",
+    "gaussian_kde",
 }
 
 

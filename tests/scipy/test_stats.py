@@ -266,3 +266,16 @@ def test_sem_against_scipy():
         d[0, 0] = np.nan
         np.testing.assert_allclose(stats.sem(d, axis=1, nan_policy="omit"),
                                    sps.sem(d, axis=1, nan_policy="omit"), rtol=1e-12)
+
+
+def test_mode_matches_jax():
+    jax = pytest.importorskip("jax")
+    import jax.scipy.stats as jst
+    d = RNG.integers(0, 4, (5, 9)).astype(np.float32)
+    for axis in (0, 1, -1, None):
+        for keepdims in (False, True):
+            ours = stats.mode(jnp.asarray(d), axis=axis, keepdims=keepdims)
+            theirs = jst.mode(d, axis=axis, keepdims=keepdims)
+            for o, t in zip(ours, theirs):
+                assert o.shape == t.shape
+                np.testing.assert_array_equal(np.asarray(o), np.asarray(t))

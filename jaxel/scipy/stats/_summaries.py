@@ -1,5 +1,7 @@
-"""Sample summaries of ``jax.scipy.stats``: ``sem`` and ``rankdata``."""
+"""Sample summaries of ``jax.scipy.stats``: ``sem``, ``rankdata`` and ``mode``."""
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from jaxel import numpy as jnp
 
@@ -55,3 +57,36 @@ def rankdata(a, method="average", *, axis=None, nan_policy="propagate"):
     flat = moved.reshape((-1, moved.shape[-1]))
     ranks = vmap(lambda r: _rank_1d(r, method))(flat)
     return jnp.moveaxis(ranks.reshape(moved.shape), -1, axis)
+
+
+class ModeResult(NamedTuple):
+    mode: object
+    count: object
+
+
+def _mode_1d(x):
+    s = jnp.sort(x)
+    counts = jnp.searchsorted(s, s, side="right") - jnp.searchsorted(s, s, side="left")
+    i = jnp.argmax(counts)  # first maximum: the smallest of the most common values
+    return s[i], counts[i].astype(jnp.int32)
+
+
+def mode(a, axis=0, nan_policy="propagate", keepdims=False):
+    """The most common value along ``axis`` (the smallest on ties) and its count."""
+    if nan_policy != "propagate":
+        raise NotImplementedError("only nan_policy='propagate' is supported")
+    a = jnp.asarray(a)
+    if axis is None:
+        m, c = _mode_1d(a.ravel())
+        if keepdims:
+            m, c = m.reshape((1,) * a.ndim), c.reshape((1,) * a.ndim)
+        return ModeResult(m, c)
+    from jaxel.batching import vmap
+    axis = axis % a.ndim
+    moved = jnp.moveaxis(a, axis, -1)
+    flat = moved.reshape((-1, moved.shape[-1]))
+    m, c = vmap(_mode_1d)(flat)
+    m, c = m.reshape(moved.shape[:-1]), c.reshape(moved.shape[:-1])
+    if keepdims:
+        m, c = jnp.expand_dims(m, axis), jnp.expand_dims(c, axis)
+    return ModeResult(m, c)
