@@ -322,7 +322,7 @@ def eig(a):
 
     Example::
 
-        w, v = jnp.linalg.eig(jnp.array([[0., 1.], [-2., -3.]]))   # w = [-1, -2]
+        w, v = jnp.linalg.eig(jnp.array([[0., 1.], [-2., -3.]]))   # w = [-1.+0.j, -2.+0.j]
     """
     a = _prep("eig", a, square=True)
     w, v = _la.eig(a, compute_left_eigenvectors=False)

@@ -258,7 +258,7 @@ def det(a, overwrite_a: bool = False, check_finite: bool = True):
 
     Example::
 
-        det(jnp.array([[1., 2.], [3., 4.]]))   # -2.
+        det(jnp.array([[1., 2.], [3., 4.]]))   # ≈ -2.
     """
     return _nla.det(a)
 
@@ -391,6 +391,8 @@ def expm(A, *, upper_triangular: bool = False, max_squarings: int = 16):
     """
     A = _prep("expm", A)
     _square("expm", A)
+    if A.shape[-1] == 0:
+        return A
     single = np.dtype(A.dtype) in (np.float32, np.complex64)
     m = 7 if single else 13
     theta = _PADE[m][1]

@@ -155,6 +155,8 @@ def test_expm_special():
     _close(r, [[-1., 0.], [0., -1.]], 1e-12)
     assert np.isnan(np.asarray(L.expm(np.full((2, 2), np.inf)))).all()
     assert np.isnan(np.asarray(L.expm(1e8 * np.eye(2), max_squarings=4))).all()
+    assert L.expm(np.zeros((0, 0))).shape == (0, 0)
+    _close(L.expm(np.zeros((2, 3, 3))), np.broadcast_to(np.eye(3), (2, 3, 3)))
 
 
 def test_sqrtm():
