@@ -122,3 +122,17 @@ def test_bad_shapes_and_params():
         xr.randint(k, (2,), 0, 3, jnp.float32)
     with pytest.raises(ValueError, match="cannot exceed"):
         xr.categorical(k, jnp.zeros(3), shape=(4,), replace=False)
+
+
+def test_keys_as_scan_carry_match_jax():
+    from jaxel import lax
+    jax = pytest.importorskip("jax")
+
+    def step(lib):
+        def f(k, _):
+            k, sub = lib.random.split(k)
+            return k, lib.random.normal(sub, (2,))
+        return f
+    _, ours = lax.scan(step(jaxel), jaxel.random.key(0), None, length=3)
+    _, theirs = jax.lax.scan(step(jax), jax.random.key(0), None, length=3)
+    np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
