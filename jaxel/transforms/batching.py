@@ -30,9 +30,6 @@ from jaxel.tracing.avals import ShapedArray
 from jaxel.tracing.core import Trace, Tracer, _state
 from jaxel.transforms.ad_util import aval_of
 
-not_mapped = None
-
-
 class AxisData:
     """The axis a batch trace maps over: its ``name`` (or None), ``size`` and
     ``spmd_name`` (vmap's ``spmd_axis_name``, kept for the multi-device issue)."""
@@ -251,11 +248,6 @@ def batch_size_of(args, dims) -> int:
         if d is not None:
             return aval_of(x).shape[d]
     raise ValueError("batch_size_of: no batched operand")
-
-
-def canonical_dim(d, ndim: int):
-    """A possibly negative dimension ``d`` of an array of rank ``ndim`` as a non-negative int."""
-    return d % ndim if d < 0 else d
 
 
 # ---- rule makers -----------------------------------------------------------------------------
