@@ -6,6 +6,7 @@ from jaxel.scipy import stats  # noqa: F401
 from jaxel.scipy import integrate  # noqa: F401
 from jaxel.scipy import signal  # noqa: F401
 from jaxel.scipy import ndimage  # noqa: F401
+from jaxel.scipy import optimize  # noqa: F401
 
 try:
     from jaxel.scipy import linalg  # noqa: F401
