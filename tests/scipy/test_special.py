@@ -223,9 +223,7 @@ SPECIAL_EXCLUDED = {
     "bessel_jn", "dawsn", "fresnel", "hyp1f1", "hyp2f1", "owens_t", "sici", "spence",
     "sph_harm_y", "wofz",
 }
-STATS_EXCLUDED = {
-    "gaussian_kde",
-}
+STATS_EXCLUDED: set = set()
 
 
 def test_namespace_matches_jax():

@@ -7,3 +7,4 @@ from jaxel.scipy.stats import (  # noqa: F401
     pareto, poisson, t, truncnorm, uniform, vonmises, wrapcauchy,
 )
 from jaxel.scipy.stats._summaries import sem, rankdata, mode, ModeResult  # noqa: F401
+from jaxel.scipy.stats.gaussian_kde import gaussian_kde  # noqa: F401
