@@ -23,8 +23,8 @@ CHECKED_ELSEWHERE = {"jit", "custom_jvp_call", "custom_vjp_call", "custom_lin", 
                      # collectives need a named axis: tests/transforms/test_vmap_collectives.py
                      "psum", "pmax", "pmin", "all_gather", "psum_scatter", "ppermute",
                      "all_to_all", "axis_index",
-                     # control flow: tests/transforms/test_{cond,while_loop,scan}.py
-                     "cond", "while", "scan"}
+                     # control flow: tests/transforms/test_{cond,while_loop,scan,linear_solve}.py
+                     "cond", "while", "scan", "custom_linear_solve"}
 
 
 def _all_cases():
