@@ -1,12 +1,13 @@
 """``jaxel.scipy`` (JAX's ``jax.scipy``): special functions, statistical distributions,
 integration, signal processing, n-d interpolation (``ndimage``) and minimisation
-(``optimize``), all compositions of ``jaxel.lax``/``jaxel.numpy``."""
+(``optimize``), Krylov solvers (``sparse.linalg``), all compositions of ``jaxel.lax``/``jaxel.numpy``."""
 from jaxel.scipy import special  # noqa: F401
 from jaxel.scipy import stats  # noqa: F401
 from jaxel.scipy import integrate  # noqa: F401
 from jaxel.scipy import signal  # noqa: F401
 from jaxel.scipy import ndimage  # noqa: F401
 from jaxel.scipy import optimize  # noqa: F401
+from jaxel.scipy import sparse  # noqa: F401
 
 try:
     from jaxel.scipy import linalg  # noqa: F401
