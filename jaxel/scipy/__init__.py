@@ -1,6 +1,7 @@
 """``jaxel.scipy`` (JAX's ``jax.scipy``): special functions, statistical distributions,
 integration, signal processing, n-d interpolation (``ndimage``) and minimisation
-(``optimize``), Krylov solvers (``sparse.linalg``), all compositions of ``jaxel.lax``/``jaxel.numpy``."""
+(``optimize``), Krylov solvers (``sparse.linalg``), all compositions of ``jaxel.lax``/
+``jaxel.numpy``."""
 from jaxel.scipy import special  # noqa: F401
 from jaxel.scipy import stats  # noqa: F401
 from jaxel.scipy import integrate  # noqa: F401

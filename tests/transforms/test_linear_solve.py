@@ -131,3 +131,44 @@ def test_linalg_solve_gradient_reuses_one_lu():
     ab = A + RNG.normal(size=(2, 4, 4)) * 0.1
     bb = RNG.normal(size=(2, 4, 3))
     check_grads(jnp.linalg.solve, (ab, bb), order=1, modes=("fwd", "rev"))
+
+
+# ---- lax.custom_root --------------------------------------------------------------------------------
+def _newton(f, x0):
+    def step(_, x):
+        fx, dfx = jaxel.jvp(f, (x,), (jnp.ones_like(x),))
+        return x - fx / dfx
+    return lax.fori_loop(0, 40, step, x0)
+
+
+def _sqrt(a):
+    return lax.custom_root(lambda x: x * x - a, 1.0, _newton, lambda g, y: y / g(1.0))
+
+
+def test_custom_root_implicit_derivatives():
+    np.testing.assert_allclose(_sqrt(2.0), np.sqrt(2.0), rtol=1e-12)
+    np.testing.assert_allclose(jaxel.grad(_sqrt)(2.0), 0.5 / np.sqrt(2.0), rtol=1e-12)
+    np.testing.assert_allclose(jaxel.grad(jaxel.grad(_sqrt))(2.0), -0.25 * 2.0 ** -1.5,
+                               rtol=1e-10)
+    a = np.array([1.0, 4.0, 9.0])
+    np.testing.assert_allclose(jaxel.jit(jaxel.vmap(jaxel.grad(_sqrt)))(a), 0.5 / np.sqrt(a),
+                               rtol=1e-12)
+    check_grads(_sqrt, (3.0,), order=2, modes=("fwd", "rev"))
+
+
+def test_custom_root_vector_with_aux():
+    def root(a, b):
+        def solve(f, x0):
+            return jnp.linalg.solve(a, b), jnp.int32(7)
+        return lax.custom_root(lambda x: a @ x - b, jnp.zeros(4), solve,
+                               lambda g, y: jnp.linalg.solve(jaxel.jacfwd(g)(y), y),
+                               has_aux=True)
+    x, aux = root(A, B)
+    assert int(aux) == 7
+    np.testing.assert_allclose(x, np.linalg.solve(A, B), rtol=1e-12)
+    ga, gb = jaxel.grad(lambda a, b: root(a, b)[0].sum(), argnums=(0, 1))(A, B)
+    ct = np.linalg.solve(A.T, np.ones(4))
+    np.testing.assert_allclose(gb, ct, rtol=1e-10)
+    np.testing.assert_allclose(ga, -np.outer(ct, x), rtol=1e-10)
+    with pytest.raises(TypeError, match="shaped like initial_guess"):
+        lax.custom_root(lambda x: x[:2], B, lambda f, x0: x0, lambda g, y: y)
