@@ -28,6 +28,12 @@ from jaxel.numpy.manipulation import *  # noqa: F401,F403
 from jaxel.numpy.functional import *  # noqa: F401,F403
 from jaxel.numpy.polynomial import *  # noqa: F401,F403
 from jaxel.numpy.windows import *  # noqa: F401,F403
+from jaxel.numpy.host_io import *  # noqa: F401,F403
+from jaxel.numpy.ufunc_class import ufunc, frompyfunc  # noqa: F401
+from jaxel.numpy import ufunc_class as _ufunc_class
+
+# JAX's 14 ufunc objects (jnp.add.reduce, jnp.add.at, ...) wrap the plain functions.
+globals().update(_ufunc_class.standard_ufuncs(__import__('sys').modules[__name__]))
 
 import numpy as _np
 

@@ -8,21 +8,6 @@ jax_numpy = pytest.importorskip("jax.numpy")
 
 # name -> why jaxel.numpy does not (yet) provide it
 EXCLUDED = {
-    "ComplexWarning": "a NumPy warning class re-export; jaxel emits no complex-casting warnings",
-    "ufunc": "JAX's ufunc class (reduce/accumulate/at methods) is not implemented",
-    "frompyfunc": "builds a jnp.ufunc, which is not implemented",
-    "array_repr": "printing helpers: jaxel arrays print through NumPy's repr",
-    "array_str": "printing helpers: jaxel arrays print through NumPy's str",
-    "get_printoptions": "print options are NumPy's (use numpy.get_printoptions)",
-    "set_printoptions": "print options are NumPy's (use numpy.set_printoptions)",
-    "printoptions": "print options are NumPy's (use numpy.printoptions)",
-    "load": "file I/O: use numpy.load and jnp.asarray",
-    "save": "file I/O: use numpy.save on np.asarray(x)",
-    "savez": "file I/O: use numpy.savez on np.asarray(x)",
-    "fromfile": "file I/O: use numpy.fromfile and jnp.asarray",
-    "frombuffer": "host-buffer constructor: use numpy.frombuffer and jnp.asarray",
-    "fromstring": "host-string constructor: use numpy.fromstring and jnp.asarray",
-    "fromiter": "host-iterator constructor: use numpy.fromiter and jnp.asarray",
     # Narrow and sub-byte float/int types need ml_dtypes lowering support jaxel lacks so far.
     **{name: "narrow dtype without jaxel lowering support (ml_dtypes)" for name in (
         "float4_e2m1fn", "float6_e2m3fn", "float6_e3m2fn", "float8_e3m4", "float8_e4m3",
