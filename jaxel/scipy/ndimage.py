@@ -3,8 +3,9 @@ an n-d array at arbitrary (fractional) coordinates, with spline order 0 or 1.
 
 The interpolated value is a weighted sum over the ``2 ** ndim`` neighbouring grid points (one
 for order 0).  Each neighbour's integer index is first mapped into the array by the boundary
-``mode``; all neighbours' values are then read with one gather, so the result is differentiable with respect to both the
-input values and the coordinates (the order-1 weights are linear in the coordinates).
+``mode``; all neighbours' values are then read with one gather, so the result is
+differentiable with respect to both the input values and the coordinates (the order-1
+weights are linear in the coordinates).
 """
 from __future__ import annotations
 

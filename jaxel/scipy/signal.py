@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jaxel import lax
 from jaxel import numpy as jnp
+from jaxel.scipy._spectral import csd, istft, stft, welch  # noqa: F401
 
 __all__ = ["convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve", "detrend"]
 
