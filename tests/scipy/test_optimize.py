@@ -73,6 +73,8 @@ def test_errors():
     f = lambda x: jnp.sum(x ** 2)  # noqa: E731
     with pytest.raises(ValueError, match="not recognized"):
         minimize(f, jnp.zeros(2), method="Nelder-Mead")
+    with pytest.raises(NotImplementedError, match="L-BFGS"):
+        minimize(f, jnp.zeros(2), method="l-bfgs-experimental-do-not-rely-on-this")
     with pytest.raises(TypeError, match="must be a tuple"):
         minimize(f, jnp.zeros(2), args=1, method="BFGS")
     with pytest.raises(ValueError, match="one-dimensional"):

@@ -44,7 +44,8 @@ def minimize(fun, x0, args=(), *, method, tol=None, options=None):
       fun: the objective, ``fun(x, *args) -> scalar``, differentiable in ``x``.
       x0: the start, a 1-D real array of shape ``(n,)``.
       args: a tuple of extra arguments to ``fun``.
-      method: ``"BFGS"`` (case-insensitive) is the only method.
+      method: ``"BFGS"`` (case-insensitive) is the only method (JAX's experimental
+        ``"l-bfgs-experimental-do-not-rely-on-this"`` raises ``NotImplementedError``).
       tol: if given, the default for the ``gtol`` option (as in SciPy; JAX ignores it).
       options: a dict of BFGS options: ``maxiter`` (default ``200 * n``), ``norm`` (order of
         the gradient norm, default ``inf``), ``gtol`` (stop when that norm is below it,
@@ -56,8 +57,8 @@ def minimize(fun, x0, args=(), *, method, tol=None, options=None):
     Example::
 
         >>> r = minimize(lambda x: jnp.sum((x - 3.0) ** 2), jnp.zeros(2), method="BFGS")
-        >>> r.x, bool(r.success)
-        (Array([3., 3.], dtype=float32), True)
+        >>> bool(r.success), jnp.round(r.x, 4)
+        (True, Array([3., 3.], dtype=float32))
     """
     if options is None:
         options = {}
@@ -89,4 +90,7 @@ def minimize(fun, x0, args=(), *, method, tol=None, options=None):
         return OptimizeResults(x=r.x_k, success=r.converged & ~r.failed, status=r.status,
                                fun=r.f_k, jac=r.g_k, hess_inv=r.H_k, nfev=r.nfev,
                                njev=r.ngev, nit=r.k)
+    if method.lower() == "l-bfgs-experimental-do-not-rely-on-this":
+        raise NotImplementedError("minimize: JAX's experimental L-BFGS method is not "
+                                  "supported; use method='BFGS'")
     raise ValueError(f"Method {method} not recognized; minimize supports only 'BFGS'")
