@@ -35,9 +35,10 @@ class ArrayNamespaceInfo:
         return default_device()
 
     def devices(self):
-        """The devices arrays can live on."""
+        """The devices arrays can live on, as a tuple (the 2025.12 spec's return type; earlier
+        versions and JAX return a list)."""
         from jaxel.runtime.client import devices
-        return list(devices())
+        return tuple(devices())
 
     def default_dtypes(self, *, device=None):
         """Default dtypes for real floats, complex floats, integers and indices (32-bit unless

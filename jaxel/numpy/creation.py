@@ -685,7 +685,8 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
 
 # ---- grids -------------------------------------------------------------------------------------
 def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
-    """Coordinate arrays from 1-D coordinate vectors (``indexing`` 'xy' or 'ij').
+    """Coordinate arrays from 1-D coordinate vectors (``indexing`` 'xy' or 'ij'), as a tuple
+    (as NumPy 2 and the Array API return; JAX returns a list).
 
     Example::
 
@@ -712,7 +713,7 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
             out.append(lax.reshape(x, shape))
         else:
             out.append(lax.broadcast_in_dim(x, tuple(sizes), (d,)))
-    return out
+    return tuple(out)
 
 
 def indices(dimensions, dtype=None, sparse=False):

@@ -813,7 +813,8 @@ def broadcast_shapes(*shapes):
 
 
 def broadcast_arrays(*args):
-    """All arguments broadcast to their common shape (a list).
+    """All arguments broadcast to their common shape, as a tuple (as NumPy 2 and the Array API
+    return; JAX returns a list).
 
     Example::
 
@@ -822,7 +823,7 @@ def broadcast_arrays(*args):
     """
     args = [_asarray(a) for a in args]
     shape = _broadcast_shapes(*[a.shape for a in args])
-    return [broadcast_to_shape(a, shape) for a in args]
+    return tuple(broadcast_to_shape(a, shape) for a in args)
 
 
 # ---- padding -----------------------------------------------------------------------------------
