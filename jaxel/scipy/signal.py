@@ -6,7 +6,8 @@ from jaxel import lax
 from jaxel import numpy as jnp
 from jaxel.scipy._spectral import csd, istft, stft, welch  # noqa: F401
 
-__all__ = ["convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve", "detrend"]
+__all__ = ["convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve", "detrend",
+           "stft", "istft", "welch", "csd"]
 
 _MODES = ("full", "same", "valid")
 
