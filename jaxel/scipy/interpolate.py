@@ -85,6 +85,7 @@ class RegularGridInterpolator:
 
     def __init__(self, points, values, method="linear", bounds_error=False,
                  fill_value=np.nan):
+        """Validate and store the grid, values and options (see the class docstring)."""
         _check_method(method)
         if bounds_error:
             raise NotImplementedError("RegularGridInterpolator: bounds_error=True is not "
