@@ -149,15 +149,18 @@ def idct(x, type: int = 2, n: int | None = None, axis: int = -1, norm: str | Non
     return _along(_idct_last, _prepare("idct", x), axis, n, norm, "idct")
 
 
+def _int_tuple(v):
+    """A static int or sequence of ints as a tuple of Python ints."""
+    return tuple(int(a) for a in v) if isinstance(v, (list, tuple)) else (int(v),)
+
+
 def _axes_and_sizes(x, s, axes, name):
-    if s is not None:
-        s = tuple(int(v) for v in np.atleast_1d(s)) if not isinstance(s, (list, tuple)) \
-            else tuple(int(v) for v in s)
+    """The normalised, checked ``axes`` and the matching sizes (``None`` to keep a size)."""
+    s = None if s is None else _int_tuple(s)
     if axes is None:
         axes = tuple(range(x.ndim)) if s is None else tuple(range(x.ndim - len(s), x.ndim))
     else:
-        axes = tuple(int(a) for a in np.atleast_1d(axes)) \
-            if not isinstance(axes, (list, tuple)) else tuple(int(a) for a in axes)
+        axes = _int_tuple(axes)
     for a in axes:
         if not -x.ndim <= a < x.ndim:
             raise ValueError(f"jaxel.scipy.fft.{name}: axis {a} is out of bounds for an array "

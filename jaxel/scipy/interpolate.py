@@ -21,8 +21,6 @@ and grids may be strictly descending as well as ascending, as in SciPy.
 """
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from jaxel import numpy as jnp
