@@ -1,7 +1,8 @@
 """Dtypes, weak types and JAX's type-promotion lattice.
 
-Every dtype jaxel handles is a NumPy ``np.dtype`` (bfloat16 comes from ``ml_dtypes``).  Two
-ideas shape this module:
+Every dtype jaxel handles is a NumPy ``np.dtype`` (bfloat16 and the narrow types ``float8_*``,
+``float6_*``, ``float4_e2m1fn``, ``int1``/``int2``/``int4``, ``uint1``/``uint2``/``uint4``
+come from ``ml_dtypes``).  Two ideas shape this module:
 
 * **Canonicalisation.**  With ``jax_enable_x64`` off (the default) the 64-bit types are not
   available: int64, uint64, float64 and complex128 narrow to their 32-bit kin.  The flag is read
@@ -12,8 +13,10 @@ ideas shape this module:
   array it meets (``bf16 + 1.0 -> bf16``, ``int8 + 1 -> int8``).  Python ``bool`` is not weak.
 
 Promotion is the least upper bound in the lattice of ``shared/design/compat.md``, whose nodes are
-the 15 dtypes plus the weak kinds ``i*``, ``f*`` and ``c*``.  The least upper bound of every pair
-is worked out once at import, so ``result_type`` is a tuple build and a dict lookup on the hot
+the 15 standard dtypes plus the weak kinds ``i*``, ``f*`` and ``c*``.  Each narrow type hangs
+just above its weak kind with nothing above it, so it meets only bool, weak scalars and (for
+narrow floats) the integers; any other pair raises :class:`TypePromotionError`, as in JAX.  The
+least upper bound of every pair is worked out once at import, so ``result_type`` is a tuple build and a dict lookup on the hot
 path; results are cached per tuple of (dtype, weak) inputs.
 
 Example::
@@ -42,7 +45,10 @@ __all__ = [
     "check_user_dtype_supported", "check_and_canonicalize_user_dtype", "to_mlir_type",
     "short_name", "default_float_dtype", "default_int_dtype", "default_uint_dtype",
     "default_complex_dtype", "is_float", "is_complex", "is_integer", "is_signed",
-    "is_unsigned", "is_bool", "is_inexact",
+    "is_unsigned", "is_bool", "is_inexact", "TypePromotionError",
+    "float4_e2m1fn", "float6_e2m3fn", "float6_e3m2fn", "float8_e3m4", "float8_e4m3",
+    "float8_e4m3b11fnuz", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz",
+    "float8_e8m0fnu", "int1", "int2", "int4", "uint1", "uint2", "uint4",
 ]
 
 # ---- scalar-type objects ------------------------------------------------------------------------
@@ -55,6 +61,19 @@ uint8, uint16, uint32, uint64 = np.uint8, np.uint16, np.uint32, np.uint64
 float16, float32, float64 = np.float16, np.float32, np.float64
 bfloat16 = ml_dtypes.bfloat16
 complex64, complex128 = np.complex64, np.complex128
+# The narrow types of ml_dtypes (8-, 6- and 4-bit floats, 1-, 2- and 4-bit integers).  NumPy
+# sees them as structured-void children of np.generic; ``issubdtype`` below places them under
+# np.floating / np.signedinteger / np.unsignedinteger, as JAX does.  Sub-byte values take one
+# byte each in NumPy and in the program text; the runtime packs them on the device.
+float4_e2m1fn = ml_dtypes.float4_e2m1fn
+float6_e2m3fn, float6_e3m2fn = ml_dtypes.float6_e2m3fn, ml_dtypes.float6_e3m2fn
+float8_e3m4, float8_e4m3 = ml_dtypes.float8_e3m4, ml_dtypes.float8_e4m3
+float8_e4m3b11fnuz = ml_dtypes.float8_e4m3b11fnuz
+float8_e4m3fn, float8_e4m3fnuz = ml_dtypes.float8_e4m3fn, ml_dtypes.float8_e4m3fnuz
+float8_e5m2, float8_e5m2fnuz = ml_dtypes.float8_e5m2, ml_dtypes.float8_e5m2fnuz
+float8_e8m0fnu = ml_dtypes.float8_e8m0fnu
+int1, int2, int4 = ml_dtypes.int1, ml_dtypes.int2, ml_dtypes.int4
+uint1, uint2, uint4 = ml_dtypes.uint1, ml_dtypes.uint2, ml_dtypes.uint4
 
 #: Dtype of the tangent (and cotangent) of integer and boolean values: zero bytes per element,
 #: so such tangents cost nothing and cannot be mistaken for numbers.
@@ -67,15 +86,33 @@ _U8, _U16, _U32, _U64 = _d(np.uint8), _d(np.uint16), _d(np.uint32), _d(np.uint64
 _F16, _BF16, _F32, _F64 = _d(np.float16), _d(bfloat16), _d(np.float32), _d(np.float64)
 _C64, _C128 = _d(np.complex64), _d(np.complex128)
 
-_SIGNED = frozenset((_I8, _I16, _I32, _I64))
-_UNSIGNED = frozenset((_U8, _U16, _U32, _U64))
+_NARROW_FLOATS = tuple(_d(t) for t in (
+    float8_e4m3fn, float8_e5m2, float8_e4m3b11fnuz, float8_e4m3fnuz, float8_e5m2fnuz,
+    float8_e3m4, float8_e4m3, float8_e8m0fnu, float4_e2m1fn, float6_e2m3fn, float6_e3m2fn))
+_NARROW_SIGNED = tuple(_d(t) for t in (int1, int2, int4))
+_NARROW_UNSIGNED = tuple(_d(t) for t in (uint1, uint2, uint4))
+#: The narrow dtypes, in a fixed order (tests iterate over it).
+_NARROW = _NARROW_FLOATS + _NARROW_SIGNED + _NARROW_UNSIGNED
+#: Narrow dtypes that promote and have avals like any other, but that jaxlib 0.10.2's runtime
+#: cannot hold (JAX fails on them too): the reason, for the errors that creating one raises.
+_NO_RUNTIME = {
+    **{_d(t): "XLA's runtime has no 6-bit float arrays (jaxlib 0.10.2 rejects them: 'Invalid "
+              "XLA PrimitiveType')" for t in (float6_e2m3fn, float6_e3m2fn)},
+    **{_d(t): "StableHLO has no 1-bit integers apart from bool (i1), so XLA cannot tell them "
+              "from bool and rejects the buffers" for t in (int1, uint1)},
+}
+
+_SIGNED = frozenset((_I8, _I16, _I32, _I64) + _NARROW_SIGNED)
+_UNSIGNED = frozenset((_U8, _U16, _U32, _U64) + _NARROW_UNSIGNED)
 _INTEGER = _SIGNED | _UNSIGNED
-_FLOATS = frozenset((_F16, _BF16, _F32, _F64))
+_FLOATS = frozenset((_F16, _BF16, _F32, _F64) + _NARROW_FLOATS)
 _COMPLEX = frozenset((_C64, _C128))
 _INEXACT = _FLOATS | _COMPLEX
-#: The 15 dtypes a jaxel array can hold, in a fixed order (tests iterate over it).
+#: The 15 standard dtypes a jaxel array can hold, in a fixed order (tests iterate over it).
 _ALL = (_BOOL, _I8, _I16, _I32, _I64, _U8, _U16, _U32, _U64, _F16, _BF16, _F32, _F64, _C64, _C128)
-_ARRAY_DTYPES = frozenset(_ALL)
+#: Every dtype with an aval and a place in the promotion lattice.
+_EVERY = _ALL + _NARROW
+_ARRAY_DTYPES = frozenset(_EVERY)
 # float0 is not a number, but arrays of it exist (integer tangents), so dtype() accepts it.
 _SUPPORTED = _ARRAY_DTYPES | {float0}
 
@@ -142,7 +179,8 @@ def _as_np_dtype(dtype) -> np.dtype:
 
 
 def is_float(dtype) -> bool:
-    """True for real floating dtypes: float16, bfloat16, float32, float64."""
+    """True for real floating dtypes: float16, bfloat16, float32, float64 and the narrow
+    floats of ml_dtypes (float8_*, float6_*, float4_e2m1fn)."""
     return _as_np_dtype(dtype) in _FLOATS
 
 
@@ -157,17 +195,18 @@ def is_inexact(dtype) -> bool:
 
 
 def is_integer(dtype) -> bool:
-    """True for signed or unsigned integer dtypes (bool is not an integer here)."""
+    """True for signed or unsigned integer dtypes, sub-byte ones included (bool is not an
+    integer here)."""
     return _as_np_dtype(dtype) in _INTEGER
 
 
 def is_signed(dtype) -> bool:
-    """True for int8, int16, int32, int64."""
+    """True for int8, int16, int32, int64 and the sub-byte int1, int2, int4."""
     return _as_np_dtype(dtype) in _SIGNED
 
 
 def is_unsigned(dtype) -> bool:
-    """True for uint8, uint16, uint32, uint64."""
+    """True for uint8, uint16, uint32, uint64 and the sub-byte uint1, uint2, uint4."""
     return _as_np_dtype(dtype) in _UNSIGNED
 
 
@@ -188,6 +227,19 @@ for _bits in (16, 32, 64):
     _SHORT[_d(f"float{_bits}")] = f"f{_bits}"
     _MLIR[_d(f"float{_bits}")] = f"f{_bits}"
 del _bits
+for _dt in _NARROW_FLOATS:  # float8_e4m3fn: f8_e4m3fn in jaxprs, f8E4M3FN in MLIR
+    _fmt = _dt.name[len("float"):].split("_", 1)
+    _SHORT[_dt] = f"f{_fmt[0]}_{_fmt[1]}"
+    _MLIR[_dt] = f"f{_fmt[0]}{_fmt[1].upper()}"
+for _dt in _NARROW_SIGNED:  # int4: i4 in jaxprs and in MLIR
+    _SHORT[_dt] = _MLIR[_dt] = f"i{_dt.name[len('int'):]}"
+for _dt in _NARROW_UNSIGNED:  # uint4: u4 in jaxprs, ui4 in MLIR
+    _SHORT[_dt] = f"u{_dt.name[len('uint'):]}"
+    _MLIR[_dt] = f"ui{_dt.name[len('uint'):]}"
+# 1-bit integers have no MLIR spelling XLA runs: i1 is bool.  (6-bit floats keep theirs: XLA
+# compiles conversions to and from them, though its CPU backend has no arithmetic on them.)
+del _MLIR[_d(int1)], _MLIR[_d(uint1)]
+del _dt, _fmt
 
 
 def _name_lookup(table: dict, dtype, what: str) -> str:
@@ -197,7 +249,8 @@ def _name_lookup(table: dict, dtype, what: str) -> str:
         pass
     dt = np.dtype(dtype)
     if dt not in table:
-        raise TypeError(f"jaxel has no {what} for dtype {dt}.")
+        why = _NO_RUNTIME.get(dt)
+        raise TypeError(f"jaxel has no {what} for dtype {dt}" + (f": {why}." if why else "."))
     table[dtype] = table[dt]  # remember the spelling the caller used (np.float32, 'f4', ...)
     return table[dt]
 
@@ -216,7 +269,8 @@ def to_mlir_type(dtype) -> str:
 
 # ---- dtype of a value ------------------------------------------------------------------------
 _SUPPORTED_TEXT = ("bool, int8-int64, uint8-uint64, float16, bfloat16, float32, float64, "
-                   "complex64 and complex128")
+                   "complex64, complex128 and the narrow types float8_*, float4_e2m1fn, "
+                   "int2, int4, uint2 and uint4")
 
 
 def _unsupported(dt: np.dtype, x) -> TypeError:
@@ -311,6 +365,8 @@ def check_user_dtype_supported(dtype, fun_name: str | None = None) -> None:
         raise TypeError(f"jaxel does not support dtype {dtype!r}{where}: arrays can hold only "
                         f"{_SUPPORTED_TEXT}.")
     dt = _native(dt)
+    if dt in _NO_RUNTIME:
+        raise TypeError(f"jaxel cannot make arrays of dtype {dt}{where}: {_NO_RUNTIME[dt]}.")
     if not config.jax_enable_x64 and dt in _TO_32:
         warnings.warn(
             f"Explicitly requested dtype {dt.name}{where} is not available because 64-bit "
@@ -356,6 +412,12 @@ _EDGES_X64 = {
     _C64: [_C128],
     _C128: [],
 }
+# Narrow types sit just above their weak kind and below nothing: Python scalars (and bool)
+# adopt them, but they never meet another type implicitly (JAX 0.10.2: float8 + float32 and
+# int4 + int8 are errors, while int8 + float8 is float8, since integers lie below f*).
+_EDGES_X64[_WEAK_INT] = _EDGES_X64[_WEAK_INT] + list(_NARROW_SIGNED + _NARROW_UNSIGNED)
+_EDGES_X64[_WEAK_FLOAT] = _EDGES_X64[_WEAK_FLOAT] + list(_NARROW_FLOATS)
+_EDGES_X64.update({dt: [] for dt in _NARROW})
 # Without x64 there is no int64 to hold every uint32, and JAX then promotes uint32 with a
 # signed type to int32 (jnp.promote_types(uint32, int32) is int32 when x64 is off, measured on
 # JAX 0.10.2).  An extra edge u32 -> i32 says exactly that: pairs whose join was int64 with no
@@ -382,12 +444,16 @@ def _upper_bounds(edges) -> dict:
 
 
 def _lub_table(edges) -> dict:
-    """Least upper bound of every ordered pair of nodes."""
+    """Least upper bound of every ordered pair of nodes (None where they have no common bound:
+    narrow types do not promote implicitly)."""
     bounds = _upper_bounds(edges)
     table = {}
     for a in edges:
         for b in edges:
             common = bounds[a] & bounds[b]
+            if not common:
+                table[a, b] = None
+                continue
             # The least common bound is the one every other common bound lies above.
             least = [c for c in common if common <= bounds[c]]
             if len(least) != 1:  # cannot happen for a lattice; guards edits to the edges
@@ -407,13 +473,32 @@ _WEAK_DEFAULT_X64 = {_WEAK_INT: _I64, _WEAK_FLOAT: _F64, _WEAK_COMPLEX: _C128}
 # a key allocates nothing): their node in the lattice is their kind (a weak float16 promotes
 # exactly like a Python float; a weak bool is just bool), but when *every* input is weak JAX
 # joins their stored dtypes instead, so the token keeps the dtype too.
-_WEAK_TOKEN = {dt: ("weak", dt) for dt in _ALL}
-_TOKEN_OF: tuple[dict, dict] = ({dt: dt for dt in _ALL}, _WEAK_TOKEN)
+_WEAK_TOKEN = {dt: ("weak", dt) for dt in _EVERY}
+_TOKEN_OF: tuple[dict, dict] = ({dt: dt for dt in _EVERY}, _WEAK_TOKEN)
 _KIND_NODE = {dt: (_BOOL if dt == _BOOL else _WEAK_INT if dt in _INTEGER
-                   else _WEAK_FLOAT if dt in _FLOATS else _WEAK_COMPLEX) for dt in _ALL}
+                   else _WEAK_FLOAT if dt in _FLOATS else _WEAK_COMPLEX) for dt in _EVERY}
 # Python scalars (as values) and the Python types used as dtype-likes promote alike: int, float
 # and complex are weak, bool is the strong bool.
 _PY_NODE = {bool: _BOOL, int: _WEAK_INT, float: _WEAK_FLOAT, complex: _WEAK_COMPLEX}
+
+
+class TypePromotionError(ValueError):
+    """Two dtypes have no implicit promotion (``float8_e4m3fn`` with ``float32``, ``int4`` with
+    ``int8``): convert one explicitly with ``x.astype(...)``.  A ``ValueError``, as in JAX."""
+
+
+def _no_promotion(dts) -> TypePromotionError:
+    names = tuple(str(d) if isinstance(d, np.dtype) else f"weak {d}" for d in dts)
+    narrow = [d for d in dts if isinstance(d, np.dtype) and d in _NARROW]
+    why = ""
+    if any(d in _NARROW_FLOATS for d in narrow):
+        why = (" To avoid unintended promotion, narrow floats (8 bits and fewer) do not "
+               "promote implicitly.")
+    elif narrow:
+        why = " To avoid unintended promotion, sub-byte integers do not promote implicitly."
+    return TypePromotionError(
+        f"Input dtypes {names} have no implicit promotion path.{why} Convert explicitly, "
+        f"e.g. x.astype('float32').")
 
 
 def _promotion_error(dt) -> ValueError:
@@ -454,7 +539,10 @@ def promote_types(a, b) -> np.dtype:
         return cache[a, b]
     except (KeyError, TypeError):
         pass
-    out = _LUB[x64][_promote_node(a), _promote_node(b)]
+    na, nb = _promote_node(a), _promote_node(b)
+    out = _LUB[x64][na, nb]
+    if out is None:
+        raise _no_promotion((na, nb))
     if isinstance(out, str):
         # A weak answer (both weak, or an unsigned 64-bit meeting a signed type): the widest
         # type of its kind, as JAX returns whatever the x64 setting.
@@ -507,7 +595,7 @@ def _arg_node(x):
 _result_caches: tuple[dict, dict] = ({}, {})
 _RESULT_CACHE_LIMIT = 8192
 _like_tokens: dict = {}
-_DTYPE_CLASSES = frozenset(type(dt) for dt in _ALL)
+_DTYPE_CLASSES = frozenset(type(dt) for dt in _EVERY)
 
 
 def _check_promotable(dt, n_args: int):
@@ -556,6 +644,8 @@ def _result_slow(tokens: tuple, x64: bool):
         acc = own[0]
         for dt in own[1:]:
             acc = table[acc, dt]
+            if acc is None:
+                raise _no_promotion(own)
         if acc == _BOOL:
             return _BOOL, False
         if isinstance(acc, str):  # e.g. weak uint64 with weak int64 meet at f*
@@ -566,6 +656,8 @@ def _result_slow(tokens: tuple, x64: bool):
     acc = nodes[0]
     for n in nodes[1:]:
         acc = table[acc, n]
+        if acc is None:
+            raise _no_promotion(own)
     if isinstance(acc, str):
         # The join is a weak kind (weak inputs met only bool, or u64 met a signed type): the
         # result is weak, with the default dtype of that kind.
@@ -600,26 +692,36 @@ def result_type(*args, return_weak_type_flag: bool = False):
 
 
 # ---- NumPy-style queries ----------------------------------------------------------------------
-def _is_bf16(x) -> bool:
-    if x is bfloat16:
-        return True
-    if isinstance(x, (np.dtype, str)):
+# NumPy places the ml_dtypes types (bfloat16, float8_*, int4...) directly under np.generic; JAX
+# and jaxel place them under the abstract class of their kind.
+_ML_PARENT = {**{dt: np.floating for dt in (_BF16,) + _NARROW_FLOATS},
+              **{dt: np.signedinteger for dt in _NARROW_SIGNED},
+              **{dt: np.unsignedinteger for dt in _NARROW_UNSIGNED}}
+
+
+def _ml_dtype(x):
+    """The ml_dtypes dtype ``x`` names (a scalar type, dtype or name), else None."""
+    if isinstance(x, (np.dtype, str)) or (isinstance(x, type) and x.__module__ == "ml_dtypes"):
         try:
-            return np.dtype(x) == _BF16
+            dt = np.dtype(x)
         except TypeError:
-            return False
-    return False
+            return None
+        return dt if dt in _ML_PARENT else None
+    return None
 
 
 _issubdtype_cache: dict = {}
 
 
 def issubdtype(arg1, arg2) -> bool:
-    """``np.issubdtype`` that knows bfloat16 is a real floating type.
+    """``np.issubdtype`` that knows where the ml_dtypes types belong.
 
-    NumPy sees ``ml_dtypes.bfloat16`` as a direct child of ``np.generic``; here it counts as a
-    child of ``np.floating`` (so also of ``np.inexact``, ``np.number`` and ``np.generic``).
-    ``issubdtype(float32, bfloat16)`` and ``issubdtype(bfloat16, float16)`` stay False.
+    NumPy sees ``bfloat16``, the ``float8_*``/``float6_*``/``float4_e2m1fn`` floats and the
+    sub-byte ``int1``/``int2``/``int4``/``uint*`` integers as direct children of ``np.generic``;
+    here the floats count as children of ``np.floating`` (so also of ``np.inexact``,
+    ``np.number`` and ``np.generic``) and the integers as children of ``np.signedinteger`` or
+    ``np.unsignedinteger``.  A concrete type contains only itself:
+    ``issubdtype(float32, bfloat16)`` and ``issubdtype(bfloat16, float16)`` are False.
     """
     # Library code asks the same few questions over and over, and np.issubdtype is slow.
     try:
@@ -636,15 +738,14 @@ def issubdtype(arg1, arg2) -> bool:
 
 
 def _issubdtype_uncached(arg1, arg2) -> bool:
-    if _is_bf16(arg1):
-        if _is_bf16(arg2):
-            return True
-        if isinstance(arg2, type) and issubclass(arg2, np.generic):
-            # Treat bfloat16 as if it sat under np.floating: the abstract classes above
-            # np.floating contain it, every concrete NumPy type does not.
-            return issubclass(np.floating, arg2)
+    ml = _ml_dtype(arg1)
+    if ml is not None:
+        if isinstance(arg2, type) and issubclass(arg2, np.generic) and _ml_dtype(arg2) is None:
+            # An abstract class above the type's parent contains it; concrete NumPy types
+            # (float32...) do not.
+            return issubclass(_ML_PARENT[ml], arg2)
         try:
-            return np.dtype(arg2) == _BF16
+            return np.dtype(arg2) == ml
         except TypeError:
             return False
     return bool(np.issubdtype(arg1, arg2))
@@ -722,24 +823,25 @@ def _info_dtype(x) -> np.dtype:
 def finfo(dtype):
     """Machine limits of a floating (or complex: of its component) dtype.
 
-    NumPy's ``finfo``, except for bfloat16, which NumPy does not know and ``ml_dtypes.finfo``
-    describes.  Accepts dtype-likes, Python ``float``/``complex`` and arrays.
+    NumPy's ``finfo``, except for bfloat16 and the narrow floats (``float8_e4m3fn``...), which
+    NumPy does not know and ``ml_dtypes.finfo`` describes.  Accepts dtype-likes, Python ``float``/``complex`` and arrays.
     """
     dt = _info_dtype(dtype)
-    if dt == _BF16:
+    if dt in _ML_PARENT:
         return ml_dtypes.finfo(dt)
     return np.finfo(dt)
 
 
 def iinfo(dtype):
-    """Machine limits (``min``, ``max``, ``bits``) of an integer dtype."""
+    """Machine limits (``min``, ``max``, ``bits``) of an integer dtype (sub-byte ones too:
+    ``iinfo(int4)`` is -8..7)."""
     return ml_dtypes.iinfo(_info_dtype(dtype))
 
 
 # Pre-fill the canonicalisation caches with the spellings the hot paths use most, so the first
 # call of each does not pay for np.dtype().
 for _x64 in (False, True):
-    for _dt in _ALL:
+    for _dt in _EVERY:
         _out = _dt if _x64 else _TO_32.get(_dt, _dt)
         _canon_caches[_x64][_dt] = _out
         _canon_caches[_x64][_dt.type] = _out

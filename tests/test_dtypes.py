@@ -21,6 +21,15 @@ ALL = [np.dtype(t) for t in (np.bool_, np.int8, np.int16, np.int32, np.int64, np
                              np.uint16, np.uint32, np.uint64, np.float16, ml_dtypes.bfloat16,
                              np.float32, np.float64, np.complex64, np.complex128)]
 BF16 = np.dtype(ml_dtypes.bfloat16)
+NARROW_NAMES = ["float4_e2m1fn", "float6_e2m3fn", "float6_e3m2fn", "float8_e3m4", "float8_e4m3",
+                "float8_e4m3b11fnuz", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2",
+                "float8_e5m2fnuz", "float8_e8m0fnu", "int1", "int2", "int4", "uint1", "uint2",
+                "uint4"]
+#: The narrow ml_dtypes types: they promote only with bool, integers (floats) and weak scalars.
+NARROW_ALL = [np.dtype(getattr(ml_dtypes, n)) for n in NARROW_NAMES]
+#: Those XLA's runtime holds (not float6_*, int1, uint1: JAX cannot make arrays of them either).
+NARROW_RT = [dt for dt in NARROW_ALL if dt.name not in (
+    "float6_e2m3fn", "float6_e3m2fn", "int1", "uint1")]
 NARROW = {np.dtype("int64"): np.dtype("int32"), np.dtype("uint64"): np.dtype("uint32"),
           np.dtype("float64"): np.dtype("float32"), np.dtype("complex128"): np.dtype("complex64")}
 
@@ -212,11 +221,14 @@ def test_lattice_is_a_join_semilattice():
     # on the order of its arguments.
     for table in dtypes._LUB:
         nodes = sorted({a for a, _ in table}, key=str)
+        # None means "no join" (narrow types do not promote); it absorbs further joins.
+        def join(a, b):
+            return None if a is None or b is None else table[a, b]
         for a, b in itertools.product(nodes, nodes):
             assert table[a, b] == table[b, a]
             assert table[a, a] == a
         for a, b, c in itertools.product(nodes, nodes, nodes):
-            assert table[table[a, b], c] == table[a, table[b, c]]
+            assert join(join(a, b), c) == join(a, join(b, c)), (a, b, c)
 
 
 @settings(max_examples=200, deadline=None)
@@ -244,33 +256,63 @@ def _jax_weak(jax, dt):
     return _convert_element_type(np.zeros((), dt), dt, weak_type=True)
 
 
-def _inputs(jax):
-    """Pairs (ours, JAX's) of promotion inputs: strong dtypes, Python scalars, weak arrays."""
+def _inputs(jax, narrow=False):
+    """Pairs (ours, JAX's) of promotion inputs: strong dtypes, Python scalars, weak arrays (and
+    with ``narrow``, the narrow dtypes, strong and weak, too)."""
     out = [(dt, dt) for dt in ALL]
     out += [(v, v) for v in (True, 1, 1.0, 1j)]
     out += [(weak(dt), _jax_weak(jax, dt)) for dt in ALL]
+    if narrow:
+        out += [(dt, dt) for dt in NARROW_ALL]
+        out += [(weak(dt), _jax_weak(jax, dt)) for dt in NARROW_RT]
     return out
+
+
+def _outcome(f, *args, **kwargs):
+    """``f(*args)``, or the exception class it raises (TypePromotionError is a ValueError)."""
+    try:
+        return f(*args, **kwargs)
+    except ValueError as e:
+        return "TypePromotionError" if type(e).__name__ == "TypePromotionError" else ValueError
+    except TypeError:
+        return TypeError
+    except KeyError:  # JAX 0.10.2 crashes joining only-weak sub-byte ints: no oracle there
+        return KeyError
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_promote_types_table_matches_jax(x64):
     jax = pytest.importorskip("jax")
     jnp = jax.numpy
-    args = ALL + [int, float, complex, bool]
+    args = ALL + NARROW_ALL + [int, float, complex, bool]
     for a, b in itertools.product(args, args):
-        assert dtypes.promote_types(a, b) == jnp.promote_types(a, b), (a, b, x64)
+        want = _outcome(jnp.promote_types, a, b)
+        assert _outcome(dtypes.promote_types, a, b) == want, (a, b, x64)
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_result_type_pairs_match_jax(x64):
     jax = pytest.importorskip("jax")
     from jax import dtypes as jdt
-    inputs = _inputs(jax)
+    inputs = _inputs(jax, narrow=True)
     for (oa, ja), (ob, jb) in itertools.product(inputs, inputs):
-        want = jdt.result_type(ja, jb, return_weak_type_flag=True)
-        assert rt(oa, ob) == want, (oa, ob, x64)
+        want = _outcome(jdt.result_type, ja, jb, return_weak_type_flag=True)
+        if want is not KeyError:
+            assert _outcome(rt, oa, ob) == want, (oa, ob, x64)
     for ours, theirs in inputs:
-        assert rt(ours) == jdt.result_type(theirs, return_weak_type_flag=True), (ours, x64)
+        want = _outcome(jdt.result_type, theirs, return_weak_type_flag=True)
+        if want is not KeyError:
+            assert rt(ours) == want, (ours, x64)
+
+
+def test_narrow_promotion_error_is_clear():
+    with pytest.raises(dtypes.TypePromotionError, match="float8_e4m3fn.*float32.*astype"):
+        dtypes.promote_types(ml_dtypes.float8_e4m3fn, np.float32)
+    with pytest.raises(ValueError, match="int4.*int8"):
+        dtypes.result_type(strong(ml_dtypes.int4), strong(np.int8))
+    assert dtypes.result_type(strong(ml_dtypes.float8_e5m2), 2.0) == ml_dtypes.float8_e5m2
+    assert rt(strong(ml_dtypes.int4), 3) == (np.dtype(ml_dtypes.int4), False)
+    assert dtypes.promote_types(ml_dtypes.float8_e4m3fn, np.int32) == ml_dtypes.float8_e4m3fn
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
@@ -418,8 +460,8 @@ def test_issubdtype_bfloat16():
 
 def test_issubdtype_matches_jax():
     jax = pytest.importorskip("jax")
-    for a in ALL + [dtypes.float0]:
-        for b in ABSTRACT + ALL:
+    for a in ALL + NARROW_ALL + [dtypes.float0]:
+        for b in ABSTRACT + ALL + NARROW_ALL:
             assert dtypes.issubdtype(a, b) == jax.numpy.issubdtype(a, b), (a, b)
             assert dtypes.issubdtype(a.type, b) == jax.numpy.issubdtype(a, b), (a, b)
 
@@ -444,7 +486,7 @@ def test_isdtype():
 
 def test_isdtype_matches_jax():
     jax = pytest.importorskip("jax")
-    for dt in ALL:
+    for dt in ALL + NARROW_ALL:
         for kind in KINDS + ALL + [tuple(KINDS[:2]), (np.float32, "bool")]:
             assert dtypes.isdtype(dt, kind) == jax.numpy.isdtype(dt, kind), (dt, kind)
 
@@ -468,7 +510,7 @@ def test_can_cast():
 
 def test_can_cast_matches_jax():
     jax = pytest.importorskip("jax")
-    for a, b, casting in itertools.product(ALL, ALL, CASTINGS):
+    for a, b, casting in itertools.product(ALL + NARROW_RT, ALL + NARROW_RT, CASTINGS):
         assert dtypes.can_cast(a, b, casting) == jax.numpy.can_cast(a, b, casting), (a, b)
 
 
@@ -490,7 +532,7 @@ def test_finfo_iinfo():
 def test_finfo_iinfo_match_jax():
     jax = pytest.importorskip("jax")
     jnp = jax.numpy
-    for dt in ALL:
+    for dt in ALL + NARROW_ALL:
         if dtypes.is_inexact(dt):
             ours, theirs = dtypes.finfo(dt), jnp.finfo(dt)
             for attr in ("bits", "eps", "max", "min", "tiny", "resolution", "nmant", "dtype"):
@@ -522,6 +564,20 @@ def test_mlir_and_short_names():
         dtypes.short_name("U3")
     with pytest.raises(TypeError):
         dtypes.to_mlir_type(dtypes.float0)
+    with pytest.raises(TypeError, match="int1.*bool"):  # i1 is bool to XLA
+        dtypes.to_mlir_type(ml_dtypes.int1)
+
+
+def test_narrow_names_match_jax():
+    """Short names as JAX's jaxprs print them, MLIR names as JAX's lowering prints them."""
+    jax = pytest.importorskip("jax")
+    for dt in NARROW_ALL:
+        s = jax.ShapeDtypeStruct((2,), dt)
+        text = str(jax.make_jaxpr(lambda x: x)(s))
+        assert f"a:{dtypes.short_name(dt)}[2]" in text, (dt, text)
+        if dt.name not in ("int1", "uint1"):
+            mlir = jax.jit(lambda x: x).lower(s).as_text()
+            assert f"tensor<2x{dtypes.to_mlir_type(dt)}>" in mlir, (dt, mlir)
 
 
 def test_short_names_match_jaxpr_printing(on64):
@@ -549,10 +605,14 @@ def test_scalar_type_objects():
     assert issubclass(dtypes.uint8, np.unsignedinteger)
     assert dtypes.float0 == np.dtype([("float0", np.void, 0)])
     assert dtypes.float0.itemsize == 0
+    for name in NARROW_NAMES:
+        t = getattr(dtypes, name)
+        assert t is getattr(ml_dtypes, name) and name in dtypes.__all__
+        assert dtypes.dtype(t) == np.dtype(t) == dtypes.canonicalize_dtype(name)
     jax = _maybe_jax()
     if jax:
         assert dtypes.float0 == jax.dtypes.float0
-        for name in names:
+        for name in names + NARROW_NAMES:
             assert np.dtype(getattr(dtypes, name)) == np.dtype(getattr(jax.numpy, name))
 
 
@@ -566,8 +626,13 @@ def test_predicates():
     }
     kinds[dtypes.is_integer] = kinds[dtypes.is_signed] | kinds[dtypes.is_unsigned]
     kinds[dtypes.is_inexact] = kinds[dtypes.is_float] | kinds[dtypes.is_complex]
+    kinds[dtypes.is_float] |= {n for n in NARROW_NAMES if n.startswith("float")}
+    kinds[dtypes.is_signed] |= {"int1", "int2", "int4"}
+    kinds[dtypes.is_unsigned] |= {"uint1", "uint2", "uint4"}
+    kinds[dtypes.is_integer] = kinds[dtypes.is_signed] | kinds[dtypes.is_unsigned]
+    kinds[dtypes.is_inexact] = kinds[dtypes.is_float] | kinds[dtypes.is_complex]
     for pred, members in kinds.items():
-        for dt in ALL:
+        for dt in ALL + NARROW_ALL:
             assert pred(dt) == (dt.name in members), (pred.__name__, dt)
             assert pred(dt.type) == (dt.name in members), (pred.__name__, dt)
     assert not dtypes.is_float(dtypes.float0) and not dtypes.is_integer(dtypes.float0)

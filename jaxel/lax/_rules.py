@@ -39,10 +39,15 @@ def dtype_kind(dt: np.dtype) -> str:
         return UINT
     if k == "c":
         return COMPLEX
-    if k == "f" or dt == _dtypes.bfloat16:
+    if k == "f":
         return FLOAT
-    if k == "V" and dt.itemsize == 2:  # ml_dtypes floats report kind 'V' on some numpy versions
-        return FLOAT
+    if k == "V":  # ml_dtypes types (bfloat16, float8_*, int4...) report kind 'V'
+        if _dtypes.is_float(dt):
+            return FLOAT
+        if _dtypes.is_signed(dt):
+            return SINT
+        if _dtypes.is_unsigned(dt):
+            return UINT
     return "other"
 
 

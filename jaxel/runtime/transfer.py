@@ -14,11 +14,10 @@ from jaxel.tracing.avals import ShapedArray
 _scalar_cache: dict = {}
 _SCALAR_CACHE_SIZE = 4096
 
-#: Every dtype a jaxel array can have (before 64-bit canonicalisation).
-SUPPORTED_DTYPES = frozenset(np.dtype(d) for d in (
-    np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
-    np.float16, np.float32, np.float64, np.complex64, np.complex128, _dtypes.bfloat16)) | {
-    np.dtype(_dtypes.float0)}
+#: Every dtype a jaxel array can have (before 64-bit canonicalisation): the standard ones, the
+#: narrow ml_dtypes types that XLA's runtime holds (PJRT packs sub-byte values itself), float0.
+SUPPORTED_DTYPES = frozenset(
+    dt for dt in _dtypes._EVERY if dt not in _dtypes._NO_RUNTIME) | {np.dtype(_dtypes.float0)}
 
 
 def device_put_value(value: np.ndarray, weak_type: bool = False, device=None) -> Array:
@@ -51,6 +50,9 @@ def canonical_numpy(x, dtype=None) -> np.ndarray:
     """``x`` as a NumPy array of a canonical dtype (64-bit narrowed when x64 is off)."""
     arr = np.asarray(x, dtype=dtype)
     if arr.dtype not in SUPPORTED_DTYPES:
+        why = _dtypes._NO_RUNTIME.get(arr.dtype)
+        if why is not None:
+            raise TypeError(f"jaxel cannot make arrays of dtype {arr.dtype}: {why}.")
         raise TypeError(f"jaxel arrays cannot hold values of dtype {arr.dtype} (strings, objects "
                         "and dates are not supported); convert to a numeric dtype first.")
     dt = _dtypes.canonicalize_dtype(arr.dtype) if arr.dtype != _dtypes.float0 else arr.dtype

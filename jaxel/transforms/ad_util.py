@@ -62,7 +62,7 @@ def aval_of(x) -> ShapedArray:
 def is_differentiable_dtype(dt) -> bool:
     """Floating and complex dtypes carry tangents; integers and bools get ``float0``."""
     dt = np.dtype(dt)
-    return dt.kind in "fc" or dt == _dtypes.bfloat16 or (dt.kind == "V" and dt != float0)
+    return dt.kind in "fc" or (dt.kind == "V" and _dtypes.is_float(dt))
 
 
 def tangent_aval(aval: ShapedArray) -> ShapedArray:
