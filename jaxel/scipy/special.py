@@ -23,6 +23,8 @@ __all__ = [
     "logsumexp", "softmax", "log_softmax", "expit", "logit", "xlogy", "xlog1py", "entr",
     "rel_entr", "kl_div", "i0", "i0e", "i1", "i1e", "zeta", "factorial", "comb", "poch",
     "multigammaln", "boxcox", "boxcox1p", "exp1", "expi", "expn", "bernoulli", "erfcx",
+    "bessel_jn", "dawsn", "fresnel", "hyp1f1", "hyp2f1", "owens_t", "sici", "spence",
+    "sph_harm_y", "wofz",
 ]
 
 
@@ -822,3 +824,11 @@ def erfcx(x):
     pos = jnp.where(ax > switch, asym, direct)
     neg = 2.0 * jnp.exp(x * x) - pos
     return jnp.where(x < 0, neg, pos)
+
+
+# ---- functions implemented in sibling modules (imported last: they use the helpers above) ---------
+from jaxel.scipy._special_faddeeva import dawsn, fresnel, wofz  # noqa: E402
+from jaxel.scipy._special_integrals import owens_t, sici, spence  # noqa: E402
+from jaxel.scipy._special_hyper import hyp1f1, hyp2f1  # noqa: E402
+from jaxel.scipy._special_bessel import bessel_jn  # noqa: E402
+from jaxel.scipy._special_harmonic import sph_harm_y  # noqa: E402

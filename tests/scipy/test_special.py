@@ -219,10 +219,7 @@ def test_jit_and_vmap():
 
 
 # Public names of jax.scipy.special / jax.scipy.stats that jaxel does not provide (yet).
-SPECIAL_EXCLUDED = {
-    "bessel_jn", "dawsn", "fresnel", "hyp1f1", "hyp2f1", "owens_t", "sici", "spence",
-    "sph_harm_y", "wofz",
-}
+SPECIAL_EXCLUDED: set = set()
 STATS_EXCLUDED: set = set()
 
 
