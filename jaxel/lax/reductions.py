@@ -31,7 +31,8 @@ import numpy as np
 from jaxel import dtypes as _dtypes
 from jaxel.lax._rules import (ANY, BOOL, COMPLEX, FLOAT, INT, INTEGRAL, NUMBER, SINT, UINT,
                               aval_of, check_kinds, dtype_kind)
-from jaxel.lowering.emitter import i64_array, i64_dense, tensor_type
+from jaxel.lowering.emitter import (i64_array, i64_dense, narrow_two_bit, tensor_type,
+                                    widen_two_bit)
 from jaxel.tracing.avals import ShapedArray
 from jaxel.tracing.core import Primitive, literal
 
@@ -84,18 +85,23 @@ def identity_value(op: str, dt):
         return np.ones((), dt)
     if op == "and":
         return np.ones((), dt) if kind == BOOL else np.full((), -1, dt) if kind == SINT else \
-            np.full((), np.iinfo(dt).max, dt)
+            np.full((), _dtypes.iinfo(dt).max, dt)
     if op in ("max", "min"):
         low = op == "max"  # max starts from the lowest value, min from the highest
         if kind == BOOL:
             return np.asarray(not low)
         if kind in (SINT, UINT):
-            info = np.iinfo(dt)
+            info = _dtypes.iinfo(dt)
             return np.asarray(info.min if low else info.max, dt)
         inf = -np.inf if low else np.inf
         if kind == COMPLEX:  # complex numbers are ordered lexicographically on (real, imag)
             return np.asarray(complex(inf, inf), dt)
-        return np.asarray(inf).astype(dt)
+        out = np.asarray(inf).astype(dt)
+        if not np.isinf(out.astype(np.float32)):
+            # A format without infinities (float8_e4m3fn, float4_e2m1fn...): its extreme value.
+            info = _dtypes.finfo(dt)
+            out = np.asarray(info.min if low else info.max, dt)
+        return out
     raise ValueError(f"No identity for the reduction {op!r}.")
 
 
@@ -371,7 +377,9 @@ def _arg_primitive(name: str, direction: str) -> Primitive:
 
     def lowering(ctx, x, *, axes, index_dtype):
         e = ctx.e
-        xa = ctx.avals_in[0]
+        # 2-bit operands are compared as 8-bit ones: XLA's CPU backend cannot compile this
+        # reduction on them (widen_two_bit).
+        x, xa = widen_two_bit(e, x, ctx.avals_in[0])
         dt, it = xa.dtype, np.dtype(index_dtype)
         idx = e.op1("stablehlo.iota", [], tensor_type(xa.update(dtype=it, weak_type=False)),
                     f"iota_dimension = {axes[0]} : i64")
@@ -598,11 +606,14 @@ def _sort_abstract_eval(*xs, dimension, is_stable, num_keys):
 
 def _sort_lowering(ctx, *xs, dimension, is_stable, num_keys):
     e = ctx.e
-    dtypes = [a.dtype for a in ctx.avals_in]
+    # 2-bit operands are sorted as 8-bit ones: XLA's CPU sort misorders them (widen_two_bit).
+    wide = [widen_two_bit(e, x, a) for x, a in zip(xs, ctx.avals_in)]
+    dtypes = [a.dtype for _, a in wide]
     region = _sort_comparator(e, dtypes, num_keys)
-    return e.op("stablehlo.sort", list(xs), [tensor_type(a) for a in ctx.avals_out],
+    outs = e.op("stablehlo.sort", [x for x, _ in wide], [tensor_type(a) for _, a in wide],
                 f"dimension = {int(dimension)} : i64, is_stable = {str(bool(is_stable)).lower()}",
                 regions=[region])
+    return [narrow_two_bit(e, o, a) for o, a in zip(outs, ctx.avals_out)]
 
 
 sort_p.abstract_eval = _sort_abstract_eval

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jaxel.lowering.emitter import i64_array, tensor_type
+from jaxel.lowering.emitter import i64_array, narrow_two_bit, tensor_type, widen_two_bit
 from jaxel.tracing.avals import ShapedArray
 from jaxel.tracing.core import Primitive
 
@@ -241,9 +241,19 @@ def _concatenate_abstract_eval(*xs, dimension):
 
 
 concatenate_p.abstract_eval = _concatenate_abstract_eval
-concatenate_p.lowering = lambda ctx, *xs, dimension: ctx.e.op1(
-    "stablehlo.concatenate", list(xs), tensor_type(ctx.avals_out[0]),
-    f"dimension = {int(dimension)} : i64")
+
+
+def _concatenate_lowering(ctx, *xs, dimension):
+    # 2-bit elements are joined as 8-bit ones: XLA's CPU kernel aborts on them (widen_two_bit).
+    e, out = ctx.e, ctx.avals_out[0]
+    wide = [widen_two_bit(e, x, a) for x, a in zip(xs, ctx.avals_in)]
+    joined = e.op1("stablehlo.concatenate", [x for x, _ in wide],
+                   tensor_type(out.update(dtype=wide[0][1].dtype)),
+                   f"dimension = {int(dimension)} : i64")
+    return narrow_two_bit(e, joined, out)
+
+
+concatenate_p.lowering = _concatenate_lowering
 
 
 def concatenate(operands, dimension):

@@ -605,7 +605,7 @@ def _default_fill(dtype):
     if kind in ("float", "complex"):
         return _NAN
     if kind == "signed" or kind == "unsigned":
-        info = np.iinfo(dt)
+        info = _dtypes.iinfo(dt)
         return int(info.min if kind == "signed" else info.max)
     if kind == "bool":
         return True

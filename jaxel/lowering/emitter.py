@@ -39,6 +39,30 @@ def dense_attr(value: np.ndarray) -> str:
     return f'dense<"0x{data.hex().upper()}">'
 
 
+# XLA's CPU kernels for concatenate, sort and argmax/argmin mishandle 2-bit integers (jaxlib
+# 0.10.2: a CHECK failure that aborts the process, wrong orders, a compile error; JAX has the
+# same faults).  Their lowerings work on 8-bit copies instead, through ``widen_two_bit``.
+_TWO_BIT_WIDE = {np.dtype(_dtypes.int2): np.dtype(np.int8),
+                 np.dtype(_dtypes.uint2): np.dtype(np.uint8)}
+
+
+def widen_two_bit(e: "Emitter", x: str, aval: ShapedArray):
+    """``(x, aval)`` converted to 8 bits when ``aval`` holds int2/uint2 (else unchanged), for
+    lowerings whose XLA CPU kernels are wrong on 2-bit elements; see ``narrow_two_bit``."""
+    wide = _TWO_BIT_WIDE.get(aval.dtype)
+    if wide is None:
+        return x, aval
+    aval = aval.update(dtype=wide)
+    return e.op1("stablehlo.convert", [x], tensor_type(aval)), aval
+
+
+def narrow_two_bit(e: "Emitter", x: str, aval: ShapedArray) -> str:
+    """Undo ``widen_two_bit``: ``x`` (8-bit) converted back to ``aval``'s 2-bit dtype."""
+    if aval.dtype not in _TWO_BIT_WIDE:
+        return x
+    return e.op1("stablehlo.convert", [x], tensor_type(aval))
+
+
 def i64_array(values) -> str:
     """``array<i64: 1, 2>`` (dense array attribute)."""
     values = list(values)
