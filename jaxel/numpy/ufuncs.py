@@ -324,14 +324,15 @@ def _sign(x):
 
 
 def _c_sign(z):
-    # z / |z| from XLA, but 0 + 0j for either signed zero and NaN + NaN j if a part is NaN.
+    # z / |z| from XLA, but 0 + 0j for either signed zero, and NaN + NaN j where a part is NaN
+    # or infinite (the spec's "rules of complex division": inf / inf is NaN in both parts).
     a, b = lax.real(z), lax.imag(z)
     p = _Parts(a, b)
     w = _ew.sign_p.bind(z)
     zero = lax.bitwise_and(p.a_zero, p.b_zero)
-    nan = lax.bitwise_or(p.a_nan, p.b_nan)
-    re = p.pick(zero, 0.0, nan, float("nan"), lax.real(w))
-    im = p.pick(zero, 0.0, nan, float("nan"), lax.imag(w))
+    bad = lax.bitwise_not(lax.bitwise_and(_ew.is_finite_p.bind(a), _ew.is_finite_p.bind(b)))
+    re = p.pick(zero, 0.0, bad, float("nan"), lax.real(w))
+    im = p.pick(zero, 0.0, bad, float("nan"), lax.imag(w))
     return lax.complex(re, im)
 
 

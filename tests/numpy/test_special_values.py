@@ -130,6 +130,7 @@ SPEC = {
     ("sign", 0.0, 0.0): (0.0, 0.0), ("sign", -0.0, 0.0): (0.0, 0.0),
     ("sign", NAN, 1.0): (NAN, NAN), ("sign", 1.0, NAN): (NAN, NAN),
     ("sign", 2.0, 2.0): (0.5 ** 0.5, 0.5 ** 0.5), ("sign", -2.0, 0.0): (-1.0, 0.0),
+    ("sign", INF, 0.0): (NAN, NAN), ("sign", 1.0, INF): (NAN, NAN),  # inf / inf
     ("arccos", 0.0, NAN): (PI / 2, NAN), ("arccos", NAN, INF): (NAN, -INF),
     ("arccosh", 0.0, NAN): (NAN, PI / 2, "im"), ("arcsinh", NAN, 0.0): (NAN, 0.0),
     ("arctanh", 0.0, NAN): (0.0, NAN), ("arctanh", INF, NAN): (0.0, NAN),
