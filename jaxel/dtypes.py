@@ -16,8 +16,8 @@ Promotion is the least upper bound in the lattice of ``shared/design/compat.md``
 the 15 standard dtypes plus the weak kinds ``i*``, ``f*`` and ``c*``.  Each narrow type hangs
 just above its weak kind with nothing above it, so it meets only bool, weak scalars and (for
 narrow floats) the integers; any other pair raises :class:`TypePromotionError`, as in JAX.  The
-least upper bound of every pair is worked out once at import, so ``result_type`` is a tuple build and a dict lookup on the hot
-path; results are cached per tuple of (dtype, weak) inputs.
+least upper bound of every pair is worked out once at import, so ``result_type`` is a tuple
+build and a dict lookup on the hot path; results are cached per tuple of (dtype, weak) inputs.
 
 Example::
 
@@ -824,10 +824,11 @@ def finfo(dtype):
     """Machine limits of a floating (or complex: of its component) dtype.
 
     NumPy's ``finfo``, except for bfloat16 and the narrow floats (``float8_e4m3fn``...), which
-    NumPy does not know and ``ml_dtypes.finfo`` describes.  Accepts dtype-likes, Python ``float``/``complex`` and arrays.
+    NumPy does not know and ``ml_dtypes.finfo`` describes.  Accepts dtype-likes, Python
+    ``float``/``complex`` and arrays.
     """
     dt = _info_dtype(dtype)
-    if dt in _ML_PARENT:
+    if dt == _BF16 or dt in _NARROW_FLOATS:
         return ml_dtypes.finfo(dt)
     return np.finfo(dt)
 
