@@ -74,3 +74,12 @@ def test_invalid_argument_type_to_jit_names_it():
 def test_lax_dtype_mismatch_points_to_jnp():
     with pytest.raises(TypeError, match="same dtypes"):
         jaxel.lax.add(jnp.asarray(np.float32(1)), jnp.asarray(np.int32(1)))
+
+
+def test_lax_rem_rejects_complex_before_xla():
+    """XLA CPU crashes the process on a complex remainder: the dtype check must stop it."""
+    import numpy as np
+    from jaxel import lax
+    z = np.ones(2, np.complex64)
+    with pytest.raises(TypeError, match="lax.rem does not accept dtype complex64"):
+        lax.rem(z, z)
