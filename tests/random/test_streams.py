@@ -81,7 +81,7 @@ def test_seed_split_fold_in(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS[:3])
-@pytest.mark.parametrize("shape", [(), (7,), (2, 3, 4)])  # scalar, odd 1-D, 3-D: enough for the counter layout
+@pytest.mark.parametrize("shape", [(), (7,), (2, 3, 4)])  # scalar, odd 1-D, 3-D
 def test_bits_uniform_normal_randint(seed, shape):
     kx, kj = xr.key(seed), jr.key(seed)
     for dt in ["uint8", "uint16", "uint32"]:
