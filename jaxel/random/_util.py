@@ -63,3 +63,13 @@ def int_dtype(dtype, name: str) -> np.dtype:
 
 def finfo(dt):
     return dtypes.finfo(dt)
+
+
+def check_safe_cast(name: str, dtype, *args) -> None:
+    """Each parameter must convert to the sample ``dtype`` without losing precision (JAX's
+    rule: the promotion of the argument with ``dtype`` is ``dtype``; Python scalars are weak)."""
+    for arg in args:
+        if dtypes.result_type(arg, dtype) != dtype:
+            raise dtypes.TypePromotionError(
+                f"In arguments to {name}, cannot safely cast argument of type "
+                f"{dtypes.dtype(arg, canonicalize=True)} to {np.dtype(dtype).name}")

@@ -19,7 +19,8 @@ from jaxel import numpy as jnp
 from jaxel.api import jit
 from jaxel.batching import vmap
 from jaxel.random import threefry
-from jaxel.random._util import broadcast_param_shapes, canonical_shape, check_shape, float_dtype
+from jaxel.random._util import (broadcast_param_shapes, canonical_shape, check_safe_cast,
+                                check_shape, float_dtype)
 from jaxel.random.key_reuse import consumes
 from jaxel.random.keys import raw_data
 from jaxel.random.samplers import (_exponential, _normal, _subkeys, _uniform, _rademacher_jit)
@@ -108,6 +109,7 @@ def beta(key, a, b, shape=None, dtype=None):
     """Beta(a, b) draws, from two log-gamma draws."""
     data = raw_data(key, "beta")
     dt = float_dtype(dtype, "beta")
+    check_safe_cast("beta", dt, a, b)
     shape = broadcast_param_shapes("beta", shape, a, b)
     return _beta_jit(data, a, b, shape=shape, dtype=dt)
 
@@ -151,6 +153,7 @@ def chisquare(key, df, shape=None, dtype=None):
     """Chi-square(df) draws: 2 * Gamma(df / 2)."""
     data = raw_data(key, "chisquare")
     dt = float_dtype(dtype, "chisquare")
+    check_safe_cast("chisquare", dt, df)
     shape = broadcast_param_shapes("chisquare", shape, df)
     return _chisquare_jit(data, df, shape=shape, dtype=dt)
 
@@ -166,6 +169,7 @@ def t(key, df, shape=None, dtype=None):
     """Student's t(df) draws."""
     data = raw_data(key, "t")
     dt = float_dtype(dtype, "t")
+    check_safe_cast("t", dt, df)
     shape = broadcast_param_shapes("t", shape, df)
     return _t_jit(data, df, shape=shape, dtype=dt)
 

@@ -45,7 +45,22 @@ class KeyDType:
         return hash("key<fry>")
 
 
-key_dtype = KeyDType()
+KEY_DTYPE = KeyDType()
+
+
+def key_dtype(impl_spec=None):
+    """The dtype of typed key arrays (``key<fry>``) for the PRNG implementation ``impl_spec``.
+
+    ``impl_spec`` is None (the default implementation) or the implementation's name,
+    ``'threefry2x32'`` (also what ``key_impl`` returns): the only implementation in jaxel.
+    """
+    if impl_spec is not None and not isinstance(impl_spec, str):
+        raise TypeError(f"key_dtype: impl_spec must be None or a PRNG implementation name "
+                        f"(a string); got {type(impl_spec).__name__}.")
+    if impl_spec is not None and impl_spec != IMPL_NAME:
+        raise ValueError(f"key_dtype: jaxel.random supports only the {IMPL_NAME!r} PRNG "
+                         f"implementation; got impl_spec={impl_spec!r}.")
+    return KEY_DTYPE
 
 
 def _check_impl(impl):
@@ -71,7 +86,7 @@ class PRNGKeyArray:
 
     @property
     def dtype(self):
-        return key_dtype
+        return KEY_DTYPE
 
     @property
     def ndim(self):

@@ -51,11 +51,11 @@ def bits(key, shape=(), dtype=None):
     return threefry.bits_data(data, dt.itemsize * 8, canonical_shape(shape, "bits"))
 
 
-def _uniform(data, shape, dtype, minval=0.0, maxval=1.0):
+def _uniform(data, shape, dtype, minval=0.0, maxval=1.0, rolled=False):
     fi = dtypes.finfo(dtype)
     nbits, nmant = fi.bits, fi.nmant
     rng_bits = 8 if nmant < 8 else nbits
-    u = threefry.random_bits(data, rng_bits, shape)
+    u = threefry.random_bits(data, rng_bits, shape, rolled)
     udt = _UINT[nbits]
     if rng_bits != nbits:
         u = lax.convert_element_type(u, udt)
@@ -80,9 +80,9 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
     return _uniform_jit(data, shape=shape, dtype=dt, minval=minval, maxval=maxval)
 
 
-def _normal_real(data, shape, dtype):
+def _normal_real(data, shape, dtype, rolled=False):
     lo = np.nextafter(np.array(-1.0, dtype), np.array(0.0, dtype), dtype=dtype)
-    u = _uniform(data, shape, dtype, lo, np.array(1.0, dtype))
+    u = _uniform(data, shape, dtype, lo, np.array(1.0, dtype), rolled)
     return lax.mul(np.array(np.sqrt(2), dtype), lax.erf_inv(u))
 
 
@@ -437,7 +437,9 @@ def rademacher(key, shape=(), dtype=None):
 
 @_static_jit("shape", "dtype")
 def _rademacher_jit(data, shape, dtype):
-    b = (_uniform(data, shape, np.dtype(np.float32)) < np.float32(0.5)).astype(dtype)
+    # a fair Bernoulli draw at the default float precision (float64 under x64), as in JAX
+    fdt = dtypes.default_float_dtype()
+    b = (_uniform(data, shape, fdt) < np.array(0.5, fdt)).astype(dtype)
     return (2 * b - 1).astype(dtype)
 
 

@@ -46,6 +46,34 @@ def threefry2x32(k0, k1, x0, x1):
     return x0, x1
 
 
+def threefry2x32_rolled(k0, k1, x0, x1):
+    """``threefry2x32`` with its five groups of four rounds as a ``fori_loop`` (the key schedule
+    and the rotation table rotate through the carry), which is how JAX lowers the hash on CPU.
+
+    Same values as ``threefry2x32``; the loop is a fusion boundary for XLA, so float code fed by
+    these bits compiles like JAX's (this matters for reductions, whose accumulation order XLA
+    picks per fusion).
+    """
+    ks = (k0, k1, lax.bitwise_xor(lax.bitwise_xor(k0, k1), _PARITY))
+    x0 = lax.add(x0, ks[0])
+    x1 = lax.add(x1, ks[1])
+    rot = np.array(_ROTATIONS, _U32)
+
+    def group(g, carry):
+        x0, x1, ka, kb, kc, r_now, r_next = carry
+        for j in range(4):
+            r = r_now[j]
+            x0 = lax.add(x0, x1)
+            x1 = lax.bitwise_xor(lax.bitwise_or(lax.shift_left(x1, r),
+                                                lax.shift_right_logical(x1, 32 - r)), x0)
+        x0 = lax.add(x0, kb)
+        x1 = lax.add(x1, lax.add(kc, lax.convert_element_type(g + 1, _U32)))
+        return x0, x1, kb, kc, ka, r_next, r_now
+
+    out = lax.fori_loop(0, 5, group, (x0, x1, *ks, jnp.asarray(rot[0]), jnp.asarray(rot[1])))
+    return out[0], out[1]
+
+
 def counters(shape):
     """``(hi, lo)``: the high and low 32-bit words of each element's flat (row-major) index,
     as two uint32 arrays of ``shape``."""
@@ -102,10 +130,10 @@ def _split_words(data):
     return k0, k1
 
 
-def _hash_counters(data, shape):
+def _hash_counters(data, shape, rolled=False):
     k0, k1 = _split_words(data)
     hi, lo = counters(shape)
-    return threefry2x32(k0, k1, hi, lo)
+    return (threefry2x32_rolled if rolled else threefry2x32)(k0, k1, hi, lo)
 
 
 @jit(static_argnums=(1,))
@@ -127,9 +155,10 @@ def fold_in_data(data, d):
 _UINT = {8: np.dtype(np.uint8), 16: np.dtype(np.uint16), 32: _U32, 64: np.dtype(np.uint64)}
 
 
-def random_bits(data, bit_width: int, shape):
-    """``bit_width``-bit unsigned random integers of ``shape`` from one raw key (traceable)."""
-    b0, b1 = _hash_counters(data, shape)
+def random_bits(data, bit_width: int, shape, rolled: bool = False):
+    """``bit_width``-bit unsigned random integers of ``shape`` from one raw key (traceable);
+    ``rolled`` hashes with ``threefry2x32_rolled`` (same bits, JAX's fusion boundary)."""
+    b0, b1 = _hash_counters(data, shape, rolled)
     if bit_width == 64:
         u64 = _UINT[64]
         hi = lax.convert_element_type(b0, u64)
