@@ -43,7 +43,7 @@ def result_handler(aval, sharding):
     ``execute_sharded(...).consume_with_handlers(handlers)`` with these is ~2 µs faster per call
     than disassembling results into Python lists (measured: 4.0 vs 6.2 µs for a scalar add).
     """
-    return _jax.array_result_handler(aval, sharding, False, _skip_checks=True)
+    return _jax.array_result_handler(aval, sharding, False)
 
 
 def device_put_numpy(value, aval, device, sharding):
