@@ -17,6 +17,8 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
 
         >>> jaxel.device_put(np.ones(3), jaxel.devices()[0])
     """
+    device = _as_device(device)
+
     def put(v):
         if isinstance(v, Tracer):
             return v
@@ -32,6 +34,17 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
     return tree_map(put, x)
 
 
+def _as_device(target):
+    """The device that ``target`` (None, a Device, or a single-device sharding) names."""
+    if target is None or hasattr(target, "platform"):
+        return target
+    assignment = getattr(target, "_device_assignment", None)
+    if assignment is not None and len(assignment) == 1:
+        return assignment[0]
+    raise TypeError(f"device_put: expected a Device or a single-device sharding (for example "
+                    f"x.sharding), got {target!r}. Multi-device shardings come with jaxel.sharding.")
+
+
 def device_get(x):
     """Copy a pytree of Arrays to host NumPy arrays."""
     return tree_map(lambda v: np.asarray(v) if isinstance(v, Array) else v, x)  # tracers raise
@@ -45,7 +58,7 @@ def block_until_ready(x):
 
 def local_device_count(backend=None) -> int:
     """Number of devices this process can address."""
-    return len(_client.local_devices(backend_name=backend))
+    return len(_client.local_devices(backend=backend))
 
 
 def process_index() -> int:

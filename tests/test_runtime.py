@@ -86,3 +86,47 @@ def test_x64_canonicalisation_and_warning():
     with jaxel.config._override("jax_enable_x64", True):
         assert jnp.asarray(np.ones(3)).dtype == np.float64
         assert jnp.asarray(1.0).dtype == np.float64
+
+
+def test_device_put_accepts_an_arrays_sharding():
+    x = jnp.arange(3.0)
+    y = jaxel.device_put(x, x.sharding)
+    np.testing.assert_array_equal(np.asarray(y), np.arange(3.0))
+    assert y.device == x.device
+    tree = jaxel.device_put({"a": np.ones(2), "b": 1.0}, x.sharding)
+    assert tree["a"].device == x.device and tree["b"].weak_type
+    with pytest.raises(TypeError, match="single-device sharding"):
+        jaxel.device_put(x, "cpu:0")
+
+
+def test_device_queries_take_jax_keywords():
+    cpu = jaxel.devices(backend="cpu")
+    assert jaxel.local_devices(backend="cpu") == cpu
+    assert jaxel.local_devices(process_index=0, backend="cpu") == cpu
+    assert jaxel.local_devices(host_id=0) == jaxel.local_devices()
+    assert jaxel.device_count(backend="cpu") == len(cpu) == jaxel.local_device_count(backend="cpu")
+    with pytest.raises(ValueError, match="process"):
+        jaxel.local_devices(process_index=3)
+
+
+def test_copy_to_host_async_then_read():
+    x = jnp.arange(4) * 2
+    assert x.copy_to_host_async() is None
+    np.testing.assert_array_equal(np.asarray(x), [0, 2, 4, 6])
+    x.delete()
+    with pytest.raises(Exception, match="deleted"):
+        x.copy_to_host_async()
+
+
+def test_host_copies_survive_delete_and_donation():
+    """Reading back copies the data: deleting or donating the array later is safe and the host
+    value stays (a zero-copy DLPack view would make PJRT abort on delete)."""
+    x = jnp.arange(5.0)
+    host = np.asarray(x)
+    x.delete()
+    np.testing.assert_array_equal(host, np.arange(5.0))
+    y = jnp.ones(3)
+    host = np.asarray(y)
+    out = jaxel.jit(lambda a: a * 2, donate_argnums=0)(y)
+    np.testing.assert_array_equal(np.asarray(out), 2 * host)
+    np.testing.assert_array_equal(host, np.ones(3))

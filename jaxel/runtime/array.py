@@ -76,7 +76,8 @@ class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
         v = self._npy
         if v is None:
             self._check_alive()
-            v, _ = self._buf._single_device_array_to_np_array_did_copy()
+            from jaxel.runtime.transfer import host_value
+            v = host_value(self)
             if v.flags.writeable:
                 v.flags.writeable = False
             self._npy = v
@@ -103,7 +104,9 @@ class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
 
     def copy_to_host_async(self):
         """Start copying the value to the host (the next NumPy conversion is then fast)."""
-        self._buf.copy_to_host_async()
+        from jaxel.runtime.xla import copy_to_host_async
+        self._check_alive()
+        copy_to_host_async(self._buf, self.device.platform)
 
     def item(self, *args):
         """The value of a one-element array (or of element ``args``) as a Python scalar."""

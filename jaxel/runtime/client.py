@@ -93,19 +93,25 @@ def backend(platform: str | None = None) -> Backend:
                            f"{sorted(_backends)}") from None
 
 
-def devices(backend_name: str | None = None):
+def devices(backend: str | None = None):
     """All devices of the default (or named) backend, like ``jax.devices()``."""
-    return list(backend(backend_name).devices)
+    return list(_named_backend(backend).devices)
 
 
-def local_devices(process_index=None, backend_name: str | None = None):
-    """Devices addressable by this process."""
-    return list(backend(backend_name).local_devices)
+def local_devices(process_index: int | None = None, backend: str | None = None,
+                  host_id: int | None = None):
+    """Devices addressable by this process (``process_index``/``host_id``: this process only)."""
+    index = process_index if process_index is not None else host_id
+    be = _named_backend(backend)
+    if index not in (None, be.client.process_index()):
+        raise ValueError(f"local_devices(process_index={index}): this is process "
+                         f"{be.client.process_index()}; only its own devices are known here.")
+    return list(be.local_devices)
 
 
-def device_count(backend_name: str | None = None) -> int:
+def device_count(backend: str | None = None) -> int:
     """Number of devices, like ``jax.device_count()``."""
-    return len(backend(backend_name).devices)
+    return len(_named_backend(backend).devices)
 
 
 def default_device():
@@ -119,6 +125,9 @@ def backend_of_device(device) -> Backend:
         if device.client is b.client:
             return b
     raise ValueError(f"{device} does not belong to any jaxel backend.")
+
+
+_named_backend = backend  # the parameter named `backend` (JAX's spelling) shadows the function
 
 
 def result_handlers(avals, device=None):

@@ -32,6 +32,18 @@ def device_put_value(value: np.ndarray, weak_type: bool = False, device=None) ->
     return Array(buf, aval, device)
 
 
+def host_value(arr: Array) -> np.ndarray:
+    """``arr``'s value copied to a NumPy array."""
+    from jaxel.runtime.xla import NO_DLPACK, host_copy
+    dtype = arr.aval.dtype
+    wide = NO_DLPACK.get(dtype.name)
+    if wide is not None:
+        # XLA has no DLPack code for sub-byte types: widen on the device (exact), narrow here.
+        from jaxel import lax
+        return host_value(lax.convert_element_type(arr, np.dtype(wide))).astype(dtype)
+    return host_copy(arr._buf, arr.device.platform)
+
+
 def scalar_to_array(value, aval: ShapedArray, device=None) -> Array:
     """A device array for the scalar ``value`` with ``aval``, cached for reuse."""
     value = np.asarray(value, aval.dtype)
@@ -79,28 +91,32 @@ def dlpack_device(x: Array):
 def from_dlpack(external, device=None, copy=None) -> Array:
     """An Array from any object with ``__dlpack__`` (NumPy, PyTorch, another jaxel Array).
 
+    Host memory is copied to the device (jaxlib's zero-copy import makes its array through Python
+    hooks that import JAX); GPU memory is imported by jaxlib directly.
+
     Example::
 
         >>> jaxel.dlpack.from_dlpack(np.arange(3.0))
     """
-    from jaxel.runtime.xla import _jax
     if type(external) is Array:
         return external if not copy else external.copy()
-    be = _client.backend("cpu")
+    dl_type = external.__dlpack_device__()[0] if hasattr(external, "__dlpack_device__") else 1
+    if dl_type == 1:  # kDLCPU
+        host = np.from_dlpack(external) if hasattr(external, "__dlpack__") else \
+            _from_capsule(external)
+        return device_put_value(canonical_numpy(host), False, device)
+    from jaxel.runtime.xla import _jax, _no_jax_import
+    be = _client.backend("gpu")
     dev = device or be.devices[0]
-    dl_type = None
-    if hasattr(external, "__dlpack_device__"):
-        dl_type, _ = external.__dlpack_device__()
-        if dl_type != 1:
-            be = _client.backend("gpu")
-            dev = device or be.devices[0]
-    # jaxlib 0.10.2 consumes unversioned ("dltensor") capsules only, so do not ask for v1.
-    capsule = external.__dlpack__() if hasattr(external, "__dlpack__") else external
-    buf = _jax.dlpack_managed_tensor_to_buffer(capsule, dev, None, copy)
-    dt = np.dtype(buf.dtype) if hasattr(buf, "dtype") else None
-    value_aval = ShapedArray(tuple(buf.shape), dt)
-    arr = Array(buf, value_aval, device)
-    canon = _dtypes.canonicalize_dtype(value_aval.dtype)
-    if canon != value_aval.dtype:  # e.g. float64 data with x64 off: narrow as asarray would
+    with _no_jax_import():
+        buf = _jax.dlpack_managed_tensor_to_buffer(external.__dlpack__(), dev, None, copy)
+    arr = Array(buf, ShapedArray(tuple(buf.shape), np.dtype(buf.dtype)), device)
+    if _dtypes.canonicalize_dtype(arr.dtype) != arr.dtype:  # e.g. float64 data with x64 off
         return device_put_value(canonical_numpy(arr._value()), False, device)
     return arr
+
+
+def _from_capsule(capsule):
+    """A NumPy view of a bare DLPack capsule (the pre-``__dlpack__`` protocol)."""
+    from jaxel.runtime.xla import _Capsule
+    return np.from_dlpack(_Capsule(capsule))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 # XLA's C++ logging prints "I... pjrt_client.cc" lines when a client is created; its level is
 # read when the library loads, so set it before importing jaxlib (unless the user chose one).
@@ -50,6 +51,74 @@ def device_put_numpy(value, aval, device, sharding):
     """Copy a NumPy array to ``device``; returns the runtime buffer."""
     return _jax.batched_device_put(aval, sharding, [value], [device], True, False,
                                    enable_x64=True)
+
+
+class _Capsule:
+    """Hands an existing DLPack capsule to ``np.from_dlpack``, which asks an object for one."""
+
+    __slots__ = ("capsule",)
+
+    def __init__(self, capsule):
+        self.capsule = capsule
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        return self.capsule
+
+    def __dlpack_device__(self):
+        return (1, 0)  # kDLCPU
+
+
+#: dtypes XLA has no DLPack code for (sub-byte types) -> the wider dtype that holds every value,
+#: to read them back through.
+NO_DLPACK = {"int2": "int8", "int4": "int8", "uint2": "uint8", "uint4": "uint8",
+             "float4_e2m1fn": "float32"}
+
+
+def host_copy(buf, platform: str):
+    """A host NumPy copy of a device buffer.
+
+    Why not jaxlib's ``_single_device_array_to_np_array_did_copy``: in 0.12.1 it builds a helper
+    array whose construction asks Python for ``jax.core.ShapedArray`` (once per process) and
+    ``jax._src.sharding_impls.make_single_device_sharding`` (on every copy), so it imports JAX when
+    JAX is installed (0.6 s, 215 modules) and pays for a failed import when it is not. DLPack export
+    asks Python for nothing.
+    """
+    if platform == "cpu":
+        import numpy as np
+        # Copied out of the DLPack view at once: while a view holds its external reference, PJRT
+        # aborts the process on `buf.delete()`.
+        return np.array(np.from_dlpack(_Capsule(_jax.buffer_to_dlpack_managed_tensor(buf))))
+    with _no_jax_import():
+        return buf._single_device_array_to_np_array_did_copy()[0]
+
+
+class _no_jax_import:
+    """Makes jaxlib's imports of JAX modules fail fast, unless JAX is already loaded.
+
+    Only for the GPU host copy, where no DLPack path to host memory exists. A failed import leaves
+    jaxlib's cached ``jax.core.ShapedArray`` empty for the process; jaxel never reads the avals
+    jaxlib makes, and a JAX imported later in the same process would see ``None`` for them.
+    """
+
+    _NAMES = ("jax.core", "jax._src.sharding_impls")
+
+    def __enter__(self):
+        self.added = [n for n in self._NAMES if "jax" not in sys.modules and n not in sys.modules]
+        for n in self.added:
+            sys.modules[n] = None  # `import n` now raises ImportError at once
+        return self
+
+    def __exit__(self, *exc):
+        for n in self.added:
+            if sys.modules.get(n, 0) is None:
+                del sys.modules[n]
+
+
+def copy_to_host_async(buf, platform: str):
+    """Start a device-to-host copy (a no-op for CPU buffers, whose memory is the host's)."""
+    if platform != "cpu":
+        with _no_jax_import():
+            buf._copy_single_device_array_to_host_async()
 
 
 def compile_text(client, text: str, devices, num_replicas: int = 1):
