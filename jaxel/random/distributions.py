@@ -221,7 +221,8 @@ def _poisson_rejection(data, lam, shape, dtype, max_iters):
         accept1 = (us >= 0.07) & (v <= v_r)
         reject = (k < 0) | ((us < 0.013) & (v > us))
         accept = accept1 | (~reject & (s <= tt))
-        return i + 1, lax.select(accept, k, k_out), accepted | accept, key
+        # the first accepted k is kept (JAX 0.12.1; 0.10 let a later acceptance overwrite it)
+        return i + 1, lax.select(accept & ~accepted, k, k_out), accepted | accept, key
 
     def cond(carry):
         return jnp.any(~carry[2]) & (carry[0] < max_iters)
@@ -233,8 +234,8 @@ def _poisson_rejection(data, lam, shape, dtype, max_iters):
 
 @_static_jit("shape", "dtype")
 def _poisson_jit(data, lam, shape, dtype):
-    use_knuth = jnp.isnan(lam) | (lam < 10)
-    lam_knuth = lax.select(use_knuth, lam, jnp.zeros_like(lam))
+    use_knuth = ~jnp.isfinite(lam) | (lam < 10)
+    lam_knuth = lax.select(lam < 10, lam, jnp.zeros_like(lam))
     lam_rej = lax.select(use_knuth, jnp.full_like(lam, 1e5), lam)
     max_iters = np.array(np.iinfo(np.int32).max, np.int32)
     result = lax.select(use_knuth, _poisson_knuth(data, lam_knuth, shape, dtype, max_iters),
@@ -312,7 +313,8 @@ def _btrs(data, count, prob, shape, dtype, max_iters):
               + _stirling_tail(m) + _stirling_tail(count - m)
               - _stirling_tail(k) - _stirling_tail(count - k))
         accept = accept1 | (~reject & (v <= ub))
-        return i + 1, lax.select(accept, k, k_out), accepted | accept, key
+        # the first accepted k is kept (JAX 0.12.1; 0.10 let a later acceptance overwrite it)
+        return i + 1, lax.select(accept & ~accepted, k, k_out), accepted | accept, key
 
     def cond(carry):
         return jnp.any(~carry[2]) & (carry[0] < max_iters)

@@ -1,5 +1,5 @@
-"""jaxlib's LAPACK kernels (CPU linear algebra), registered with XLA's custom-call registry
-on first use. Part of the runtime seam: lowering rules name the targets; only this module
+"""jaxlib's CPU kernels (LAPACK for linear algebra; lgamma/digamma), registered with XLA's
+custom-call registry on first use. Part of the runtime seam: lowering rules name the targets; only this module
 touches jaxlib for them (see ../shared/design/xla-runtime.md)."""
 from __future__ import annotations
 
@@ -27,3 +27,25 @@ def ensure_lapack_registered():
                 pass
         lapack._lapack.initialize()
         _ready = True
+
+
+_math_ready = False
+
+
+def ensure_cpu_math_registered():
+    """Register jaxlib's CPU special-function kernels (``cpu_lgamma_ffi``, ``cpu_digamma_ffi``):
+    JAX 0.12.1 lowers lgamma and digamma to them on CPU, so using them gives JAX's values."""
+    global _math_ready
+    if _math_ready:
+        return
+    with _lock:
+        if _math_ready:
+            return
+        from jaxlib.cpu import _math
+        from jaxel.runtime.xla import xc
+        for name, capsule in _math.registrations().items():
+            try:
+                xc.register_custom_call_target(name, capsule, platform="cpu", api_version=1)
+            except Exception:  # already registered (e.g. by JAX in the same process)
+                pass
+        _math_ready = True

@@ -115,7 +115,7 @@ def test_bit_equal_under_jit_and_vmap():
 
 # ---- gamma / binomial based: one compile each ------------------------------------------------
 # Compiling JAX's gamma/binomial samplers costs seconds each, so these draws are compared with
-# digests of jax 0.10.2's output for the same calls (recorded with
+# digests of jax 0.12.1's output for the same calls (recorded with
 # ``sha256(np.asarray(jax.random.<name>(jax.random.key(seed), ...)).tobytes())``); the
 # comparison thus also runs without jax. The same draw feeds the scipy check.
 def digest(x):
@@ -125,17 +125,17 @@ def digest(x):
 def test_generalized_normal():
     x = xr.generalized_normal(xr.key(5), 1.5, (N,))
     ks(x, "gennorm", 1.5)
-    assert digest(x) == "0e81d28ea6df6e995ad6b8fe04524259"
+    assert digest(x) == "b1815bdc3af93b3eee71e262e36946ee"
     x2 = xr.generalized_normal(xr.key(6), 0.7, (N,))      # same program, traced p
     ks(x2, "gennorm", 0.7)
-    assert digest(x2) == "344aa82629a78b46410b656c2e5b6a2b"
+    assert digest(x2) == "bf9d756d46a931ff641b27d3ff7776b1"
 
 
 def test_f():
     dfnum = np.full((N,), 3.0, F32)
     x = xr.f(xr.key(8), dfnum, 7.0, (N,))
     ks(x, "f", 3.0, 7.0)
-    assert digest(x) == "325fd4919fa3be0f8f83b08e525b0bda"
+    assert digest(x) == "516c4e0666cb77a57f579f1f2741569d"
 
 
 def test_multinomial():

@@ -1,4 +1,4 @@
-"""Known answers (compat.md) and bit-identity with jax 0.10.2 for the core streams."""
+"""Known answers (compat.md) and bit-identity with jax 0.12.1 for the core streams."""
 import numpy as np
 import pytest
 
