@@ -533,7 +533,9 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
 
 # ---- products ----------------------------------------------------------------------------------
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
-    """Cross product of 2- or 3-vectors along the given axes (broadcast otherwise).
+    """Cross product of 3-vectors along the given axes (broadcast otherwise).
+
+    As in JAX 0.12.1 and NumPy 2.5, both vector dimensions must be 3 (2-vectors were removed).
 
     Example::
 
@@ -546,15 +548,11 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
         axisa = axisb = axisc = axis
     a = jnp.moveaxis(a, axisa, -1)
     b = jnp.moveaxis(b, axisb, -1)
-    if a.shape[-1] not in (2, 3) or b.shape[-1] not in (2, 3):
-        raise ValueError("Dimension must be either 2 or 3 for cross product, got "
-                         f"{a.shape[-1]} and {b.shape[-1]}.")
-    if a.shape[-1] == 2 and b.shape[-1] == 2:
-        return a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
-    a0, a1 = a[..., 0], a[..., 1]
-    a2 = a[..., 2] if a.shape[-1] == 3 else jnp.zeros_like(a0)
-    b0, b1 = b[..., 0], b[..., 1]
-    b2 = b[..., 2] if b.shape[-1] == 3 else jnp.zeros_like(b0)
+    if a.shape[-1] != 3 or b.shape[-1] != 3:
+        raise ValueError("Dimension must be 3 for cross product (2-vectors are no longer "
+                         f"supported, as in NumPy 2.5); got {a.shape[-1]} and {b.shape[-1]}.")
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
     c = jnp.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
     return jnp.moveaxis(c, -1, axisc)
 

@@ -443,8 +443,6 @@ def hypot(x1, x2, /):
     """
     x1, x2 = _arrays(*_inexact2("hypot", x1, x2))
     _no_complex("hypot", x1, x2)
-    if aval_of(x1).ndim or aval_of(x2).ndim:  # JAX keeps a weak type only for rank-0 results
-        x1, x2 = _strong(x1), _strong(x2)
     x1, x2 = lax.abs(x1), lax.abs(x2)
     big, small = lax.max(x1, x2), lax.min(x1, x2)
     zero = lax.eq(big, _full(0, big))

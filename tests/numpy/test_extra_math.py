@@ -121,7 +121,7 @@ def test_trapezoid_and_interp_gradients():
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @settings(max_examples=25, deadline=None)
-@given(st.sampled_from([(3,), (4, 3), (2, 1, 3)]), st.sampled_from([(3,), (2,), (1, 3)]),
+@given(st.sampled_from([(3,), (4, 3), (2, 1, 3)]), st.sampled_from([(3,), (1, 3), (5, 1, 1, 3)]),
        st.booleans())
 def test_cross_broadcasting(sa, sb, jit):
     rng = np.random.RandomState(0)
@@ -140,8 +140,10 @@ def test_cross_axes_and_grad():
                                                                       axisb=1, axisc=0))
     g = jaxel.grad(lambda u: jnp.sum(jnp.cross(u, A(b[:, 0]))))(A(a[:, 0]))
     np.testing.assert_allclose(np.asarray(g), np.cross(b[:, 0], np.ones(3)), rtol=1e-6)
-    with pytest.raises(ValueError, match="2 or 3"):
+    with pytest.raises(ValueError, match="must be 3"):
         jnp.cross(A(np.ones(4)), A(np.ones(3)))
+    with pytest.raises(ValueError, match="must be 3"):  # 2-vectors: gone in NumPy 2.5 and JAX
+        jnp.cross(A(np.ones(2)), A(np.ones(3)))
 
 
 @settings(max_examples=20, deadline=None)
