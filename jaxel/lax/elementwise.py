@@ -58,8 +58,9 @@ erf_p = standard_unary("erf", "chlo.erf", FLOAT)
 erfc_p = standard_unary("erfc", "chlo.erfc", FLOAT)
 erf_inv_p = standard_unary("erf_inv", "chlo.erf_inv", FLOAT)
 # JAX 0.12.1 expands erf_inv itself, and random.normal depends on its last bit.
-from jaxel.lax.erf_inv_expansion import erf_inv_lowering as _erf_inv_lowering  # noqa: E402
-erf_inv_p.lowering = _erf_inv_lowering
+from jaxel.lax import expansions as _expansions  # noqa: E402
+erf_inv_p.lowering = _expansions.erf_inv_lowering
+logistic_p.lowering = _expansions.logistic_lowering
 # ... and lowers lgamma/digamma to jaxlib's CPU kernels (same values as JAX's).
 from jaxel.lax.cpu_math import lgamma_lowering as _lgl, digamma_lowering as _dgl  # noqa: E402
 lgamma_p.lowering = _lgl

@@ -1,4 +1,10 @@
-"""The inverse error function as JAX 0.12.1 computes it, so random normals match bit for bit.
+"""Lowerings that spell out JAX 0.12.1's own expansions, so values match JAX's bit for bit.
+
+Where JAX lowers a primitive to its own sequence of StableHLO ops instead of one XLA op, the
+results can differ in the last bit; these rules emit the same IEEE operations.
+
+erf_inv
+-------
 
 XLA's ``chlo.erf_inv`` and JAX 0.12.1 differ in the last bit for some inputs, and
 ``random.normal`` is ``sqrt(2) * erf_inv(u)``: to give JAX's random streams, ``erf_inv`` must be
@@ -150,3 +156,16 @@ def _expand(e, x, shape, dtype):
     value = b.select(central, b.op("multiply", x0, p), b.op("multiply", sign, tail_value))
     value = b.select(at_one, b.op("multiply", x, b.const(np.inf)), value)
     return b.select(invalid, b.const(np.nan), value)
+
+
+def logistic_lowering(ctx, x, **params):
+    """Lowering of ``logistic_p`` as JAX 0.12.1: ``1 / (1 + exp(-x))``, and for float16 the
+    overflow-safe ``select(x >= 0, 1, e) / (1 + e)`` with ``e = exp(-|x|)``."""
+    aval = ctx.avals_in[0]
+    b = _Builder(ctx.e, aval.shape, np.dtype(aval.dtype))
+    one = b.const(1.0)
+    if aval.dtype == np.float16:
+        e = b.op("exponential", b.op("negate", b.op("abs", x)))
+        numerator = b.select(b.compare("GE", x, b.const(0.0)), one, e)
+        return b.op("divide", numerator, b.op("add", one, e))
+    return b.op("divide", one, b.op("add", one, b.op("exponential", b.op("negate", x))))
