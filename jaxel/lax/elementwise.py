@@ -61,6 +61,7 @@ erf_inv_p = standard_unary("erf_inv", "chlo.erf_inv", FLOAT)
 from jaxel.lax import expansions as _expansions  # noqa: E402
 erf_inv_p.lowering = _expansions.erf_inv_lowering
 logistic_p.lowering = _expansions.logistic_lowering
+erfc_p.lowering = _expansions.erfc_lowering
 # ... and lowers lgamma/digamma to jaxlib's CPU kernels (same values as JAX's).
 from jaxel.lax.cpu_math import lgamma_lowering as _lgl, digamma_lowering as _dgl  # noqa: E402
 lgamma_p.lowering = _lgl

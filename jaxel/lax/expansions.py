@@ -169,3 +169,65 @@ def logistic_lowering(ctx, x, **params):
         numerator = b.select(b.compare("GE", x, b.const(0.0)), one, e)
         return b.op("divide", numerator, b.op("add", one, e))
     return b.op("divide", one, b.op("add", one, b.op("exponential", b.op("negate", x))))
+
+
+# erfc
+# ----
+# erfc(|x|) = exp(-x**2) * r * p(r), r = 1 / (|x| + k), with exp(-x**2) computed as
+# exp(-hi**2) * (1 + expm1(-lo * (|x| + hi))) from a split |x| = hi + lo (hi keeps the upper half
+# of the mantissa, so hi**2 is exact); erfc(x) = 2 - erfc(|x|) for x < 0. float16/bfloat16 use a
+# shorter polynomial each, without the split, in float32. Values are JAX 0.12.1's.
+_ERFC_F32 = dict(clamp=10.5, split=49152.0, expm1=[0.50005281, 0.166673735], k=2.0, shift=None,
+                 poly=[0.564175904, 1.12936091, 1.94741154, 3.21784306, -0.709048152,
+                       17.3069077, -61.3700523, 71.7574615, -29.7377338])
+_ERFC_F64 = dict(clamp=27.5, split=3221225472.0, expm1=[0.5, 0.16666666666666666], k=4.0,
+                 shift=0.140625,
+                 poly=[1.2312883822661311, 9.584122681402345, 64.687497604633549,
+                       377.18442231124402, 1881.7766344126214, 7884.73724944896,
+                       26777.907602907952, 68197.900381503146, 101528.07682640621,
+                       -58763.335742080686, -741302.13178706367, -1344487.5543793645,
+                       2203823.5566122746, 13126642.36599588, 2754780.2173677855,
+                       -96562370.036583349, -113571582.60808662, 665991060.07917035,
+                       1262398429.547416, -3489516529.4090862, -8326578548.8538713])
+_ERFC_LOW = {"bfloat16": [0.564396203, 1.11837018, 2.15969706, 1.12711143, 10.9175777,
+                          -20.557188, 9.96231651],
+             "float16": [0.554323196, 1.32666957, 0.430059046, 8.51543521, -6.2333622]}
+
+
+def _horner(b, coefficients, z):
+    p = b.const(coefficients[-1])
+    for coef in reversed(coefficients[:-1]):
+        p = b.op("fma", p, z, b.const(coef))
+    return p
+
+
+def erfc_lowering(ctx, x, **params):
+    """Lowering of ``erfc_p``: JAX 0.12.1's expansion (see above)."""
+    aval = ctx.avals_in[0]
+    dtype = np.dtype(aval.dtype)
+    if dtype in (np.float16, np.dtype("bfloat16")):
+        b = _Builder(ctx.e, aval.shape, np.dtype(np.float32))
+        xw = b.op("convert", x)
+        a = b.op("abs", xw)
+        e = b.op("exponential", b.op("negate", b.op("multiply", a, a)))
+        r = b.op("divide", b.const(1.0), b.op("add", a, b.const(2.0)))
+        res = b.op("multiply", e, b.op("multiply", r, _horner(b, _ERFC_LOW[dtype.name], r)))
+        out = b.select(b.compare("LT", xw, b.const(0.0)), b.op("subtract", b.const(2.0), res),
+                       res)
+        return ctx.e.op1("stablehlo.convert", [out], tensor_type(aval))
+    t = _ERFC_F64 if dtype == np.float64 else _ERFC_F32
+    b = _Builder(ctx.e, aval.shape, dtype)
+    a = b.op("minimum", b.op("abs", x), b.const(t["clamp"]))
+    split = b.const(t["split"])
+    hi = b.op("subtract", b.op("add", a, split), split)
+    lo = b.op("subtract", a, hi)
+    e = b.op("exponential", b.op("negate", b.op("multiply", hi, hi)))
+    u = b.op("negate", b.op("multiply", lo, b.op("add", a, hi)))
+    c1, c2 = t["expm1"]
+    em1 = b.op("multiply", u, b.op("fma", b.op("fma", b.const(c2), u, b.const(c1)), u,
+                                   b.const(1.0)))
+    r = b.op("divide", b.const(1.0), b.op("add", a, b.const(t["k"])))
+    z = r if t["shift"] is None else b.op("subtract", r, b.const(t["shift"]))
+    q = b.op("multiply", r, _horner(b, t["poly"], z))
+    res = b.op("multiply", e, b.op("add", q, b.op("multiply", q, em1)))
+    return b.select(b.compare("LT", x, b.const(0.0)), b.op("subtract", b.const(2.0), res), res)

@@ -14,6 +14,8 @@ CASES = {  # name -> (inputs, scipy reference)
     "erf_inv": (np.concatenate([RNG.uniform(-1, 1, 3000), 1 - np.logspace(-15, -1, 300),
                                 -1 + np.logspace(-15, -1, 300), [1.5, -2.0], EDGES]),
                 sp.erfinv),
+    "erfc": (np.concatenate([RNG.uniform(-6, 30, 3000), RNG.uniform(-1, 1, 500), EDGES]),
+             sp.erfc),
     "logistic": (np.concatenate([RNG.uniform(-40, 40, 3000), [-100.0, 100.0], EDGES]),
                  sp.expit),
     "lgamma": (np.concatenate([RNG.uniform(-20, 60, 3000), RNG.uniform(0, 3, 1000), EDGES]),
