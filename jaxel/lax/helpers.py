@@ -6,6 +6,7 @@ transformation rule comes from the primitives it uses.
 """
 from __future__ import annotations
 
+import enum
 import math
 import operator
 
@@ -29,7 +30,14 @@ def dtype(x):
     return _dtypes.dtype(x, canonicalize=type(x) in (bool, int, float, complex))
 
 
-_PLATFORMS = ("cpu",)  # the platform jaxel compiles for
+_PLATFORMS = ("cpu",)
+
+
+class RoundingMethod(enum.IntEnum):
+    """How ``lax.round`` breaks ties: ``AWAY_FROM_ZERO`` (0.5 -> 1, -0.5 -> -1) or
+    ``TO_NEAREST_EVEN`` (0.5 -> 0, 1.5 -> 2)."""
+    AWAY_FROM_ZERO = 0
+    TO_NEAREST_EVEN = 1  # the platform jaxel compiles for
 
 
 def _shape(shape, what):
@@ -258,5 +266,5 @@ def platform_dependent(*args, default=None, **per_platform):
     return default(*args)
 
 
-__all__ = ["dtype", "full", "full_like", "empty", "broadcast_to_rank", "broadcast_like",
+__all__ = ["RoundingMethod", "dtype", "full", "full_like", "empty", "broadcast_to_rank", "broadcast_like",
            "broadcast_shapes", "collapse", "shape_as_value", "index_take", "platform_dependent"]
