@@ -220,7 +220,7 @@ def index_take(src, idxs, axes):
         ...                (0, 1))
         Array([5.], dtype=float32)
     """
-    from jaxel.lax.elementwise import rem
+    from jaxel.lax.elementwise import add, lt, rem, select
     from jaxel.lax.shape_ops import concatenate, expand_dims
     from jaxel.lax.slicing import GatherDimensionNumbers, gather
     axes = tuple(operator.index(a) for a in axes)
@@ -228,7 +228,10 @@ def index_take(src, idxs, axes):
     indices = concatenate([expand_dims(i, (1,)) for i in idxs], 1)
     ia = aval_of(indices)
     bound = np.array([shape[a] for a in axes], ia.dtype).reshape((1,) * (ia.ndim - 1) + (-1,))
-    indices = rem(indices, broadcast_in_dim(bound, ia.shape, tuple(range(ia.ndim))))
+    bound = broadcast_in_dim(bound, ia.shape, tuple(range(ia.ndim)))
+    # Python's modulo (as JAX's ``%``): negative indices count from the end.
+    r = rem(indices, bound)
+    indices = select(lt(r, full_like(r, 0)), add(r, bound), r)
     sizes = list(shape)
     for a in axes:
         sizes[a] = 1

@@ -11,7 +11,8 @@ F32, I32, B = np.dtype(np.float32), np.dtype(np.int32), np.dtype(bool)
 
 
 def _jax_bits(key, shape, dtype, algorithm):
-    import jax  # the oracle: XLA's bits as JAX gets them
+    import pytest
+    jax = pytest.importorskip("jax")  # the oracle: XLA's bits as JAX gets them
     new, bits = jax.lax.rng_bit_generator(key, shape, dtype, jax.lax.RandomAlgorithm(algorithm))
     return [np.asarray(new), np.asarray(bits)]
 
