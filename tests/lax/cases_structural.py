@@ -96,3 +96,99 @@ CASES = {
               lambda x: lax.approx_max_k(x, 2, aggregate_to_topk=False),
               lambda x: _np_top(x, 6, -1, True), [Arg((6,), F32)])],
 }
+
+
+# ---- general reductions and window selections ------------------------------------------------
+from jaxel.lax.select_scatter import (_select_and_gather_add, _select_and_scatter,  # noqa: E402
+                                      _select_and_scatter_add)
+
+
+def _windows(x, wd, ws):
+    """NumPy view of the VALID windows: shape (out..., window...)."""
+    v = np.lib.stride_tricks.sliding_window_view(x, wd)
+    return v[tuple(slice(None, None, s) for s in ws)]
+
+
+def _argmax_mask(x, wd, ws, largest=True):
+    """For each VALID window (out position), the flat operand index its first max/min has."""
+    out = {}
+    win = _windows(x, wd, ws)
+    for pos in np.ndindex(*win.shape[:x.ndim]):
+        w = win[pos]
+        k = np.argmax(w) if largest else np.argmin(w)
+        off = np.unravel_index(k, w.shape)
+        out[pos] = tuple(p * s + o for p, s, o in zip(pos, ws, off))
+    return out
+
+
+def _np_select_scatter_add(src, x, wd, ws, largest=True):
+    out = np.zeros(x.shape, src.dtype)
+    for pos, at in _argmax_mask(x, wd, ws, largest).items():
+        out[at] += src[pos]
+    return out
+
+
+def _np_select_gather(t, x, wd, ws, largest=True):
+    sel = _argmax_mask(x, wd, ws, largest)
+    out = np.zeros(_windows(x, wd, ws).shape[:x.ndim], t.dtype)
+    for pos, at in sel.items():
+        out[pos] = t[at]
+    return out
+
+
+def _pick_larger(a, b):
+    keep = lax.ge(a[0], b[0])
+    return lax.select(keep, a[0], b[0]), lax.select(keep, a[1], b[1])
+
+
+_WD, _WS, _VALID = (2, 2), (1, 2), ((0, 0), (0, 0))
+
+CASES.update({
+    "reduce": [
+        Case("reduce-lambda-max", lambda x: lax.reduce(x, -np.inf, lambda a, b: lax.max(a, b),
+                                                       (1,)),
+             lambda x: x.max(1), [Arg((3, 4), F32)]),
+        Case("reduce-pair-sum-prod",
+             lambda x, y: lax.reduce((x, y), (0.0, 1), lambda a, b: (a[0] + b[0], a[1] * b[1]),
+                                     (0,)),
+             lambda x, y: (x.sum(0), y.prod(0).astype(np.int32)),
+             [Arg((3, 2), F32), Arg((3, 2), I32)]),
+        Case("reduce-argmax", lambda x, i: lax.reduce((x, i), (-np.inf, 0), _pick_larger, (0,)),
+             lambda x, i: (x.max(0), x.argmax(0).astype(np.int32)),
+             [Arg((5, 3), F32), np.broadcast_to(np.arange(5, dtype=np.int32)[:, None], (5, 3))]),
+    ],
+    "reduce_window": [
+        Case("reduce_window-product",
+             lambda x: lax.reduce_window(x, 1.0, lambda a, b: a * b, (1, 2), (1, 1), "VALID"),
+             lambda x: _windows(x, (1, 2), (1, 1)).prod((-2, -1)), [Arg((2, 4), F32)]),
+        Case("reduce_window-pair",
+             lambda x, y: lax.reduce_window((x, y), (-np.inf, 0), lambda a, b: (
+                 lax.max(a[0], b[0]), a[1] + b[1]), (2,), (1,), "VALID"),
+             lambda x, y: (_windows(x, (2,), (1,)).max(-1),
+                           _windows(y, (2,), (1,)).sum(-1).astype(np.int32)),
+             [Arg((5,), F32), Arg((5,), I32)]),
+    ],
+    "select_and_scatter_add": [
+        Case(f"select_and_scatter_add-{'ge' if big else 'le'}",
+             lambda s, x, big=big: _select_and_scatter_add(s, x, lax.ge_p if big else lax.le_p,
+                                                           _WD, _WS, _VALID),
+             lambda s, x, big=big: _np_select_scatter_add(s, x, _WD, _WS, big),
+             [Arg((3, 3), F32), Arg((4, 6), F32)])
+        for big in (True, False)],
+    "select_and_gather_add": [
+        Case(f"select_and_gather_add-{'ge' if big else 'le'}",
+             lambda t, x, big=big: _select_and_gather_add(t, x, lax.ge_p if big else lax.le_p,
+                                                          _WD, _WS, _VALID),
+             lambda t, x, big=big: _np_select_gather(t, x, _WD, _WS, big),
+             [Arg((4, 6), F32), Arg((4, 6), F32)])
+        for big in (True, False)],
+    "select_and_scatter": [
+        # Integers: the general form has no derivative (as in JAX).
+        Case("select_and_scatter-max-add",
+             lambda x, s: _select_and_scatter(x, lambda a, b: lax.ge(a, b), _WD, _WS, _VALID, s,
+                                              0, lambda a, b: a + b),
+             lambda x, s: _np_select_scatter_add(s, x, _WD, _WS, True),
+             [np.random.default_rng(5).permutation(24).reshape(4, 6).astype(np.int32),
+              Arg((3, 3), I32)]),
+    ],
+})
