@@ -192,3 +192,18 @@ CASES.update({
               Arg((3, 3), I32)]),
     ],
 })
+
+
+def _scaled_tanh(x, *, scale):
+    return lax.tanh(x) * scale
+
+
+_COMPOSITE = lax.composite(_scaled_tanh, name="jaxel.test.scaled_tanh")
+_PAIR = lax.composite(lambda x, y: (x + y, x * y), name="jaxel.test.pair", version=2)
+
+CASES["composite"] = [
+    Case("composite-attributes", lambda x: _COMPOSITE(x, scale=2.0), lambda x: np.tanh(x) * 2,
+         [Arg((2, 3), F32)]),
+    Case("composite-pair", lambda x, y: _PAIR(x, y), lambda x, y: (x + y, x * y),
+         [Arg((3,), F32), Arg((3,), F32)]),
+]
