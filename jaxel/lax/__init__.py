@@ -23,5 +23,6 @@ from jaxel.lax.ragged_scaled import *  # noqa: F401,F403
 from jaxel.lax.generic_reduce import *  # noqa: F401,F403
 from jaxel.lax.select_scatter import *  # noqa: F401,F403
 from jaxel.lax.composite import *  # noqa: F401,F403
+from jaxel.lax.tokens import *  # noqa: F401,F403
 from jaxel.lax import linalg  # noqa: F401,E402
 from jaxel.lax.fft import fft, fft_p, FftType  # noqa: F401,E402

@@ -207,3 +207,10 @@ CASES["composite"] = [
     Case("composite-pair", lambda x, y: _PAIR(x, y), lambda x, y: (x + y, x * y),
          [Arg((3,), F32), Arg((3,), F32)]),
 ]
+
+# Tokens carry no data: the cases check the empty values and that programs with them compile.
+CASES["create_token"] = [Case("create_token", lambda: lax.create_token()._value,
+                              lambda: np.zeros((0,), bool), [])]
+CASES["after_all"] = [Case("after_all", lambda x: (
+    lax.after_all(lax.create_token(), lax.create_token())._value, x * 2),
+    lambda x: (np.zeros((0,), bool), x * 2), [Arg((2,), F32)])]

@@ -324,3 +324,13 @@ def test_composite_lowers_to_stablehlo_composite_with_decomposition():
 def test_composite_closing_over_a_tracer():
     f = jaxel.jit(lambda y: lax.composite(lambda x: x + y, name="in.jit")(jnp.ones(3)))
     _same(f(2.0), np.full(3, 3.0, np.float32))
+
+
+def test_tokens():
+    t = lax.create_token()
+    assert repr(lax.after_all(t, lax.create_token())) == "Token()"
+    assert isinstance(jaxel.jit(lambda t: lax.after_all(t))(t), type(t))
+    with pytest.raises(TypeError, match="must be tokens"):
+        lax.after_all(jnp.ones(2))
+    with pytest.raises(TypeError, match="must be tokens"):
+        JL.after_all(jax.numpy.ones(2))
