@@ -16,6 +16,8 @@ from typing import NamedTuple, Union
 import ml_dtypes
 import numpy as np
 
+from jaxel.lax.dot_conv import Precision
+
 _BF16 = np.dtype(ml_dtypes.bfloat16)
 _F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 
@@ -124,7 +126,7 @@ _CPU_PRESETS = {"DEFAULT", "F16_F16_F16", "F16_F16_F32", "BF16_BF16_F32", "BF16_
                 "BF16_BF16_F32_X6", "F32_F32_F32", "F64_F64_F64"}
 
 # What ``precision=`` accepts across the dot family.
-PrecisionLike = Union[None, str, "Precision", tuple[str, str], tuple["Precision", "Precision"],
+PrecisionLike = Union[None, str, Precision, tuple[str, str], tuple[Precision, Precision],
                       DotAlgorithm, DotAlgorithmPreset]
 
 

@@ -68,7 +68,7 @@ def _one_precision(p, precision):
     raise ValueError(
         f"precision must be None, a lax.Precision value, one of the strings "
         f"{sorted(_PRECISION_NAMES)}, or a pair of those (one for each operand); got "
-        f"{precision!r}. (Dot algorithm presets are not supported by jaxel.)")
+        f"{precision!r}. (A DotAlgorithm or DotAlgorithmPreset is accepted by dot and dot_general.)")
 
 
 def canonicalize_precision(precision):

@@ -269,5 +269,5 @@ def platform_dependent(*args, default=None, **per_platform):
     return default(*args)
 
 
-__all__ = ["RoundingMethod", "dtype", "full", "full_like", "empty", "broadcast_to_rank", "broadcast_like",
-           "broadcast_shapes", "collapse", "shape_as_value", "index_take", "platform_dependent"]
+__all__ = ["RoundingMethod", "dtype", "full", "full_like", "empty", "broadcast_to_rank",
+           "broadcast_like", "broadcast_shapes", "collapse", "shape_as_value", "index_take", "platform_dependent"]

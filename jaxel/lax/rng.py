@@ -12,7 +12,7 @@ import enum
 import numpy as np
 
 from jaxel import dtypes as _dtypes
-from jaxel.lax._rules import as_operands, aval_of, dtype_kind, FLOAT, SINT, UINT
+from jaxel.lax._rules import as_operands, dtype_kind, FLOAT, SINT, UINT
 from jaxel.lowering.emitter import i64_dense, tensor_type
 from jaxel.tracing.avals import ShapedArray
 from jaxel.tracing.core import Primitive
