@@ -68,7 +68,7 @@ def _one_precision(p, precision):
     raise ValueError(
         f"precision must be None, a lax.Precision value, one of the strings "
         f"{sorted(_PRECISION_NAMES)}, or a pair of those (one for each operand); got "
-        f"{precision!r}. (A DotAlgorithm or DotAlgorithmPreset is accepted by dot and dot_general.)")
+        f"{precision!r}. (dot and dot_general also accept a DotAlgorithm or DotAlgorithmPreset.)")
 
 
 def canonicalize_precision(precision):

@@ -270,4 +270,5 @@ def platform_dependent(*args, default=None, **per_platform):
 
 
 __all__ = ["RoundingMethod", "dtype", "full", "full_like", "empty", "broadcast_to_rank",
-           "broadcast_like", "broadcast_shapes", "collapse", "shape_as_value", "index_take", "platform_dependent"]
+           "broadcast_like", "broadcast_shapes", "collapse", "shape_as_value", "index_take",
+           "platform_dependent"]

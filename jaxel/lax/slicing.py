@@ -881,20 +881,22 @@ scatter_max = _scatter_wrapper(
 
 def scatter_apply(operand, scatter_indices, func, dimension_numbers, *, update_shape=(),
                   indices_are_sorted=False, unique_indices=False, mode=None, out_sharding=None):
-    """``operand`` with ``func`` applied elementwise to the entries that a ``scatter`` with
-    these indices and dimension numbers would update; ``update_shape`` is the shape such a
-    scatter's updates would have.
+    """``operand`` with the elementwise function ``func`` applied to the entries that a
+    ``scatter`` with these indices and dimension numbers would update (``update_shape`` is the
+    shape such a scatter's updates would have). An entry selected ``k`` times gets ``func``
+    applied ``k`` times, as XLA does.
 
-    jaxel gathers the selected entries, applies ``func`` once to all of them and scatters the
-    results back. An index that appears twice therefore gets ``func`` applied once, where XLA
-    on CPU applies it once per occurrence: pass unique indices for identical results.
+    With ``unique_indices=True`` this is a gather, ``func`` and a scatter (differentiable in
+    both modes). Otherwise jaxel counts how often each entry is selected and applies ``func``
+    that many times in a loop (forward-mode differentiable; JAX differentiates neither).
 
     Example::
 
         >>> dn = lax.ScatterDimensionNumbers(update_window_dims=(), inserted_window_dims=(0,),
         ...                                  scatter_dims_to_operand_dims=(0,))
-        >>> lax.scatter_apply(jnp.arange(3.), jnp.array([[2]]), lax.exp, dn, update_shape=(1,))
-        Array([0.      , 1.      , 7.389056], dtype=float32)
+        >>> lax.scatter_apply(jnp.arange(3.), jnp.array([[2], [2]]), lambda x: x + 1, dn,
+        ...                   update_shape=(2,))
+        Array([0., 1., 4.], dtype=float32)
     """
     dn = _tuples(dimension_numbers, ScatterDimensionNumbers)
     oaval = aval_of(operand)
@@ -903,15 +905,32 @@ def scatter_apply(operand, scatter_indices, func, dimension_numbers, *, update_s
     smode = _supported_mode(mode)
     flags = dict(indices_are_sorted=bool(indices_are_sorted),
                  unique_indices=bool(unique_indices), mode=smode)
-    windows = _gather_from_scatter(operand, scatter_indices, uaval, dimension_numbers=dn,
-                                   **flags)
-    return scatter_p.bind(operand, scatter_indices, func(windows), dimension_numbers=dn,
-                          **flags)
+    if unique_indices:
+        windows = _gather_from_scatter(operand, scatter_indices, uaval, dimension_numbers=dn,
+                                       **flags)
+        return scatter_p.bind(operand, scatter_indices, func(windows), dimension_numbers=dn,
+                              **flags)
+    from jaxel.lax.control_flow.while_loop import while_loop
+    from jaxel.lax.reductions import reduce_max
+    i32 = np.dtype(np.int32)
+    zeros = _shape.broadcast_in_dim(literal(0, i32, False), oaval.shape, ())
+    ones = _shape.broadcast_in_dim(literal(1, i32, False), uaval.shape, ())
+    counts = scatter_add_p.bind(zeros, scatter_indices, ones, dimension_numbers=dn, **flags)
+    rounds = reduce_max(counts, tuple(range(oaval.ndim)))
+
+    def body(state):
+        i, x = state
+        bound = _shape.broadcast_in_dim(i, oaval.shape, ())
+        return i + 1, _ew.select(_ew.gt(counts, bound), func(x), x)
+    _, out = while_loop(lambda state: _ew.lt(state[0], rounds), body,
+                        (literal(0, i32, False), operand))
+    return out
 
 
 __all__ = ["dynamic_slice", "dynamic_update_slice", "dynamic_slice_in_dim",
            "dynamic_index_in_dim", "dynamic_update_slice_in_dim", "dynamic_update_index_in_dim",
-           "gather", "scatter", "scatter_add", "scatter_sub", "scatter_apply", "scatter_mul", "scatter_min", "scatter_max",
+           "gather", "scatter", "scatter_add", "scatter_sub", "scatter_apply", "scatter_mul",
+           "scatter_min", "scatter_max",
            "GatherDimensionNumbers", "ScatterDimensionNumbers", "GatherScatterMode",
            "dynamic_slice_p", "dynamic_update_slice_p", "gather_p", "scatter_p", "scatter_add_p",
            "scatter_sub_p", "scatter_mul_p", "scatter_min_p", "scatter_max_p"]

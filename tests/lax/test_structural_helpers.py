@@ -103,12 +103,30 @@ def test_scatter_apply_matches_jax_for_unique_indices():
     ref = x.copy()
     ref[[2, 0]] = np.exp(ref[[2, 0]])
     _same(got, ref)
-    # differentiable (JAX is not): d/dx of sum(exp at rows 0 and 2, identity elsewhere)
-    g = jaxel.grad(lambda x: lax.scatter_apply(x, idx, lax.exp, dn, update_shape=(3, 3)).sum())(
-        jnp.asarray(x))
+    # differentiable with unique indices (JAX is not): d/dx of sum(exp at rows 0 and 2)
+    g = jaxel.grad(lambda x: lax.scatter_apply(x, idx, lax.exp, dn, update_shape=(3, 3),
+                                               unique_indices=True).sum())(jnp.asarray(x))
     want_g = np.ones_like(x)
     want_g[[2, 0]] = np.exp(x[[2, 0]])
     _same(g, want_g, rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode", [None, "clip"])
+def test_scatter_apply_repeats_func_for_duplicates_as_jax(mode):
+    dn = lax.ScatterDimensionNumbers(update_window_dims=(), inserted_window_dims=(0,),
+                                     scatter_dims_to_operand_dims=(0,))
+    jdn = JL.ScatterDimensionNumbers(update_window_dims=(), inserted_window_dims=(0,),
+                                     scatter_dims_to_operand_dims=(0,))
+    x = np.arange(4.0, dtype=np.float32)
+    idx = np.array([[2], [2], [0], [7], [2]], np.int32)
+    got = lax.scatter_apply(x, idx, lambda v: v * 2 + 1, dn, update_shape=(5,), mode=mode)
+    want = JL.scatter_apply(x, idx, lambda v: v * 2 + 1, jdn, update_shape=(5,), mode=mode)
+    _same(got, want)
+    # forward mode through the repetitions: d/dx of f(f(f(x))) with f(v) = 2v + 1 is 8
+    def f(x):
+        return lax.scatter_apply(x, idx, lambda v: v * 2 + 1, dn, update_shape=(5,))
+    _, t = jaxel.jvp(f, (x,), (np.ones(4, np.float32),))
+    _same(t, np.array([2, 1, 8, 1], np.float32))
 
 
 # ---- convolutions ------------------------------------------------------------------------------
