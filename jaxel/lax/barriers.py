@@ -89,6 +89,8 @@ def stage(x, /):
         >>> lax.stage(1.0)
         Array(1., dtype=float32, weak_type=True)
     """
+    if hasattr(x, "_trace"):  # already a value of a trace: nothing to lift (no equation)
+        return x
     return stage_p.bind(x)
 
 
