@@ -12,5 +12,17 @@ from jaxel.lax.dot_conv import *  # noqa: F401,F403
 from jaxel.lax.ad_ops import *  # noqa: F401,F403
 from jaxel.lax.parallel import *  # noqa: F401,F403
 from jaxel.lax.control_flow import *  # noqa: F401,F403
+from jaxel.lax.split_stack import *  # noqa: F401,F403
+from jaxel.lax.helpers import *  # noqa: F401,F403
+from jaxel.lax.barriers import *  # noqa: F401,F403
+from jaxel.lax.rng import *  # noqa: F401,F403
+from jaxel.lax.approx_top_k import *  # noqa: F401,F403
+from jaxel.lax.conv_helpers import *  # noqa: F401,F403
+from jaxel.lax.dot_algorithms import *  # noqa: F401,F403
+from jaxel.lax.ragged_scaled import *  # noqa: F401,F403
+from jaxel.lax.generic_reduce import *  # noqa: F401,F403
+from jaxel.lax.select_scatter import *  # noqa: F401,F403
+from jaxel.lax.composite import *  # noqa: F401,F403
+from jaxel.lax.tokens import *  # noqa: F401,F403
 from jaxel.lax import linalg  # noqa: F401,E402
 from jaxel.lax.fft import fft, fft_p, FftType  # noqa: F401,E402

@@ -68,7 +68,7 @@ def _one_precision(p, precision):
     raise ValueError(
         f"precision must be None, a lax.Precision value, one of the strings "
         f"{sorted(_PRECISION_NAMES)}, or a pair of those (one for each operand); got "
-        f"{precision!r}. (Dot algorithm presets are not supported by jaxel.)")
+        f"{precision!r}. (dot and dot_general also accept a DotAlgorithm or DotAlgorithmPreset.)")
 
 
 def canonicalize_precision(precision):
@@ -274,11 +274,41 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
         lax.dot_general(x, y, (((2,), (1,)), ((0,), (0,))))  # batched matmul
     """
     _no_sharding(out_sharding, "dot_general")
+    from jaxel.lax.dot_algorithms import as_algorithm
+    algorithm = as_algorithm(precision)
+    if algorithm is not None:
+        return _dot_with_algorithm(lhs, rhs, dimension_numbers, algorithm,
+                                   preferred_element_type)
     return dot_general_p.bind(
         lhs, rhs, dimension_numbers=_canonical_dot_dims(dimension_numbers),
         precision=canonicalize_precision(precision),
         preferred_element_type=_canonical_pet(preferred_element_type, "lax.dot_general"),
         out_sharding=None)
+
+
+def _dot_with_algorithm(lhs, rhs, dimension_numbers, algorithm, preferred_element_type):
+    """A dot with a ``DotAlgorithm``/preset, as XLA runs it on CPU: operands of a dtype the
+    algorithm does not take are converted to its input type, products accumulate in its
+    accumulation type, and the result has the dtype the call would have without it."""
+    from jaxel.lax.dot_algorithms import algorithm_types
+    from jaxel.lax.elementwise import convert_element_type_p
+    lhs_types, rhs_types, acc = algorithm_types(algorithm)
+    pet = _canonical_pet(preferred_element_type, "lax.dot_general")
+    dims = _canonical_dot_dims(dimension_numbers)
+    want = _dot_general_dtype(aval_of(lhs), aval_of(rhs), pet)[0]
+
+    def cast(x, types):
+        a = aval_of(x)
+        if types is None or a.dtype in types:
+            return x
+        return convert_element_type_p.bind(x, new_dtype=types[0], weak_type=False,
+                                           sharding=None)
+
+    out = dot_general_p.bind(cast(lhs, lhs_types), cast(rhs, rhs_types), dimension_numbers=dims,
+                             precision=None, preferred_element_type=acc, out_sharding=None)
+    if aval_of(out).dtype != want:
+        out = convert_element_type_p.bind(out, new_dtype=want, weak_type=False, sharding=None)
+    return out
 
 
 def _no_sharding(out_sharding, name):

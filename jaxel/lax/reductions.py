@@ -274,12 +274,13 @@ def reduce(operands, init_values, computation, dimensions):
     """Reduce ``operands`` over ``dimensions`` with ``computation`` starting from
     ``init_values`` (XLA's reduce).
 
-    jaxel supports the monoid computations ``lax.add``, ``lax.mul``, ``lax.max``, ``lax.min``,
-    ``lax.bitwise_and/or/xor`` (and their ``jaxel.numpy`` twins) on a single operand; other
-    computations raise NotImplementedError.
+    The monoid computations ``lax.add``, ``lax.mul``, ``lax.max``, ``lax.min``,
+    ``lax.bitwise_and/or/xor`` (and their ``jaxel.numpy`` twins) on a single operand use the
+    dedicated primitives (``reduce_sum``, ...); any other computation, and several operands
+    reduced together (``computation`` then takes and returns tuples), use ``reduce_p``.
 
     Args:
-      operands: an array (or a one-element tuple/list of one).
+      operands: an array, or a tuple/list of same-shape arrays.
       init_values: the scalar start value (matching ``operands``' structure).
       computation: the binary reduction function.
       dimensions: the dimensions to reduce.
@@ -295,15 +296,11 @@ def reduce(operands, init_values, computation, dimensions):
     single = not isinstance(operands, (tuple, list))
     ops = [operands] if single else list(operands)
     inits = [init_values] if single else list(init_values)
-    if len(ops) != 1 or len(inits) != 1:
-        raise NotImplementedError("lax.reduce: jaxel supports a single operand only, got "
-                                  f"{len(ops)} operands.")
-    entry = _monoid_table().get(computation)
+    entry = _monoid_table().get(computation) if len(ops) == 1 and len(inits) == 1 else None
     if entry is None:
-        name = getattr(computation, "__name__", computation)
-        raise NotImplementedError(
-            f"lax.reduce: jaxel supports only the computations lax.add, lax.mul, lax.max, "
-            f"lax.min and lax.bitwise_and/or/xor, got {name!r}.")
+        # Any other computation, or several operands: XLA's general reduce (reduce_p).
+        from jaxel.lax.generic_reduce import general_reduce
+        return general_reduce(operands, init_values, computation, dimensions)
     op, fn = entry
     x, init = ops[0], inits[0]
     out = fn(x, dimensions)

@@ -812,6 +812,7 @@ def _binary_combiner(hlo_op):
 
 scatter_p = _scatter_primitive("scatter", lambda e, old, new, t: new)
 scatter_add_p = _scatter_primitive("scatter-add", _binary_combiner("stablehlo.add"))
+scatter_sub_p = _scatter_primitive("scatter-sub", _binary_combiner("stablehlo.subtract"))
 scatter_mul_p = _scatter_primitive("scatter-mul", _binary_combiner("stablehlo.multiply"))
 scatter_min_p = _scatter_primitive("scatter-min", _binary_combiner("stablehlo.minimum"))
 scatter_max_p = _scatter_primitive("scatter-max", _binary_combiner("stablehlo.maximum"))
@@ -860,6 +861,10 @@ scatter_add = _scatter_wrapper(
     scatter_add_p, "adding (duplicates accumulate)",
     ">>> lax.scatter_add(jnp.zeros(3), jnp.array([[1], [1]]), jnp.array([1.0, 2.0]), dn)\n"
     "        Array([0., 3., 0.], dtype=float32)")
+scatter_sub = _scatter_wrapper(
+    scatter_sub_p, "subtracting (duplicates accumulate)",
+    ">>> lax.scatter_sub(jnp.zeros(3), jnp.array([[1], [1]]), jnp.array([1.0, 2.0]), dn)\n"
+    "        Array([ 0., -3.,  0.], dtype=float32)")
 scatter_mul = _scatter_wrapper(
     scatter_mul_p, "multiplying",
     ">>> lax.scatter_mul(jnp.ones(3), jnp.array([[0]]), jnp.array([4.0]), dn)\n"
@@ -874,12 +879,61 @@ scatter_max = _scatter_wrapper(
     "        Array([4., 1., 1.], dtype=float32)")
 
 
+def scatter_apply(operand, scatter_indices, func, dimension_numbers, *, update_shape=(),
+                  indices_are_sorted=False, unique_indices=False, mode=None, out_sharding=None):
+    """``operand`` with the elementwise function ``func`` applied to the entries that a
+    ``scatter`` with these indices and dimension numbers would update (``update_shape`` is the
+    shape such a scatter's updates would have). An entry selected ``k`` times gets ``func``
+    applied ``k`` times, as XLA does.
+
+    With ``unique_indices=True`` this is a gather, ``func`` and a scatter (differentiable in
+    both modes). Otherwise jaxel counts how often each entry is selected and applies ``func``
+    that many times in a loop (forward-mode differentiable; JAX differentiates neither).
+
+    Example::
+
+        >>> dn = lax.ScatterDimensionNumbers(update_window_dims=(), inserted_window_dims=(0,),
+        ...                                  scatter_dims_to_operand_dims=(0,))
+        >>> lax.scatter_apply(jnp.arange(3.), jnp.array([[2], [2]]), lambda x: x + 1, dn,
+        ...                   update_shape=(2,))
+        Array([0., 1., 4.], dtype=float32)
+    """
+    dn = _tuples(dimension_numbers, ScatterDimensionNumbers)
+    oaval = aval_of(operand)
+    uaval = ShapedArray(tuple(int(d) for d in update_shape), oaval.dtype, oaval.weak_type)
+    _scatter_check("scatter_apply", oaval, aval_of(scatter_indices), uaval, dn)
+    smode = _supported_mode(mode)
+    flags = dict(indices_are_sorted=bool(indices_are_sorted),
+                 unique_indices=bool(unique_indices), mode=smode)
+    if unique_indices:
+        windows = _gather_from_scatter(operand, scatter_indices, uaval, dimension_numbers=dn,
+                                       **flags)
+        return scatter_p.bind(operand, scatter_indices, func(windows), dimension_numbers=dn,
+                              **flags)
+    from jaxel.lax.control_flow.while_loop import while_loop
+    from jaxel.lax.reductions import reduce_max
+    i32 = np.dtype(np.int32)
+    zeros = _shape.broadcast_in_dim(literal(0, i32, False), oaval.shape, ())
+    ones = _shape.broadcast_in_dim(literal(1, i32, False), uaval.shape, ())
+    counts = scatter_add_p.bind(zeros, scatter_indices, ones, dimension_numbers=dn, **flags)
+    rounds = reduce_max(counts, tuple(range(oaval.ndim)))
+
+    def body(state):
+        i, x = state
+        bound = _shape.broadcast_in_dim(i, oaval.shape, ())
+        return i + 1, _ew.select(_ew.gt(counts, bound), func(x), x)
+    _, out = while_loop(lambda state: _ew.lt(state[0], rounds), body,
+                        (literal(0, i32, False), operand))
+    return out
+
+
 __all__ = ["dynamic_slice", "dynamic_update_slice", "dynamic_slice_in_dim",
            "dynamic_index_in_dim", "dynamic_update_slice_in_dim", "dynamic_update_index_in_dim",
-           "gather", "scatter", "scatter_add", "scatter_mul", "scatter_min", "scatter_max",
+           "gather", "scatter", "scatter_add", "scatter_sub", "scatter_apply", "scatter_mul",
+           "scatter_min", "scatter_max",
            "GatherDimensionNumbers", "ScatterDimensionNumbers", "GatherScatterMode",
            "dynamic_slice_p", "dynamic_update_slice_p", "gather_p", "scatter_p", "scatter_add_p",
-           "scatter_mul_p", "scatter_min_p", "scatter_max_p"]
+           "scatter_sub_p", "scatter_mul_p", "scatter_min_p", "scatter_max_p"]
 
 
 # ---- differentiation rules -------------------------------------------------------------------
@@ -1035,6 +1089,27 @@ def _scatter_add_transpose(ct, x, idx, u, **params):
 
 scatter_add_p.jvp = _scatter_add_jvp
 scatter_add_p.transpose = _scatter_add_transpose
+
+
+def _scatter_sub_jvp(primals, tangents, **params):
+    x, idx, u = primals
+    out = scatter_sub_p.bind(x, idx, u, **params)
+    tx, tu = tangents[0], tangents[2]
+    if type(tx) is _ad.Zero and type(tu) is _ad.Zero:
+        return out, _ad.zero_like(out)
+    return out, scatter_sub_p.bind(_ad.instantiate(tx), idx, _ad.instantiate(tu), **params)
+
+
+def _scatter_sub_transpose(ct, x, idx, u, **params):
+    cx = ct if _ad.is_undefined(x) else None
+    cu = None
+    if _ad.is_undefined(u):
+        cu = _ew.neg(_gather_from_scatter(ct, idx, u.aval, **params))
+    return [cx, None, cu]
+
+
+scatter_sub_p.jvp = _scatter_sub_jvp
+scatter_sub_p.transpose = _scatter_sub_transpose
 
 
 def _as_dtype(mask, dtype):
@@ -1411,5 +1486,5 @@ def _dynamic_update_slice_batch(args, dims):
 dynamic_slice_p.batch = _dynamic_slice_batch
 dynamic_update_slice_p.batch = _dynamic_update_slice_batch
 gather_p.batch = _gather_batch
-for _p in (scatter_p, scatter_add_p, scatter_mul_p, scatter_min_p, scatter_max_p):
+for _p in (scatter_p, scatter_add_p, scatter_sub_p, scatter_mul_p, scatter_min_p, scatter_max_p):
     _p.batch = _scatter_batch_rule(_p)

@@ -142,8 +142,9 @@ def padtype_to_pads(in_shape, window_shape, window_strides, padding):
     return pads
 
 
-def _computation_op(computation):
-    """Which monoid (and primitive) a ``reduce_window`` computation is."""
+def _computation_op(computation, strict=True):
+    """Which monoid (and primitive) a ``reduce_window`` computation is (None if it is none
+    of them and not ``strict``)."""
     from jaxel.lax import elementwise as _ew
     table = {_ew.add: ("add", reduce_window_sum_p), _ew.max: ("max", reduce_window_max_p),
              _ew.min: ("min", reduce_window_min_p)}
@@ -154,6 +155,8 @@ def _computation_op(computation):
     except ImportError:  # the numpy layer is optional for lax users
         pass
     entry = table.get(computation)
+    if entry is None and not strict:
+        return None
     if entry is None:
         name = getattr(computation, "__name__", repr(computation))
         raise NotImplementedError(
@@ -181,10 +184,13 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     inside one window; padding and dilation holes contribute nothing.
 
     Args:
-      operand: the array.
-      init_value: scalar start value of each window (e.g. 0 for sum, -inf for max).
-      computation: ``lax.add``, ``lax.max`` or ``lax.min`` (or the ``jaxel.numpy`` ufuncs
-        ``add``, ``maximum``, ``minimum``).
+      operand: the array, or a tuple/list of same-shape arrays reduced together.
+      init_value: scalar start value of each window (e.g. 0 for sum, -inf for max), in the
+        structure of ``operand``.
+      computation: the binary reduction. ``lax.add``, ``lax.max`` and ``lax.min`` (or the
+        ``jaxel.numpy`` ufuncs ``add``, ``maximum``, ``minimum``) on one operand use the
+        dedicated primitives; anything else (taking and returning tuples for several
+        operands) uses XLA's general ``reduce_window_p``.
       window_dimensions: window size per dimension.
       window_strides: step per dimension (default 1).
       padding: ``'VALID'``, ``'SAME'``, ``'SAME_LOWER'`` or ``(low, high)`` pairs.
@@ -199,11 +205,14 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
         >>> lax.reduce_window(jnp.arange(4.0), -jnp.inf, lax.max, (2,), (2,), "VALID")
         Array([1., 3.], dtype=float32)
     """
-    if isinstance(operand, (list, tuple)) or isinstance(init_value, (list, tuple)):
-        raise NotImplementedError("lax.reduce_window: jaxel supports a single operand, not "
-                                  "a sequence of operands.")
-    op, prim = _computation_op(computation)
-    aval = aval_of(operand)
+    general = (isinstance(operand, (list, tuple)) or isinstance(init_value, (list, tuple))
+               or _computation_op(computation, strict=False) is None)
+    first = operand[0] if isinstance(operand, (list, tuple)) else operand
+    if general:
+        op, prim = None, None
+    else:
+        op, prim = _computation_op(computation)
+    aval = aval_of(first)
     n = aval.ndim
     dims = _ints("window_dimensions", window_dimensions, n, 1)
     strides = _ints("window_strides", window_strides, n, 1)
@@ -218,6 +227,11 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
             raise TypeError(f"lax.reduce_window: padding has {len(pads)} entries, but the "
                             f"operand has rank {n}.")
     pads = tuple((int(lo), int(hi)) for lo, hi in pads)
+    if general:
+        # Several operands or a computation that is not a known monoid: reduce_window_p.
+        from jaxel.lax.generic_reduce import general_reduce_window
+        return general_reduce_window(operand, init_value, computation, dims, strides, pads,
+                                     bdil, wdil)
     out = prim.bind(operand, window_dimensions=dims, window_strides=strides, padding=pads,
                     base_dilation=bdil, window_dilation=wdil)
     # A scalar operand is returned as it is, init_value unused (as JAX and XLA do).

@@ -33,6 +33,20 @@ class ModuleContext:
     def __init__(self, num_replicas: int = 1):
         self.num_replicas = num_replicas
         self._channel = 0
+        # Private functions emitted after ``main`` (``lax.composite`` decompositions).
+        self.functions: list[str] = []
+        self._symbols: set = {"main"}
+
+    def add_function(self, name: str, text_for) -> str:
+        """Add a private function named ``name`` (made unique); ``text_for(symbol)`` returns
+        its text. Returns the symbol."""
+        sym, k = name, 0
+        while sym in self._symbols:
+            k += 1
+            sym = f"{name}_{k}"
+        self._symbols.add(sym)
+        self.functions.append(text_for(sym))
+        return sym
 
     def next_channel(self) -> int:
         self._channel += 1
@@ -127,5 +141,5 @@ def lower_jaxpr_to_module(closed_jaxpr, name: str = "main", donated=(), num_repl
     ret = f'    "func.return"({", ".join(outs)}) : ({", ".join(out_types)}) -> ()'
     text = (f"module @{_symbol(name)} attributes {{{attrs}}} {{\n"
             f"  func.func public @main({', '.join(arg_decls)}) -> ({', '.join(out_types)}) {{\n"
-            f"{body}\n{ret}\n  }}\n}}\n")
+            f"{body}\n{ret}\n  }}\n{''.join(module.functions)}}}\n")
     return text, const_args
