@@ -23,6 +23,7 @@ from jaxel.numpy.shape import *  # noqa: F401,F403
 from jaxel.numpy.misc import *  # noqa: F401,F403
 from jaxel.numpy.indexing import *  # noqa: F401,F403
 from jaxel.numpy.reductions import *  # noqa: F401,F403
+from jaxel.numpy.extrema import *  # noqa: F401,F403
 from jaxel.numpy.contractions import *  # noqa: F401,F403
 from jaxel.numpy.extra_math import *  # noqa: F401,F403
 from jaxel.numpy.statistics import *  # noqa: F401,F403
