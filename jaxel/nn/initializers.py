@@ -7,12 +7,29 @@ The factories (``glorot_uniform()``, ``variance_scaling(...)``...) return such f
 from __future__ import annotations
 
 import math
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from jaxel import dtypes as _dtypes
 from jaxel import numpy as jnp
 from jaxel import random
+
+
+@runtime_checkable
+class Initializer(Protocol):
+    """What every initialiser here is: a callable ``init(key, shape, dtype=None,
+    out_sharding=None) -> Array`` (for type hints and ``isinstance`` checks).
+
+    Example::
+
+        >>> isinstance(initializers.glorot_uniform(), initializers.Initializer)
+        True
+    """
+
+    def __call__(self, key, shape, dtype=None, out_sharding=None):
+        """Draw an array of ``shape`` and ``dtype`` from ``key``."""
+        raise NotImplementedError
 
 
 def _default_dtype():
@@ -192,7 +209,7 @@ def delta_orthogonal(scale=1.0, column_axis=-1, dtype=None):
     return init
 
 
-__all__ = ["zeros", "ones", "constant", "normal", "uniform", "truncated_normal",
+__all__ = ["Initializer", "zeros", "ones", "constant", "normal", "uniform", "truncated_normal",
            "variance_scaling", "glorot_uniform", "glorot_normal", "lecun_uniform",
            "lecun_normal", "he_uniform", "he_normal", "xavier_uniform", "xavier_normal",
            "kaiming_uniform", "kaiming_normal", "orthogonal", "delta_orthogonal"]
