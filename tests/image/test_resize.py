@@ -104,6 +104,12 @@ def test_jit_and_vmap():
                                       jnp.zeros(2), "cubic")
     np.testing.assert_allclose(np.asarray(f(img, jnp.array([1.2, 1.2]))), np.asarray(eager),
                                rtol=1e-6, atol=1e-6)
+    shifts = np.array([[0.0, 0.0], [0.5, -1.0], [1.5, 2.0]], np.float32)
+    per_shift = jaxel.vmap(lambda t: image.scale_and_translate(
+        img, (6, 6), (0, 1), jnp.array([1.3, 0.8]), t, "lanczos3"))(shifts)
+    for t, out in zip(shifts, np.asarray(per_shift)):
+        np.testing.assert_allclose(out, np.asarray(image.scale_and_translate(
+            img, (6, 6), (0, 1), jnp.array([1.3, 0.8]), t, "lanczos3")), rtol=1e-5, atol=1e-6)
     batched = jaxel.vmap(lambda x: image.resize(x, (4, 9, 3), "linear"))(X)
     np.testing.assert_allclose(np.asarray(batched),
                                np.asarray(image.resize(X, (2, 4, 9, 3), "linear")), **TOL)

@@ -112,3 +112,14 @@ def test_initializer_protocol():
     for f in [init.zeros, init.glorot_uniform(), init.normal(0.1)]:
         assert isinstance(f, init.Initializer)
     assert not isinstance(3, init.Initializer)
+
+
+def test_scaled_dot_general_vmaps_like_a_loop():
+    c = nn.get_scaled_dot_general_config("mxfp4")
+    dn = (((1,), (1,)), ((), ()))
+    a = RNG.standard_normal((3, 32, 64)).astype(np.float32)
+    b = RNG.standard_normal((3, 32, 64)).astype(np.float32)
+    out = jaxel.vmap(lambda a, b: nn.scaled_dot_general(a, b, dn, configs=[c] * 3))(a, b)
+    for i in range(3):
+        np.testing.assert_array_equal(
+            np.asarray(out[i]), np.asarray(nn.scaled_dot_general(a[i], b[i], dn, configs=[c] * 3)))
