@@ -87,13 +87,15 @@ def test_scaled_dot_general_without_configs_is_dot_general_and_jits():
     b = RNG.standard_normal((32, 3)).astype(np.float32)
     dn = (((1,), (0,)), ((), ()))
     np.testing.assert_allclose(np.asarray(nn.scaled_dot_general(a, b, dn)), a @ b, rtol=1e-5)
-    c = nn.get_scaled_dot_general_config("mxfp8")
-    f = jaxel.jit(lambda a, b: nn.scaled_dot_general(a, b, (((1,), (1,)), ((), ())),
-                                                     configs=[c, c, c]))
     x = RNG.standard_normal((4, 64)).astype(np.float32)
-    np.testing.assert_array_equal(
-        np.asarray(f(x, x)),
-        np.asarray(nn.scaled_dot_general(x, x, (((1,), (1,)), ((), ())), configs=[c, c, c])))
+    for mode in MODES:
+        # Under jit XLA must not fold the float -> narrow -> float round trips away.
+        c = nn.get_scaled_dot_general_config(mode)
+        f = lambda a, b: nn.scaled_dot_general(a, b, (((1,), (1,)), ((), ())),  # noqa: E731
+                                               configs=[c, c, c])
+        eager = np.asarray(f(x, x))
+        np.testing.assert_array_equal(np.asarray(jaxel.jit(f)(x, x)), eager)
+        assert np.abs(eager - x @ x.T).max() > 1e-3
 
 
 def test_scaled_dot_general_errors():
