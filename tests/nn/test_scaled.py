@@ -63,7 +63,7 @@ def test_scaled_dot_general_values_and_gradients_match_jax(mode):
         a = RNG.standard_normal(sa).astype(np.float32)
         b = RNG.standard_normal(sb).astype(np.float32)
         ja, jb = jax.numpy.asarray(a), jax.numpy.asarray(b)
-        for pet in [np.float32, jnp.bfloat16]:
+        for pet in [np.float32, jnp.bfloat16] if dn == DNS[0][2] else [np.float32]:
             ours = nn.scaled_dot_general(a, b, dn, pet, configs=[c, c, c])
             theirs = jax.nn.scaled_dot_general(ja, jb, dn, pet, configs=[jc, jc, jc])
             assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
