@@ -63,6 +63,12 @@ def _num_segments(name, num_segments, segment_ids):
     return num_segments
 
 
+def _no_sharding(name, out_sharding):
+    if out_sharding is not None:
+        raise NotImplementedError(f"jaxel.ops.{name}: out_sharding is not supported "
+                                  "(single-device arrays only); pass None.")
+
+
 _REDUCERS = {"add": jnp.sum, "mul": jnp.prod, "max": jnp.max, "min": jnp.min}
 # Scatters straight from lax, not x.at[ids]: a negative id must stay out of range (dropped, or
 # clipped to segment 0), not count from the end as NumPy indexing would.
@@ -127,6 +133,7 @@ def _doc(op_word, empty):
         across buckets (more accurate for long float sums and products).
       mode: what out-of-range ids do (a ``lax.GatherScatterMode`` or its name): the default
         ``'fill'``/``'drop'`` ignores their rows, ``'clip'`` sends them to the nearest segment.
+      out_sharding: must be None (jaxel arrays live on one device).
 
     Returns:
       An array of shape ``(num_segments,) + data.shape[1:]`` and ``data``'s dtype.
@@ -134,25 +141,29 @@ def _doc(op_word, empty):
 
 
 def segment_sum(data, segment_ids, num_segments=None, indices_are_sorted=False,
-                unique_indices=False, bucket_size=None, mode=None):
+                unique_indices=False, bucket_size=None, mode=None, out_sharding=None):
+    _no_sharding("segment_sum", out_sharding)
     return _segment_reduce("segment_sum", "add", data, segment_ids, num_segments,
                            indices_are_sorted, unique_indices, bucket_size, mode)
 
 
 def segment_prod(data, segment_ids, num_segments=None, indices_are_sorted=False,
-                 unique_indices=False, bucket_size=None, mode=None):
+                 unique_indices=False, bucket_size=None, mode=None, out_sharding=None):
+    _no_sharding("segment_prod", out_sharding)
     return _segment_reduce("segment_prod", "mul", data, segment_ids, num_segments,
                            indices_are_sorted, unique_indices, bucket_size, mode)
 
 
 def segment_max(data, segment_ids, num_segments=None, indices_are_sorted=False,
-                unique_indices=False, bucket_size=None, mode=None):
+                unique_indices=False, bucket_size=None, mode=None, out_sharding=None):
+    _no_sharding("segment_max", out_sharding)
     return _segment_reduce("segment_max", "max", data, segment_ids, num_segments,
                            indices_are_sorted, unique_indices, bucket_size, mode)
 
 
 def segment_min(data, segment_ids, num_segments=None, indices_are_sorted=False,
-                unique_indices=False, bucket_size=None, mode=None):
+                unique_indices=False, bucket_size=None, mode=None, out_sharding=None):
+    _no_sharding("segment_min", out_sharding)
     return _segment_reduce("segment_min", "min", data, segment_ids, num_segments,
                            indices_are_sorted, unique_indices, bucket_size, mode)
 

@@ -125,3 +125,18 @@ def test_scaled_dot_general_vmaps_like_a_loop():
     for i in range(3):
         np.testing.assert_array_equal(
             np.asarray(out[i]), np.asarray(nn.scaled_dot_general(a[i], b[i], dn, configs=[c] * 3)))
+
+
+def test_initializers_take_out_sharding_like_jax():
+    import inspect
+
+    from jaxel.nn import initializers as init
+    made = [init.zeros, init.ones, init.constant(2.0), init.normal(), init.uniform(),
+            init.truncated_normal(), init.glorot_uniform(), init.orthogonal(),
+            init.delta_orthogonal()]
+    for f in made:
+        assert list(inspect.signature(f).parameters) == ["key", "shape", "dtype", "out_sharding"]
+    key = jaxel.random.key(0)
+    assert init.normal()(key, (2, 3), out_sharding=None).shape == (2, 3)
+    with pytest.raises(NotImplementedError, match="out_sharding"):
+        init.glorot_uniform()(key, (2, 3), out_sharding="x")

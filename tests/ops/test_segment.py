@@ -120,3 +120,5 @@ def test_errors():
         jaxel.jit(lambda d, s: ops.segment_sum(d, s))(DATA, IDS)
     with pytest.raises(ValueError, match="one id per row"):
         ops.segment_sum(DATA, IDS[:3], 4)
+    with pytest.raises(NotImplementedError, match="out_sharding"):
+        ops.segment_max(DATA, IDS, 4, out_sharding="x")
