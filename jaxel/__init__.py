@@ -35,5 +35,6 @@ from jaxel.device import (  # noqa: F401
     process_count, default_backend,
 )
 from jaxel import scipy  # noqa: F401
+from jaxel import image, ops  # noqa: F401
 
 __version__ = "0.1.0"

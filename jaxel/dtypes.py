@@ -48,7 +48,8 @@ __all__ = [
     "is_unsigned", "is_bool", "is_inexact", "TypePromotionError",
     "float4_e2m1fn", "float6_e2m3fn", "float6_e3m2fn", "float8_e3m4", "float8_e4m3",
     "float8_e4m3b11fnuz", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz",
-    "float8_e8m0fnu", "int1", "int2", "int4", "uint1", "uint2", "uint4",
+    "float8_e8m0fnu", "float8_e5m3fnu", "complex32", "bcomplex32", "int1", "int2", "int4",
+    "uint1", "uint2", "uint4",
 ]
 
 # ---- scalar-type objects ------------------------------------------------------------------------
@@ -72,6 +73,9 @@ float8_e4m3b11fnuz = ml_dtypes.float8_e4m3b11fnuz
 float8_e4m3fn, float8_e4m3fnuz = ml_dtypes.float8_e4m3fn, ml_dtypes.float8_e4m3fnuz
 float8_e5m2, float8_e5m2fnuz = ml_dtypes.float8_e5m2, ml_dtypes.float8_e5m2fnuz
 float8_e8m0fnu = ml_dtypes.float8_e8m0fnu
+float8_e5m3fnu = ml_dtypes.float8_e5m3fnu
+# 32-bit complex numbers: float16 (complex32) or bfloat16 (bcomplex32) real and imaginary parts.
+complex32, bcomplex32 = ml_dtypes.complex32, ml_dtypes.bcomplex32
 int1, int2, int4 = ml_dtypes.int1, ml_dtypes.int2, ml_dtypes.int4
 uint1, uint2, uint4 = ml_dtypes.uint1, ml_dtypes.uint2, ml_dtypes.uint4
 
@@ -88,11 +92,13 @@ _C64, _C128 = _d(np.complex64), _d(np.complex128)
 
 _NARROW_FLOATS = tuple(_d(t) for t in (
     float8_e4m3fn, float8_e5m2, float8_e4m3b11fnuz, float8_e4m3fnuz, float8_e5m2fnuz,
-    float8_e3m4, float8_e4m3, float8_e8m0fnu, float4_e2m1fn, float6_e2m3fn, float6_e3m2fn))
+    float8_e3m4, float8_e4m3, float8_e8m0fnu, float4_e2m1fn, float6_e2m3fn, float6_e3m2fn,
+    float8_e5m3fnu))
+_NARROW_COMPLEX = (_d(complex32), _d(bcomplex32))
 _NARROW_SIGNED = tuple(_d(t) for t in (int1, int2, int4))
 _NARROW_UNSIGNED = tuple(_d(t) for t in (uint1, uint2, uint4))
 #: The narrow dtypes, in a fixed order (tests iterate over it).
-_NARROW = _NARROW_FLOATS + _NARROW_SIGNED + _NARROW_UNSIGNED
+_NARROW = _NARROW_FLOATS + _NARROW_SIGNED + _NARROW_UNSIGNED + _NARROW_COMPLEX
 #: Narrow dtypes that promote and have avals like any other, but that jaxlib 0.10.2's runtime
 #: cannot hold (JAX fails on them too): the reason, for the errors that creating one raises.
 _NO_RUNTIME = {
@@ -100,13 +106,19 @@ _NO_RUNTIME = {
               "XLA PrimitiveType')" for t in (float6_e2m3fn, float6_e3m2fn)},
     **{_d(t): "StableHLO has no 1-bit integers apart from bool (i1), so XLA cannot tell them "
               "from bool and rejects the buffers" for t in (int1, uint1)},
+    # Types, promotion and avals exist (as in JAX 0.12.1), but XLA has no element type for
+    # them: JAX fails with 'Invalid element type' when it makes such an array.
+    _d(float8_e5m3fnu): "XLA has no float8_e5m3fnu element type (jaxlib rejects it as an "
+                        "'Invalid element type', as JAX does)",
+    **{_d(t): f"XLA has no {_d(t).name} element type (jaxlib rejects it as an 'Invalid "
+              "element type', as JAX does); use complex64" for t in (complex32, bcomplex32)},
 }
 
 _SIGNED = frozenset((_I8, _I16, _I32, _I64) + _NARROW_SIGNED)
 _UNSIGNED = frozenset((_U8, _U16, _U32, _U64) + _NARROW_UNSIGNED)
 _INTEGER = _SIGNED | _UNSIGNED
 _FLOATS = frozenset((_F16, _BF16, _F32, _F64) + _NARROW_FLOATS)
-_COMPLEX = frozenset((_C64, _C128))
+_COMPLEX = frozenset((_C64, _C128) + _NARROW_COMPLEX)
 _INEXACT = _FLOATS | _COMPLEX
 #: The 15 standard dtypes a jaxel array can hold, in a fixed order (tests iterate over it).
 _ALL = (_BOOL, _I8, _I16, _I32, _I64, _U8, _U16, _U32, _U64, _F16, _BF16, _F32, _F64, _C64, _C128)
@@ -185,7 +197,7 @@ def is_float(dtype) -> bool:
 
 
 def is_complex(dtype) -> bool:
-    """True for complex64 and complex128."""
+    """True for complex64, complex128 and the 32-bit complex32/bcomplex32."""
     return _as_np_dtype(dtype) in _COMPLEX
 
 
@@ -239,6 +251,8 @@ for _dt in _NARROW_UNSIGNED:  # uint4: u4 in jaxprs, ui4 in MLIR
 # 1-bit integers have no MLIR spelling XLA runs: i1 is bool.  (6-bit floats keep theirs: XLA
 # compiles conversions to and from them, though its CPU backend has no arithmetic on them.)
 del _MLIR[_d(int1)], _MLIR[_d(uint1)]
+# The 32-bit complex types print as JAX prints them; they have no MLIR spelling XLA runs.
+_SHORT[_d(complex32)], _SHORT[_d(bcomplex32)] = "c32", "bc32"
 del _dt, _fmt
 
 
@@ -417,6 +431,7 @@ _EDGES_X64 = {
 # int4 + int8 are errors, while int8 + float8 is float8, since integers lie below f*).
 _EDGES_X64[_WEAK_INT] = _EDGES_X64[_WEAK_INT] + list(_NARROW_SIGNED + _NARROW_UNSIGNED)
 _EDGES_X64[_WEAK_FLOAT] = _EDGES_X64[_WEAK_FLOAT] + list(_NARROW_FLOATS)
+_EDGES_X64[_WEAK_COMPLEX] = _EDGES_X64[_WEAK_COMPLEX] + list(_NARROW_COMPLEX)
 _EDGES_X64.update({dt: [] for dt in _NARROW})
 # Without x64 there is no int64 to hold every uint32, and JAX then promotes uint32 with a
 # signed type to int32 (jnp.promote_types(uint32, int32) is int32 when x64 is off, measured on
@@ -491,7 +506,11 @@ def _no_promotion(dts) -> TypePromotionError:
     names = tuple(str(d) if isinstance(d, np.dtype) else f"weak {d}" for d in dts)
     narrow = [d for d in dts if isinstance(d, np.dtype) and d in _NARROW]
     why = ""
-    if any(d in _NARROW_FLOATS for d in narrow):
+    if any(d in _NARROW_COMPLEX for d in narrow) and not any(
+            d in _NARROW_FLOATS + _NARROW_SIGNED + _NARROW_UNSIGNED for d in narrow):
+        why = (" To avoid unintended promotion, 32-bit complex floats do not promote "
+               "implicitly.")
+    elif any(d in _NARROW_FLOATS for d in narrow):
         why = (" To avoid unintended promotion, narrow floats (8 bits and fewer) do not "
                "promote implicitly.")
     elif narrow:
@@ -696,7 +715,8 @@ def result_type(*args, return_weak_type_flag: bool = False):
 # and jaxel place them under the abstract class of their kind.
 _ML_PARENT = {**{dt: np.floating for dt in (_BF16,) + _NARROW_FLOATS},
               **{dt: np.signedinteger for dt in _NARROW_SIGNED},
-              **{dt: np.unsignedinteger for dt in _NARROW_UNSIGNED}}
+              **{dt: np.unsignedinteger for dt in _NARROW_UNSIGNED},
+              **{dt: np.complexfloating for dt in _NARROW_COMPLEX}}
 
 
 def _ml_dtype(x):
@@ -820,6 +840,10 @@ def _info_dtype(x) -> np.dtype:
     return np.dtype(x)
 
 
+_NARROW_COMPLEX_PART = {np.dtype(complex32): np.dtype(np.float16),
+                        np.dtype(bcomplex32): np.dtype(bfloat16)}
+
+
 def finfo(dtype):
     """Machine limits of a floating (or complex: of its component) dtype.
 
@@ -828,6 +852,7 @@ def finfo(dtype):
     ``float``/``complex`` and arrays.
     """
     dt = _info_dtype(dtype)
+    dt = _NARROW_COMPLEX_PART.get(dt, dt)  # complex32: its float16 parts
     if dt == _BF16 or dt in _NARROW_FLOATS:
         return ml_dtypes.finfo(dt)
     return np.finfo(dt)

@@ -48,6 +48,8 @@ def dtype_kind(dt: np.dtype) -> str:
             return SINT
         if _dtypes.is_unsigned(dt):
             return UINT
+        if _dtypes.is_complex(dt):  # bcomplex32 (complex32 reports kind 'c')
+            return COMPLEX
     return "other"
 
 

@@ -7,6 +7,7 @@ The factories (``glorot_uniform()``, ``variance_scaling(...)``...) return such f
 from __future__ import annotations
 
 import math
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -15,8 +16,31 @@ from jaxel import numpy as jnp
 from jaxel import random
 
 
+@runtime_checkable
+class Initializer(Protocol):
+    """What every initialiser here is: a callable ``init(key, shape, dtype=None,
+    out_sharding=None) -> Array`` (for type hints and ``isinstance`` checks).
+
+    Example::
+
+        >>> isinstance(initializers.glorot_uniform(), initializers.Initializer)
+        True
+    """
+
+    def __call__(self, key, shape, dtype=None, out_sharding=None):
+        """Draw an array of ``shape`` and ``dtype`` from ``key``."""
+        raise NotImplementedError
+
+
 def _default_dtype():
     return _dtypes.default_float_dtype()
+
+
+def _check_sharding(out_sharding):
+    # JAX's initialisers take out_sharding; jaxel arrays live on one device.
+    if out_sharding is not None:
+        raise NotImplementedError("nn.initializers: out_sharding is not supported (single-"
+                                  "device arrays only); pass None.")
 
 
 def _shape(shape, what):
@@ -27,26 +51,30 @@ def _shape(shape, what):
                         f"{shape!r}.") from None
 
 
-def zeros(key, shape, dtype=None):
+def zeros(key, shape, dtype=None, out_sharding=None):
     """All zeros (``key`` is ignored)."""
+    _check_sharding(out_sharding)
     return jnp.zeros(_shape(shape, "zeros"), dtype or _default_dtype())
 
 
-def ones(key, shape, dtype=None):
+def ones(key, shape, dtype=None, out_sharding=None):
     """All ones (``key`` is ignored)."""
+    _check_sharding(out_sharding)
     return jnp.ones(_shape(shape, "ones"), dtype or _default_dtype())
 
 
 def constant(value, dtype=None):
     """An initialiser filling with ``value``."""
-    def init(key, shape, dtype=dtype):
+    def init(key, shape, dtype=dtype, out_sharding=None):
+        _check_sharding(out_sharding)
         return jnp.full(_shape(shape, "constant"), value, dtype or _default_dtype())
     return init
 
 
 def normal(stddev=1e-2, dtype=None):
     """Normal draws with standard deviation ``stddev``."""
-    def init(key, shape, dtype=dtype):
+    def init(key, shape, dtype=dtype, out_sharding=None):
+        _check_sharding(out_sharding)
         dtype = dtype or _default_dtype()
         return random.normal(key, _shape(shape, "normal"), dtype) * jnp.asarray(stddev, dtype)
     return init
@@ -54,7 +82,8 @@ def normal(stddev=1e-2, dtype=None):
 
 def uniform(scale=1e-2, dtype=None):
     """Uniform draws in ``[0, scale)``."""
-    def init(key, shape, dtype=dtype):
+    def init(key, shape, dtype=dtype, out_sharding=None):
+        _check_sharding(out_sharding)
         dtype = dtype or _default_dtype()
         return random.uniform(key, _shape(shape, "uniform"), dtype) * jnp.asarray(scale, dtype)
     return init
@@ -62,7 +91,8 @@ def uniform(scale=1e-2, dtype=None):
 
 def truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):
     """Normal draws truncated to ``[lower, upper]`` standard deviations, scaled by ``stddev``."""
-    def init(key, shape, dtype=dtype):
+    def init(key, shape, dtype=dtype, out_sharding=None):
+        _check_sharding(out_sharding)
         dtype = dtype or _default_dtype()
         draws = random.truncated_normal(key, lower, upper, _shape(shape, "truncated_normal"),
                                         dtype)
@@ -96,7 +126,8 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
     if distribution not in ("truncated_normal", "normal", "uniform"):
         raise ValueError(f"variance_scaling: invalid distribution {distribution!r}.")
 
-    def init(key, shape, dtype=dtype):
+    def init(key, shape, dtype=dtype, out_sharding=None):
+        _check_sharding(out_sharding)
         dtype = dtype or _default_dtype()
         shape = _shape(shape, "variance_scaling")
         fan_in, fan_out = _fans(shape, in_axis, out_axis, batch_axis)
@@ -153,7 +184,8 @@ kaiming_uniform, kaiming_normal = he_uniform, he_normal
 def orthogonal(scale=1.0, column_axis=-1, dtype=None):
     """Orthogonal matrices (rows or columns orthonormal), reshaped so that ``column_axis``
     holds the columns."""
-    def init(key, shape, dtype=dtype):
+    def init(key, shape, dtype=dtype, out_sharding=None):
+        _check_sharding(out_sharding)
         dtype = dtype or _default_dtype()
         shape = _shape(shape, "orthogonal")
         if len(shape) < 2:
@@ -177,7 +209,8 @@ def orthogonal(scale=1.0, column_axis=-1, dtype=None):
 def delta_orthogonal(scale=1.0, column_axis=-1, dtype=None):
     """Delta-orthogonal kernels for 3-5 dimensional convolutions: zero everywhere but the
     spatial centre, which holds an orthogonal matrix."""
-    def init(key, shape, dtype=dtype):
+    def init(key, shape, dtype=dtype, out_sharding=None):
+        _check_sharding(out_sharding)
         dtype = dtype or _default_dtype()
         shape = _shape(shape, "delta_orthogonal")
         if len(shape) not in (3, 4, 5):
@@ -192,7 +225,7 @@ def delta_orthogonal(scale=1.0, column_axis=-1, dtype=None):
     return init
 
 
-__all__ = ["zeros", "ones", "constant", "normal", "uniform", "truncated_normal",
+__all__ = ["Initializer", "zeros", "ones", "constant", "normal", "uniform", "truncated_normal",
            "variance_scaling", "glorot_uniform", "glorot_normal", "lecun_uniform",
            "lecun_normal", "he_uniform", "he_normal", "xavier_uniform", "xavier_normal",
            "kaiming_uniform", "kaiming_normal", "orthogonal", "delta_orthogonal"]

@@ -11,8 +11,8 @@ from jaxel.dtypes import (  # noqa: F401
 )
 from jaxel.dtypes import (  # noqa: F401  (the narrow ml_dtypes types)
     float4_e2m1fn, float6_e2m3fn, float6_e3m2fn, float8_e3m4, float8_e4m3, float8_e4m3b11fnuz,
-    float8_e4m3fn, float8_e4m3fnuz, float8_e5m2, float8_e5m2fnuz, float8_e8m0fnu, int1, int2,
-    int4, uint1, uint2, uint4)
+    float8_e4m3fn, float8_e4m3fnuz, float8_e5m2, float8_e5m2fnuz, float8_e8m0fnu, float8_e5m3fnu,
+    complex32, bcomplex32, int1, int2, int4, uint1, uint2, uint4)
 from numpy import dtype  # noqa: F401  (jnp.dtype is NumPy's dtype class, as in JAX)
 from jaxel.runtime.array import Array as ndarray  # noqa: F401
 from jaxel.numpy.creation import *  # noqa: F401,F403
@@ -23,6 +23,7 @@ from jaxel.numpy.shape import *  # noqa: F401,F403
 from jaxel.numpy.misc import *  # noqa: F401,F403
 from jaxel.numpy.indexing import *  # noqa: F401,F403
 from jaxel.numpy.reductions import *  # noqa: F401,F403
+from jaxel.numpy.extrema import *  # noqa: F401,F403
 from jaxel.numpy.contractions import *  # noqa: F401,F403
 from jaxel.numpy.extra_math import *  # noqa: F401,F403
 from jaxel.numpy.statistics import *  # noqa: F401,F403
