@@ -14,6 +14,9 @@ saved? ``None`` means nothing is saved but the checkpoint's inputs.
 from __future__ import annotations
 
 import weakref
+from typing import NamedTuple
+
+import numpy as np
 
 from jaxel import tree_util
 from jaxel.jaxpr.eval import eval_jaxpr
@@ -30,10 +33,10 @@ name_p.impl = lambda x, *, name: x
 
 
 def _name_jvp(primals, tangents, *, name):
-    from jaxel.transforms.ad_util import Zero
+    # As JAX: only the primal value carries the name; the tangent passes through untagged, so
+    # name policies never save tangent values (of an inner differentiation) by accident.
     (x,), (t,) = primals, tangents
-    out = name_p.bind(x, name=name)
-    return out, t if type(t) is Zero else name_p.bind(t, name=name)
+    return name_p.bind(x, name=name), t
 
 
 name_p.jvp = _name_jvp
@@ -44,6 +47,71 @@ def checkpoint_name(x, name: str):
     """Tag ``x`` (a pytree of arrays) with ``name`` so that the ``save_only_these_names`` and
     ``save_any_names_but_these`` policies can refer to it. The value is unchanged."""
     return tree_util.tree_map(lambda leaf: name_p.bind(leaf, name=str(name)), x)
+
+
+def checkpoint_name_fwd(x, name: str):
+    """Tag the forward (primal) value of ``x`` with ``name`` (``jax.ad_checkpoint``'s
+    ``checkpoint_name_fwd``). Tangents are never tagged, so this is ``checkpoint_name``."""
+    return checkpoint_name(x, name)
+
+
+# ---- what a policy may answer -----------------------------------------------------------------
+class RecomputeType:
+    """The type of ``Recompute``: a policy's answer "recompute this value in the backward
+    pass" (same as ``False``)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "Recompute"
+
+    def __reduce__(self):
+        return "Recompute"
+
+
+class SaveableType:
+    """The type of ``Saveable``: a policy's answer "save this value for the backward pass"
+    (same as ``True``)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "Saveable"
+
+    def __reduce__(self):
+        return "Saveable"
+
+
+Recompute = RecomputeType()
+Saveable = SaveableType()
+
+
+class Offloadable(NamedTuple):
+    """A policy's answer "save this value, moved from memory kind ``src`` to ``dst``" (e.g.
+    ``Offloadable("device", "pinned_host")``).
+
+    jaxel saves such values like ``Saveable`` ones and leaves them where they are: it has no
+    separate host memory space to move them to.
+    """
+    src: str
+    dst: str
+
+
+def _policy_saves(answer, policy) -> bool:
+    """Whether a policy's answer (bool, Recompute, Saveable or Offloadable) saves the value."""
+    if answer is True or answer is False:
+        return answer
+    if isinstance(answer, (SaveableType, Offloadable)):
+        return True
+    if isinstance(answer, RecomputeType):
+        return False
+    if isinstance(answer, (bool, np.bool_)):
+        return bool(answer)
+    hint = (" Did you return the class Offloadable instead of an instance "
+            "Offloadable(src, dst)?" if answer is Offloadable else "")
+    raise TypeError(f"The checkpoint policy {getattr(policy, '__name__', policy)!r} returned "
+                    f"{answer!r} of type {type(answer).__name__}; a policy must return a bool, "
+                    "jaxel.ad_checkpoint.Recompute, Saveable or Offloadable(src, dst)." + hint)
 
 
 # ---- policies --------------------------------------------------------------------------------
@@ -90,10 +158,64 @@ def save_any_names_but_these(*names):
     return policy
 
 
-def save_from_both_policies(policy_1, policy_2):
-    """A policy saving what either policy saves."""
+def save_anything_except_these_names(*names):
+    """A policy saving every value, named or not (as JAX's does: a value tagged with one of
+    ``names`` is the same value as the untagged one it came from, which is saved anyway)."""
+    del names
+
     def policy(prim, *avals, **params):
-        return policy_1(prim, *avals, **params) or policy_2(prim, *avals, **params)
+        return True
+    return policy
+
+
+def save_from_both_policies(policy_1, policy_2):
+    """A policy saving what either policy saves (both must answer with bools)."""
+    if policy_1 is everything_saveable or policy_2 is everything_saveable:
+        return everything_saveable
+    if policy_1 is nothing_saveable:
+        return policy_2
+    if policy_2 is nothing_saveable:
+        return policy_1
+
+    def policy(prim, *avals, **params):
+        out1 = policy_1(prim, *avals, **params)
+        out2 = policy_2(prim, *avals, **params)
+        if not (isinstance(out1, bool) and isinstance(out2, bool)):
+            raise ValueError(f"save_from_both_policies needs policies that return bools, got "
+                             f"{out1!r} and {out2!r}; write a policy function directly to "
+                             "combine Recompute/Saveable/Offloadable answers.")
+        return out1 or out2
+    return policy
+
+
+def save_and_offload_only_these_names(*, names_which_can_be_saved, names_which_can_be_offloaded,
+                                      offload_src, offload_dst):
+    """A policy saving the values tagged with ``names_which_can_be_saved``, offloading (to
+    memory kind ``offload_dst``) those tagged with ``names_which_can_be_offloaded`` and
+    recomputing the rest. The two name sets must not overlap."""
+    saved, offloaded = set(names_which_can_be_saved), set(names_which_can_be_offloaded)
+    both = saved & offloaded
+    if both:
+        raise ValueError(f"save_and_offload_only_these_names: the names {sorted(both)} are "
+                         "both in names_which_can_be_saved and in names_which_can_be_offloaded; "
+                         "each name must be in one of them only.")
+
+    def policy(prim, *avals, **params):
+        if prim is name_p and params["name"] in saved:
+            return Saveable
+        if prim is name_p and params["name"] in offloaded:
+            return Offloadable(src=offload_src, dst=offload_dst)
+        return Recompute
+    return policy
+
+
+def offload_dot_with_no_batch_dims(offload_src, offload_dst):
+    """Like ``dots_with_no_batch_dims_saveable`` but offloading those products (to memory kind
+    ``offload_dst``) instead of keeping them in device memory."""
+    def policy(prim, *avals, **params):
+        if dots_with_no_batch_dims_saveable(prim, *avals, **params):
+            return Offloadable(src=offload_src, dst=offload_dst)
+        return Recompute
     return policy
 
 
@@ -107,14 +229,18 @@ class checkpoint_policies:  # noqa: N801  (JAX's name: jax.checkpoint_policies)
     checkpoint_dots_with_no_batch_dims = staticmethod(dots_with_no_batch_dims_saveable)
     save_only_these_names = staticmethod(save_only_these_names)
     save_any_names_but_these = staticmethod(save_any_names_but_these)
+    save_anything_except_these_names = staticmethod(save_anything_except_these_names)
     save_from_both_policies = staticmethod(save_from_both_policies)
+    save_and_offload_only_these_names = staticmethod(save_and_offload_only_these_names)
+    offload_dot_with_no_batch_dims = staticmethod(offload_dot_with_no_batch_dims)
 
 
 def _saveable_eqn(policy):
     """``policy`` as a predicate on equations (None: nothing is saveable)."""
     if policy is None:
         return lambda eqn: False
-    return lambda eqn: bool(policy(eqn.primitive, *[a.aval for a in eqn.invars], **eqn.params))
+    return lambda eqn: _policy_saves(
+        policy(eqn.primitive, *[a.aval for a in eqn.invars], **eqn.params), policy)
 
 
 # ---- the primitive ---------------------------------------------------------------------------
@@ -280,8 +406,100 @@ def checkpoint(fun=None, *, prevent_cse: bool = True, policy=None, static_argnum
 
 remat = checkpoint
 
-__all__ = ["checkpoint", "remat", "checkpoint_name", "checkpoint_policies", "checkpoint_p",
-           "name_p"]
+
+# ---- inspecting what reverse mode saves ------------------------------------------------------
+def saved_residuals(f, *args, **kwargs):
+    """The residuals that ``vjp(f, *args, **kwargs)`` keeps for its backward pass, as a list
+    of ``(aval, description)``: each is an argument, a constant, a literal, or the output of an
+    operation (``named '...'`` for values tagged with ``checkpoint_name``, ``output of jitted
+    function '...'`` for a jitted call's).
+
+    Listed as JAX lists them: literals, constants, arguments in order, then operation outputs
+    in program order; each value once.
+    """
+    from jaxel.api import _Signature, make_jaxpr
+    from jaxel.transforms.linearize import linearize_flat
+    leaves, in_tree = tree_util.tree_flatten((args, kwargs))
+
+    def residuals_of(*xs):
+        def flat(*ys):
+            a, kw = tree_util.tree_unflatten(in_tree, list(ys))
+            return tree_util.tree_leaves(f(*a, **kw))
+        _, lin = linearize_flat(flat, list(xs))
+        return list(lin.jaxpr.consts)
+
+    jaxpr = make_jaxpr(residuals_of)(*leaves).jaxpr
+    names = _Signature(f, (), ()).arg_names(args, kwargs)
+    found = {}
+    for v in jaxpr.outvars:
+        key, where = _residual_source(jaxpr, v, None, names, ())
+        found.setdefault(key, (v.aval, where))
+    return [found[k] for k in sorted(found, key=lambda k: k[:2])]
+
+
+def _residual_source(jaxpr, v, outer, names, path):
+    """Where the value ``v`` of ``jaxpr`` comes from: ``(sort key, description)``.
+
+    ``outer(i)`` resolves the i-th input of a nested jaxpr in its caller (None at top level).
+    Looks through what only passes a value on (reduce_precision, a jitted call returning its
+    input) and into checkpointed calls (JAX inlines their saved part).
+    """
+    from jaxel.jaxpr.ir import Literal
+    from jaxel.jit_primitive import jit_p
+    from jaxel.lax.elementwise import reduce_precision_p
+    if isinstance(v, Literal):
+        return (0, 0, id(v)), "from a literal"
+    for i, c in enumerate(jaxpr.constvars):
+        if c is v:
+            return (1, path + (i,), id(v)), "from a constant"
+    for i, a in enumerate(jaxpr.invars):
+        if a is v:
+            if outer is not None:
+                return outer(i)
+            name = names[i] if i < len(names) else f"at flattened index {i}"
+            return (2, (i,), id(v)), f"from the argument {name}"
+    for n, eqn in enumerate(jaxpr.eqns):
+        k = next((k for k, o in enumerate(eqn.outvars) if o is v), None)
+        if k is None:
+            continue
+        prim = eqn.primitive
+        here = path + (n,)
+
+        def caller(i, eqn=eqn):
+            return _residual_source(jaxpr, eqn.invars[i], outer, names, path)
+        if prim is reduce_precision_p:
+            return caller(0)
+        if prim is name_p:
+            return (3, here, id(v)), f"named {eqn.params['name']!r}"
+        if prim is jit_p or prim is checkpoint_p:
+            inner = eqn.params["jaxpr"].jaxpr
+            o = inner.outvars[k]
+            if prim is checkpoint_p or isinstance(o, Literal) or o in inner.invars:
+                return _residual_source(inner, o, caller, names, here)
+            return (3, here, id(v)), f"output of jitted function {eqn.params['name']!r}"
+        return (3, here, id(v)), f"output of {prim.name}"
+    raise ValueError(f"saved_residuals: no source for {v} in the traced program.")
+
+
+def print_saved_residuals(f, *args, **kwargs):
+    """Print the residuals ``vjp(f, *args, **kwargs)`` saves for the backward pass, one line
+    each: its type and where it comes from (JAX's ``print_saved_residuals``; jaxel names the
+    producing operation but not its source line).
+
+    Example::
+
+        >>> print_saved_residuals(lambda x: jnp.sin(x) * x, jnp.ones(3))
+        f32[3] from the argument x
+        f32[3] output of sin
+        f32[3] output of cos
+    """
+    for aval, where in saved_residuals(f, *args, **kwargs):
+        print(f"{aval.str_short()} {where}")
+
+
+__all__ = ["checkpoint", "remat", "checkpoint_name", "checkpoint_name_fwd",
+           "checkpoint_policies", "checkpoint_p", "name_p", "Recompute", "Saveable",
+           "Offloadable", "print_saved_residuals", "saved_residuals"]
 
 
 # ---- batching rules --------------------------------------------------------------------------

@@ -49,6 +49,29 @@ class ShapeDtypeStruct:
         self.sharding = sharding
         self.weak_type = weak_type
 
+    @classmethod
+    def like(cls, x) -> "ShapeDtypeStruct":
+        """The shape, dtype and weak type of ``x`` (an array, a tracer, a NumPy value, a Python
+        scalar or another ShapeDtypeStruct); its sharding when ``x`` is committed to a device.
+
+        Example::
+
+            >>> ShapeDtypeStruct.like(jnp.ones((2, 3)))
+            ShapeDtypeStruct(shape=(2, 3), dtype=float32)
+        """
+        if isinstance(x, ShapeDtypeStruct):
+            return cls(x.shape, x.dtype, sharding=x.sharding, weak_type=x.weak_type)
+        aval = getattr(x, "aval", None)
+        if aval is None:
+            try:
+                aval = abstractify(x)
+            except TypeError:
+                raise TypeError(f"ShapeDtypeStruct.like: cannot interpret a value of type "
+                                f"{type(x).__name__} as an array; it has no dtype.") from None
+        # Like JAX: an uncommitted array (placed by default) gives no sharding.
+        sharding = x.sharding if getattr(x, "committed", False) else None
+        return cls(aval.shape, aval.dtype, sharding=sharding, weak_type=aval.weak_type)
+
     @property
     def ndim(self):
         return len(self.shape)

@@ -140,8 +140,8 @@ def _jvp(primals, tangents, **params):
     nonzeros = tuple(type(t) is not Zero for t in tangents)
     jvp_closed, nz_out = _cached(jaxpr, ("jvp", nonzeros), lambda: jvp_jaxpr(jaxpr, nonzeros))
     nz_tangents = [t for t in tangents if type(t) is not Zero]
-    outs = _bind_closed(jvp_closed, list(primals) + nz_tangents, params,
-                        f"jvp({params['name']})")
+    # Derived programs keep the function's name, as in JAX's jaxprs (``jit[name=f]``).
+    outs = _bind_closed(jvp_closed, list(primals) + nz_tangents, params, params["name"])
     n = len(jaxpr.out_avals)
     it = iter(outs[n:])
     t_outs = [next(it) if nz else Zero(tangent_aval(a)) for a, nz in zip(jaxpr.out_avals, nz_out)]
@@ -203,7 +203,7 @@ def _transpose(cts, *args, **params):
                        lambda: transpose_jaxpr(jaxpr, linear, ct_zero))
     operands = [a for a, lin in zip(args, linear) if not lin]
     operands += [c for c, z in zip(cts, ct_zero) if not z]
-    outs = _bind_closed(t_closed, operands, params, f"transpose({params['name']})")
+    outs = _bind_closed(t_closed, operands, params, params["name"])
     it = iter(outs)
     return [next(it) if lin else None for lin in linear]
 
