@@ -499,7 +499,11 @@ class JitWrapped:
     def trace(self, *args, **kwargs) -> "Traced":
         """Trace without compiling; ``.jaxpr``, ``.lower()``, ``.out_info``."""
         closed, in_tree, out_tree, leaves, statics = self._trace(args, kwargs)
-        return Traced(self, closed, out_tree, leaves)
+        dyn_args, dyn_kwargs, _ = self._sig.split(args, kwargs)
+        call = _CallInfo(tree_flatten((dyn_args, dyn_kwargs))[1],
+                         self._sig.arg_names(dyn_args, dyn_kwargs), closed.in_avals,
+                         [k for k, _ in statics])
+        return Traced(self, closed, out_tree, leaves, call)
 
     def lower(self, *args, **kwargs) -> "Lowered":
         """Trace and lower to StableHLO; ``.as_text()``, ``.compile()``."""
@@ -522,14 +526,67 @@ class JitWrapped:
         return f"<jitted function {self._name}>"
 
 
+class _CallInfo:
+    """What an ahead-of-time compiled call expects: the structure of its dynamic arguments
+    ``(args, kwargs)``, their names and types, and which arguments were static."""
+
+    __slots__ = ("tree", "names", "avals", "statics")
+
+    def __init__(self, tree, names, avals, statics):
+        self.tree = tree
+        self.names = names
+        self.avals = avals
+        self.statics = statics
+
+    def check(self, args, kwargs, name):
+        """Flatten a call to the compiled function; TypeError naming what differs."""
+        leaves, tree = tree_flatten((args, kwargs))
+        if tree != self.tree:
+            raise TypeError(f"The compiled function {name!r} was called with arguments of "
+                            f"structure {tree}, but it was compiled for {self.tree}: "
+                            f"{self._explain(args, kwargs)}")
+        bad = []
+        for i, (x, want) in enumerate(zip(leaves, self.avals)):
+            got = _leaf_aval(x)
+            if got.strip_weak_type() != want.strip_weak_type():
+                where = self.names[i] if i < len(self.names) else f"at flat index {i}"
+                bad.append(f"argument {where} was compiled for {want.str_short()} and called "
+                           f"with {got.str_short()}")
+        if bad:
+            raise TypeError(f"The compiled function {name!r} was called with argument types "
+                            "that differ from those it was compiled for (compile again with "
+                            "jit(...).lower(...).compile() for new types): " + "; ".join(bad))
+        return leaves
+
+    def _explain(self, args, kwargs):
+        want_args, want_kwargs = self.tree.children()
+        n_want = len(want_args.children())
+        want_keys = sorted(want_kwargs.node_data()[1]) if want_kwargs.node_data() else []
+        static_names = [repr(k) if isinstance(k, str) else f"argument {k}" for k in self.statics]
+        parts = []
+        if len(args) != n_want:
+            parts.append(f"it takes {n_want} positional argument(s), got {len(args)}")
+        if sorted(kwargs) != want_keys:
+            parts.append(f"it takes the keyword argument(s) {want_keys or 'none'}, got "
+                         f"{sorted(kwargs) or 'none'}")
+        if not parts:
+            return "an argument's pytree structure differs."
+        msg = "; ".join(parts) + "."
+        if static_names:
+            msg += (f" Static arguments ({', '.join(static_names)}) were fixed when lowering: "
+                    "call the compiled function with the dynamic arguments only.")
+        return msg
+
+
 class Traced:
     """A traced jitted call (``jit(f).trace(*args)``)."""
 
-    def __init__(self, wrapped, closed, out_tree, leaves):
+    def __init__(self, wrapped, closed, out_tree, leaves, call=None):
         self._wrapped = wrapped
         self.jaxpr = closed
         self._out_tree = out_tree
         self._leaves = leaves
+        self._call = call
 
     @property
     def out_info(self):
@@ -543,19 +600,20 @@ class Traced:
             raise TypeError("Cannot lower a function that closes over values of an enclosing "
                             "transformation.")
         closed, used = dce_closed_jaxpr(closed, prune_invars=not self._wrapped._keep_unused)
-        return Lowered(self._wrapped, closed, self._out_tree, used)
+        return Lowered(self._wrapped, closed, self._out_tree, used, self._call)
 
 
 class Lowered:
     """A lowered jitted call: ``as_text()`` gives the StableHLO module, ``compile()`` an
     executable."""
 
-    def __init__(self, wrapped, closed, out_tree, used):
+    def __init__(self, wrapped, closed, out_tree, used, call=None):
         from jaxel.lowering.lower import lower_jaxpr_to_module
         self._wrapped = wrapped
         self._closed = closed
         self._out_tree = out_tree
         self._used = used
+        self._call = call
         self._text, _ = lower_jaxpr_to_module(closed, name=f"jit_{wrapped._name}")
 
     def as_text(self, dialect=None, debug_info=False) -> str:
@@ -563,6 +621,7 @@ class Lowered:
         return self._text
 
     def compile(self) -> "Compiled":
+        """Compile the lowered module; call the result with the dynamic arguments only."""
         return Compiled(self)
 
     def cost_analysis(self):
@@ -570,7 +629,8 @@ class Lowered:
 
 
 class Compiled:
-    """An ahead-of-time compiled call: call it with arguments of the traced types."""
+    """An ahead-of-time compiled call. Call it like the jitted function but with the dynamic
+    arguments only (static ones were fixed when lowering), of the types it was lowered for."""
 
     def __init__(self, lowered: Lowered):
         self._lowered = lowered
@@ -588,17 +648,9 @@ class Compiled:
         return ca[0] if isinstance(ca, list) and ca else ca
 
     def __call__(self, *args, **kwargs):
-        dyn_args, dyn_kwargs, _ = self._lowered._wrapped._sig.split(args, kwargs)
-        leaves, _ = tree_flatten((dyn_args, dyn_kwargs) if kwargs or
-                                 self._lowered._wrapped._sig.has_static else dyn_args)
-        expected = self._lowered._closed.jaxpr.in_avals
+        leaves = self._lowered._call.check(args, kwargs, self._lowered._wrapped._name)
         if self._kept is not None:
             leaves = [leaves[i] for i in self._kept]
-        got = [_leaf_aval(x).strip_weak_type() for x in leaves]
-        if got != [a.strip_weak_type() for a in expected]:
-            raise TypeError(f"Compiled function called with argument types "
-                            f"{[a.str_short() for a in got]}, but it was compiled for "
-                            f"{[a.str_short() for a in expected]}.")
         outs = self._compiled.run([to_device_array(x)._buf for x in leaves])
         return tree_unflatten(self._lowered._out_tree, outs)
 

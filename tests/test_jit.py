@@ -262,3 +262,46 @@ def test_jit_of_a_functools_wrapper_of_a_jitted_function():
         return inner(x) * 10.0
 
     np.testing.assert_allclose(jaxel.jit(outer)(1.0), 20.0)
+
+
+def _statics_fn(x, n, y=1.0, *, mode="add"):
+    return x * n + y if mode == "add" else x - y
+
+
+@pytest.mark.parametrize("lib_name", ["jaxel", "jax"])
+def test_compiled_takes_the_dynamic_arguments_only(lib_name):
+    """Static arguments are fixed at lower time: the Compiled object is called without them
+    (as JAX); anything else is a TypeError that says what the call should have been."""
+    lib = pytest.importorskip(lib_name)
+    x = np.ones(3, np.float32)
+    c = lib.jit(_statics_fn, static_argnums=1, static_argnames="mode").lower(
+        x, 2, mode="add").compile()
+    np.testing.assert_allclose(np.asarray(c(x)), 3.0)
+    bad_calls = [lambda: c(x, 2), lambda: c(x, mode="add"), lambda: c(x, y=2.0), lambda: c(),
+                 lambda: c((x,)), lambda: c(np.ones(4, np.float32)),
+                 lambda: c(np.ones(3, np.int32))]
+    for call in bad_calls:
+        with pytest.raises(TypeError):
+            call()
+    c2 = lib.jit(_statics_fn, static_argnums=1).lower(x, 2, 3.0).compile()
+    np.testing.assert_allclose(np.asarray(c2(x, 3.0)), 5.0)
+    with pytest.raises(TypeError):
+        c2(x)
+
+
+def test_compiled_call_errors_name_what_was_expected():
+    x = np.ones(3, np.float32)
+    c = jaxel.jit(_statics_fn, static_argnums=1, static_argnames="mode").lower(
+        x, 2, mode="add").compile()
+    with pytest.raises(TypeError, match=r"1 positional argument\(s\), got 2.*Static arguments "
+                                        r"\(argument 1, 'mode'\) were fixed when lowering"):
+        c(x, 2)
+    with pytest.raises(TypeError, match=r"keyword argument\(s\) none, got \['mode'\]"):
+        c(x, mode="add")
+    with pytest.raises(TypeError, match=r"argument x was compiled for f32\[3\] and called "
+                                        r"with f32\[4\]"):
+        c(np.ones(4, np.float32))
+    kw = jaxel.jit(lambda x, *, scale: x * scale["s"]).lower(x, scale={"s": 2.0}).compile()
+    np.testing.assert_allclose(np.asarray(kw(x, scale={"s": 3.0})), 3.0)
+    with pytest.raises(TypeError, match=r"scale\['s'\] was compiled for f32\[\]"):
+        kw(x, scale={"s": np.ones(2, np.float32)})
