@@ -1,5 +1,6 @@
 """jit: caching, static and donated arguments, pytrees, closures, AOT API, nesting."""
 import collections
+import functools
 import logging
 
 import numpy as np
@@ -305,3 +306,57 @@ def test_compiled_call_errors_name_what_was_expected():
     np.testing.assert_allclose(np.asarray(kw(x, scale={"s": 3.0})), 3.0)
     with pytest.raises(TypeError, match=r"scale\['s'\] was compiled for f32\[\]"):
         kw(x, scale={"s": np.ones(2, np.float32)})
+
+
+class _Model:
+    """A registered pytree whose aux data is a dict (unhashable), hashable itself by value."""
+
+    def __init__(self, w, meta):
+        self.w, self.meta = w, meta
+
+    def __hash__(self):
+        return hash(tuple(sorted(self.meta.items())))
+
+    def __eq__(self, other):
+        return isinstance(other, _Model) and other.meta == self.meta
+
+    def apply(self, x):
+        _Model.traces += 1
+        return self.w * x * self.meta["s"]
+
+    traces = 0
+    japply = jaxel.jit(apply)
+    sapply = jaxel.jit(apply, static_argnums=0)
+
+
+jaxel.tree_util.register_pytree_node(_Model, lambda m: ((m.w,), m.meta),
+                                     lambda meta, ch: _Model(ch[0], meta))
+
+
+def test_pytrees_with_unhashable_aux_data_as_arguments():
+    """Treedefs hash without aux data that cannot be hashed (equality still compares it), as
+    JAX's: every cache keyed on argument structure accepts such pytrees."""
+    x = jnp.ones(3)
+    m = _Model(jnp.ones(3), {"s": 2.0})
+    t1 = jaxel.tree_util.tree_structure(m)
+    t2 = jaxel.tree_util.tree_structure(_Model(1.0, {"s": 2.0}))
+    assert hash(t1) == hash(t2) and t1 == t2
+    assert t1 != jaxel.tree_util.tree_structure(_Model(1.0, {"s": 3.0}))
+    expect = np.full(3, 2.0)
+    for out in [jaxel.jit(_Model.apply)(m, x), m.japply(x), m.sapply(x),
+                jaxel.jit(functools.partial(_Model.apply, m))(x),
+                jaxel.vmap(lambda c: c.apply(1.0))(m),
+                jaxel.grad(lambda c: c.apply(x).sum())(m).w,
+                lax.cond(True, lambda c: c.apply(x), lambda c: c.w, m),
+                lax.scan(lambda c, _: (c, c.apply(x)), m, None, length=1)[1][0]]:
+        np.testing.assert_allclose(np.asarray(out), expect)
+
+
+def test_static_self_is_compared_by_its_hash_and_eq():
+    x = jnp.ones(3)
+    _Model.traces = 0
+    for _ in range(3):  # equal (not identical) static values hit the same entry
+        np.testing.assert_allclose(_Model(jnp.ones(3), {"s": 5.0}).sapply(x), 5.0)
+    assert _Model.traces == 1
+    np.testing.assert_allclose(_Model(jnp.ones(3), {"s": 7.0}).sapply(x), 7.0)
+    assert _Model.traces == 2
