@@ -20,7 +20,7 @@ from jaxel.config import config
 from jaxel.jaxpr.dce import dce_closed_jaxpr
 from jaxel.jaxpr.ir import ClosedJaxpr
 from jaxel.jaxpr.staging import DebugInfo, split_tracer_consts, trace_to_jaxpr
-from jaxel.jit_primitive import CompiledJaxpr, closure_convert, jit_p
+from jaxel.jit_primitive import CompiledJaxpr, closure_convert, deleted_argument_error, jit_p
 from jaxel.runtime.array import Array
 from jaxel.tracing.avals import ShapedArray
 from jaxel.tracing.core import Tracer, _state, abstractify
@@ -226,7 +226,7 @@ class _FastCall:
     """
 
     __slots__ = ("exe", "out_avals", "out_tree", "const_bufs", "kept", "single", "handlers",
-                 "aval0")
+                 "aval0", "in_avals")
 
     def __init__(self, entry):
         c = entry.compiled
@@ -236,6 +236,7 @@ class _FastCall:
         self.out_avals = c.out_avals
         self.out_tree = entry.out_tree
         self.const_bufs = c.const_bufs
+        self.in_avals = c.in_avals
         self.kept = entry.kept
         from jaxel.tree_util import treedef_is_leaf
         self.single = len(self.out_avals) == 1 and treedef_is_leaf(entry.out_tree)
@@ -250,9 +251,16 @@ class _FastCall:
                 bufs.append(a._buf)
         except AttributeError:  # not an Array (a tracer that escaped, a scalar...)
             return None
+        n = len(bufs)
         if self.const_bufs:
             bufs += self.const_bufs
-        outs = self.exe.execute_sharded(bufs).consume_with_handlers(self.handlers)
+        try:
+            outs = self.exe.execute_sharded(bufs).consume_with_handlers(self.handlers)
+        except RuntimeError:  # no cost unless raised: name a deleted (donated) argument
+            err = deleted_argument_error(bufs[:n], self.in_avals)
+            if err is None:
+                raise
+            raise err from None
         if self.single:
             return Array(outs[0], self.aval0, None)
         return tree_unflatten(self.out_tree, [Array(o, a, None)

@@ -157,6 +157,28 @@ def test_donation_consumes_buffer():
         np.asarray(x)
 
 
+@pytest.mark.parametrize("lib_name", ["jaxel", "jax"])
+def test_reusing_a_donated_array_is_a_runtime_error_naming_it(lib_name):
+    """JAX 0.12.1 raises RuntimeError("Array has been deleted with shape=...") wherever a
+    donated array is used again: converted, waited on, or passed to a jitted function (its fast
+    path, a new compilation, an AOT-compiled call)."""
+    lib = pytest.importorskip(lib_name)
+    lnp = pytest.importorskip(lib_name + ".numpy")
+    donate = lib.jit(lambda x: x + 1, donate_argnums=0)
+    other = lib.jit(lambda x: x * 2)
+    x = lnp.ones(8)
+    other(lnp.ones(8)), other(lnp.ones(8))  # warm the cached-call path for this type
+    donate(x)
+    uses = [lambda: np.asarray(x), lambda: x.block_until_ready(), lambda: donate(x),
+            lambda: other(x), lambda: lib.jit(lambda x: x - 1)(x),
+            lambda: other.lower(lnp.ones(8)).compile()(x)]
+    for use in uses:
+        with pytest.raises(RuntimeError, match="deleted") as err:
+            use()
+        if lib_name == "jaxel":
+            assert "Array has been deleted with shape=f32[8]" in str(err.value)
+
+
 def test_explain_cache_misses_names_the_argument(caplog):
     f = jaxel.jit(lambda x, y: (x, y))
     x = jnp.asarray(np.ones(3, np.float32))
