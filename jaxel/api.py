@@ -267,9 +267,68 @@ class _FastCall:
                                               for o, a in zip(outs, self.out_avals)])
 
 
-# Every jitted function, so that options which change what tracing produces can drop the
-# traced programs (``clear_caches``) without a check on the call path.
+# Every live jit wrapper, so that options which change what tracing produces can drop the
+# traced programs (``clear_caches``) or switch tables (x64) without a check on the call path.
 _all_jitted: "weakref.WeakSet" = weakref.WeakSet()
+
+
+class _SharedCache:
+    """The traced programs of one function under one set of jit options, shared by every
+    ``jit(fun, **options)`` wrapper of it, so that ``jit(f)(x)`` in a loop traces once (as in
+    JAX). Also holds what is worked out once per function: the argument signature.
+
+    One table pair (traced entries, cached-call entries) per x64 mode: tracing under 64-bit
+    types gives other programs, and the wrappers swap tables when the mode changes.
+    """
+
+    __slots__ = ("sig", "donate_argnums", "donate_argnames", "tables")
+
+    def __init__(self, fun, static_argnums, static_argnames, donate_argnums, donate_argnames):
+        self.sig = _Signature(fun, static_argnums, static_argnames)
+        self.donate_argnums, self.donate_argnames, _ = _resolve_argnums(
+            fun, donate_argnums, donate_argnames)
+        self.tables: dict = {}
+
+    def table(self, x64: bool):
+        """``(traced entries, cached-call entries)`` for x64 mode ``x64``."""
+        t = self.tables.get(x64)
+        if t is None:
+            t = self.tables[x64] = ({}, {})
+        return t
+
+    def clear(self):
+        # In place: live wrappers hold these very dicts.
+        for cache, fast in self.tables.values():
+            cache.clear()
+            fast.clear()
+
+
+# fun -> {jit options: _SharedCache}. Weak in the function: an entry dies with it (the cached
+# programs hold no reference to the function; see DebugInfo.detached).
+_shared_caches: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _as_tuple(v):
+    if v is None:
+        return ()
+    if isinstance(v, (int, str)):
+        return (v,)
+    return tuple(v)
+
+
+def _shared_cache(fun, options, make) -> _SharedCache:
+    """The shared cache of ``fun`` under ``options``; a private one when the function cannot
+    be weakly referenced or hashed, or an option cannot be hashed."""
+    try:
+        per_fun = _shared_caches.get(fun)
+        if per_fun is None:
+            per_fun = _shared_caches[fun] = {}
+        shared = per_fun.get(options)
+        if shared is None:
+            shared = per_fun[options] = make()
+        return shared
+    except TypeError:
+        return make()
 
 
 def clear_caches():
@@ -279,33 +338,51 @@ def clear_caches():
     from jaxel.runtime import compile_cache
     for f in list(_all_jitted):
         f.clear_cache()
+    for per_fun in list(_shared_caches.values()):
+        for shared in per_fun.values():
+            shared.clear()
     jit_primitive._derived.clear()
     jit_primitive._compiled_by_jaxpr.clear()
     ad_checkpoint._derived.clear()
     compile_cache.clear_all()
 
 
+def _switch_x64_tables(x64):
+    for f in list(_all_jitted):
+        f._cache, f._fast = f._shared.table(bool(x64))
+
+
 # Tracing depends on this option (it changes the backward pass), so traced programs go stale.
 config.add_hook("jax_safe_where_grad", lambda value: clear_caches())
+# Tracing depends on the x64 mode (default dtypes): each mode has its own tables.
+config.add_hook("jax_enable_x64", _switch_x64_tables)
 
 
 class JitWrapped:
     """A jitted function: call it like the original; also ``.trace``, ``.lower``,
-    ``.eval_shape``, ``._cache_size()``, ``.clear_cache()``."""
+    ``.eval_shape``, ``._cache_size()``, ``.clear_cache()``.
+
+    Wrappers of the same function with the same options share their traced programs.
+    """
 
     def __init__(self, fun, static_argnums=(), static_argnames=(), donate_argnums=(),
-                 donate_argnames=(), keep_unused=False, inline=False, device=None):
+                 donate_argnames=(), keep_unused=False, inline=False, device=None,
+                 other_options=()):
         if not callable(fun):
             raise TypeError(f"jit expects a callable, got {fun!r}.")
         self._fun = fun
-        self._sig = _Signature(fun, static_argnums, static_argnames)
-        self._donate_argnums, self._donate_argnames, _ = _resolve_argnums(
-            fun, donate_argnums, donate_argnames)
+        static_argnums, static_argnames = _as_tuple(static_argnums), _as_tuple(static_argnames)
+        donate_argnums, donate_argnames = _as_tuple(donate_argnums), _as_tuple(donate_argnames)
+        options = (static_argnums, static_argnames, donate_argnums, donate_argnames,
+                   bool(keep_unused), bool(inline), device, other_options)
+        self._shared = shared = _shared_cache(fun, options, lambda: _SharedCache(
+            fun, static_argnums, static_argnames, donate_argnums, donate_argnames))
+        self._sig = shared.sig
+        self._donate_argnums, self._donate_argnames = shared.donate_argnums, shared.donate_argnames
         self._keep_unused = keep_unused
         self._inline = inline
         self._device = device
-        self._cache: dict = {}
-        self._fast: dict = {}
+        self._cache, self._fast = shared.table(config.jax_enable_x64)
         self._name = getattr(fun, "__name__", "fun")
         _all_jitted.add(self)
         # updated=(): copying fun.__dict__ would overwrite this object's own caches when fun
@@ -522,13 +599,14 @@ class JitWrapped:
         return self.trace(*args, **kwargs).out_info
 
     def _cache_size(self) -> int:
-        """Number of traced entries in this function's cache."""
+        """Number of traced entries in this function's cache (shared by every jit wrapper of
+        the function with the same options)."""
         return len(self._cache)
 
     def clear_cache(self):
-        """Forget every traced and compiled entry of this function."""
-        self._cache.clear()
-        self._fast.clear()
+        """Forget every traced and compiled entry of this function (for every jit wrapper of
+        it with the same options)."""
+        self._shared.clear()
 
     def __repr__(self):
         return f"<jitted function {self._name}>"
@@ -688,9 +766,13 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
         return functools.partial(jit, static_argnums=static_argnums,
                                  static_argnames=static_argnames, donate_argnums=donate_argnums,
                                  donate_argnames=donate_argnames, keep_unused=keep_unused,
-                                 inline=inline, device=device, backend=backend)
+                                 inline=inline, device=device, backend=backend,
+                                 in_shardings=in_shardings, out_shardings=out_shardings,
+                                 abstracted_axes=abstracted_axes)
+    # Options jaxel does not act on yet still tell cache entries apart, as in JAX.
+    other = (backend, in_shardings, out_shardings, abstracted_axes)
     return JitWrapped(fun, static_argnums, static_argnames, donate_argnums, donate_argnames,
-                      keep_unused, inline, device)
+                      keep_unused, inline, device, () if other == (None,) * 4 else other)
 
 
 def make_jaxpr(fun, static_argnums=(), axis_env=None, return_shape=False, abstracted_axes=None):

@@ -382,3 +382,98 @@ def test_static_self_is_compared_by_its_hash_and_eq():
     assert _Model.traces == 1
     np.testing.assert_allclose(_Model(jnp.ones(3), {"s": 7.0}).sapply(x), 7.0)
     assert _Model.traces == 2
+
+
+# ---- one cache per function (and jit options), as JAX --------------------------------------
+def _counting(calls):
+    def f(x, n=2):
+        calls.append(1)
+        return x * n
+    return f
+
+
+@pytest.mark.parametrize("lib_name", ["jaxel", "jax"])
+def test_jit_of_the_same_function_in_a_loop_traces_once(lib_name):
+    lib = pytest.importorskip(lib_name)
+    calls = []
+    f = _counting(calls)
+    x = np.ones(3, np.float32)
+    for _ in range(4):
+        np.testing.assert_allclose(np.asarray(lib.jit(f)(x)), 2.0)
+    assert len(calls) == 1
+    for _ in range(3):  # the same static value: one more trace, then hits
+        np.testing.assert_allclose(np.asarray(lib.jit(f, static_argnums=1)(x, 3)), 3.0)
+    assert len(calls) == 2
+    for i in range(3):  # a new function object each time: a new entry each time (fine)
+        np.testing.assert_allclose(np.asarray(lib.jit(lambda x: f(x, 4))(x)), 4.0)
+    assert len(calls) == 5
+
+
+def test_jit_options_do_not_share_entries():
+    calls = []
+    f = _counting(calls)
+    x = jnp.ones(3)
+    jaxel.jit(f)(x, 3)  # n traced
+    assert jaxel.jit(f)._cache_size() == 1
+    jaxel.jit(f, static_argnums=1)(x, 3)
+    jaxel.jit(f, static_argnames="n")(x, n=3)
+    assert jaxel.jit(f, static_argnums=1)._cache_size() == 1
+    assert len(calls) == 3
+    # Donation is per option set: the plain wrapper's entry must not donate.
+    y = jnp.ones(3)
+    jaxel.jit(f)(y)
+    assert not y.is_deleted()
+    jaxel.jit(f, donate_argnums=0)(y)
+    assert y.is_deleted()
+    z = jnp.ones(3)
+    jaxel.jit(f)(z)
+    assert not z.is_deleted()
+    # keep_unused and inline change the program too.
+    assert "%arg1" not in jaxel.jit(lambda a, b: a).lower(1.0, 2.0).as_text()
+    g = lambda a, b: a * 2  # noqa: E731
+    jaxel.jit(g).lower(1.0, 2.0)
+    assert "%arg1" in jaxel.jit(g, keep_unused=True).lower(1.0, 2.0).as_text()
+    assert "jit[" in str(jaxel.make_jaxpr(lambda v: jaxel.jit(jnp.sin)(v))(1.0))
+    assert "jit[" not in str(jaxel.make_jaxpr(lambda v: jaxel.jit(jnp.sin, inline=True)(v))(1.0))
+    assert len(calls) == 5  # + f(y) (a new call signature) + its donating variant
+    # clear_cache on any wrapper clears the shared entries.
+    jaxel.jit(f).clear_cache()
+    jaxel.jit(f)(x, 3)
+    assert len(calls) == 6
+
+
+def test_jit_cache_does_not_keep_functions_or_arguments_alive():
+    import gc
+    import weakref
+    from jaxel import api
+    c = jnp.arange(3.0)
+
+    def f(x):
+        return x * c
+
+    big = jnp.ones(1000)
+    jaxel.jit(f)(jnp.ones(3))
+    jaxel.jit(f, static_argnums=())(big[:3])
+    jaxel.jit(lambda v: v.sum())(big)
+    assert f in api._shared_caches
+    refs = [weakref.ref(f), weakref.ref(big)]
+    n = len(api._shared_caches)
+    del f, big
+    gc.collect()
+    assert [r() for r in refs] == [None, None]
+    assert len(api._shared_caches) < n
+
+
+def test_jit_cache_follows_the_x64_mode():
+    jax = pytest.importorskip("jax")
+    from jaxel.config import enable_x64
+    fn = lambda x: x + jnp.arange(3)  # noqa: E731
+    jfn = lambda x: x + jax.numpy.arange(3)  # noqa: E731
+    kept, kept_jax = jaxel.jit(fn), jax.jit(jfn)  # one wrapper, and a new one per call
+    ours, theirs = [], []
+    for x64 in (False, True, False):
+        with enable_x64(x64), jax.enable_x64(x64):
+            ours += [kept(np.ones(3, np.int32)).dtype, jaxel.jit(fn)(np.ones(3, np.int32)).dtype]
+            theirs += [kept_jax(np.ones(3, np.int32)).dtype,
+                       jax.jit(jfn)(np.ones(3, np.int32)).dtype]
+    assert ours == theirs == [np.int32] * 2 + [np.int64] * 2 + [np.int32] * 2
