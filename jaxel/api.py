@@ -251,13 +251,12 @@ class _FastCall:
                 bufs.append(a._buf)
         except AttributeError:  # not an Array (a tracer that escaped, a scalar...)
             return None
-        n = len(bufs)
         if self.const_bufs:
             bufs += self.const_bufs
         try:
             outs = self.exe.execute_sharded(bufs).consume_with_handlers(self.handlers)
         except RuntimeError:  # no cost unless raised: name a deleted (donated) argument
-            err = deleted_argument_error(bufs[:n], self.in_avals)
+            err = deleted_argument_error(bufs[:len(self.kept)], self.in_avals)
             if err is None:
                 raise
             raise err from None
