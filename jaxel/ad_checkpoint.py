@@ -8,8 +8,10 @@ values the policy allows and recomputes the rest inside the backward pass; there
 lowered behind an ``optimization_barrier`` so XLA cannot merge the recomputation back into the
 forward pass (``prevent_cse``).
 
-A policy is ``policy(prim, *avals, **params) -> bool``: may the outputs of this equation be
-saved? ``None`` means nothing is saved but the checkpoint's inputs.
+A policy is ``policy(prim, *avals, **params)``: may the outputs of this equation be saved? It
+answers a bool or ``Saveable`` / ``Recompute`` / ``Offloadable(src, dst)`` (saved too: jaxel has
+no separate host memory to offload to). ``None`` means nothing is saved but the checkpoint's
+inputs. ``print_saved_residuals`` shows what a function's VJP ends up saving.
 """
 from __future__ import annotations
 
@@ -371,8 +373,9 @@ def checkpoint(fun=None, *, prevent_cse: bool = True, policy=None, static_argnum
     """Make ``fun`` recompute its intermediate values during differentiation instead of saving
     them (``jax.checkpoint``; also ``jaxel.remat``).
 
-    ``policy(prim, *avals, **params) -> bool`` says which intermediates may be saved (see
-    ``checkpoint_policies``; default: none but the inputs). ``static_argnums`` marks positional
+    ``policy(prim, *avals, **params)`` says which intermediates may be saved (a bool or
+    ``Saveable``/``Recompute``/``Offloadable``; see ``checkpoint_policies``; default: none but
+    the inputs). ``static_argnums`` marks positional
     arguments that are Python values, not arrays. ``prevent_cse`` keeps XLA from merging the
     recomputation with the forward pass (leave it on except inside ``scan``-like loops).
     Usable as a decorator with or without arguments.

@@ -66,8 +66,12 @@ class ShapeDtypeStruct:
             try:
                 aval = abstractify(x)
             except TypeError:
-                raise TypeError(f"ShapeDtypeStruct.like: cannot interpret a value of type "
-                                f"{type(x).__name__} as an array; it has no dtype.") from None
+                if not (hasattr(x, "shape") and hasattr(x, "dtype")):
+                    raise TypeError(f"ShapeDtypeStruct.like: cannot interpret a value of type "
+                                    f"{type(x).__name__} as an array; it has no dtype.") from None
+                # Anything with a shape and a dtype (as JAX: the dtype canonicalized).
+                aval = ShapedArray(tuple(x.shape), _dtypes.canonicalize_dtype(x.dtype),
+                                   bool(getattr(x, "weak_type", False)))
         # Like JAX: an uncommitted array (placed by default) gives no sharding.
         sharding = x.sharding if getattr(x, "committed", False) else None
         return cls(aval.shape, aval.dtype, sharding=sharding, weak_type=aval.weak_type)

@@ -130,6 +130,24 @@ def test_shape_dtype_struct_like_matches_jax(make):
     assert jaxel.ShapeDtypeStruct.like(ours) == ours
 
 
+class _Duck:
+    """Not an array, but with a shape and a dtype."""
+    shape = (2, 3)
+    dtype = np.dtype(np.float64)
+
+
+class _WeakDuck:
+    shape = (2,)
+    dtype = np.dtype(np.int16)
+    weak_type = True
+
+
+@pytest.mark.parametrize("duck", [_Duck, _WeakDuck])
+def test_shape_dtype_struct_like_of_objects_with_shape_and_dtype(duck):
+    jax = pytest.importorskip("jax")
+    assert repr(jaxel.ShapeDtypeStruct.like(duck())) == repr(jax.ShapeDtypeStruct.like(duck()))
+
+
 def test_shape_dtype_struct_like_is_a_classmethod_and_rejects_non_arrays():
     assert isinstance(vars(jaxel.ShapeDtypeStruct)["like"], classmethod)
     with pytest.raises(TypeError, match="list"):
