@@ -8,12 +8,17 @@ values the policy allows and recomputes the rest inside the backward pass; there
 lowered behind an ``optimization_barrier`` so XLA cannot merge the recomputation back into the
 forward pass (``prevent_cse``).
 
-A policy is ``policy(prim, *avals, **params) -> bool``: may the outputs of this equation be
-saved? ``None`` means nothing is saved but the checkpoint's inputs.
+A policy is ``policy(prim, *avals, **params)``: may the outputs of this equation be saved? It
+answers a bool or ``Saveable`` / ``Recompute`` / ``Offloadable(src, dst)`` (saved too: jaxel has
+no separate host memory to offload to). ``None`` means nothing is saved but the checkpoint's
+inputs. ``print_saved_residuals`` shows what a function's VJP ends up saving.
 """
 from __future__ import annotations
 
 import weakref
+from typing import NamedTuple
+
+import numpy as np
 
 from jaxel import tree_util
 from jaxel.jaxpr.eval import eval_jaxpr
@@ -30,10 +35,10 @@ name_p.impl = lambda x, *, name: x
 
 
 def _name_jvp(primals, tangents, *, name):
-    from jaxel.transforms.ad_util import Zero
+    # As JAX: only the primal value carries the name; the tangent passes through untagged, so
+    # name policies never save tangent values (of an inner differentiation) by accident.
     (x,), (t,) = primals, tangents
-    out = name_p.bind(x, name=name)
-    return out, t if type(t) is Zero else name_p.bind(t, name=name)
+    return name_p.bind(x, name=name), t
 
 
 name_p.jvp = _name_jvp
@@ -44,6 +49,71 @@ def checkpoint_name(x, name: str):
     """Tag ``x`` (a pytree of arrays) with ``name`` so that the ``save_only_these_names`` and
     ``save_any_names_but_these`` policies can refer to it. The value is unchanged."""
     return tree_util.tree_map(lambda leaf: name_p.bind(leaf, name=str(name)), x)
+
+
+def checkpoint_name_fwd(x, name: str):
+    """Tag the forward (primal) value of ``x`` with ``name`` (``jax.ad_checkpoint``'s
+    ``checkpoint_name_fwd``). Tangents are never tagged, so this is ``checkpoint_name``."""
+    return checkpoint_name(x, name)
+
+
+# ---- what a policy may answer -----------------------------------------------------------------
+class RecomputeType:
+    """The type of ``Recompute``: a policy's answer "recompute this value in the backward
+    pass" (same as ``False``)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "Recompute"
+
+    def __reduce__(self):
+        return "Recompute"
+
+
+class SaveableType:
+    """The type of ``Saveable``: a policy's answer "save this value for the backward pass"
+    (same as ``True``)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "Saveable"
+
+    def __reduce__(self):
+        return "Saveable"
+
+
+Recompute = RecomputeType()
+Saveable = SaveableType()
+
+
+class Offloadable(NamedTuple):
+    """A policy's answer "save this value, moved from memory kind ``src`` to ``dst``" (e.g.
+    ``Offloadable("device", "pinned_host")``).
+
+    jaxel saves such values like ``Saveable`` ones and leaves them where they are: it has no
+    separate host memory space to move them to.
+    """
+    src: str
+    dst: str
+
+
+def _policy_saves(answer, policy) -> bool:
+    """Whether a policy's answer (bool, Recompute, Saveable or Offloadable) saves the value."""
+    if answer is True or answer is False:
+        return answer
+    if isinstance(answer, (SaveableType, Offloadable)):
+        return True
+    if isinstance(answer, RecomputeType):
+        return False
+    if isinstance(answer, (bool, np.bool_)):
+        return bool(answer)
+    hint = (" Did you return the class Offloadable instead of an instance "
+            "Offloadable(src, dst)?" if answer is Offloadable else "")
+    raise TypeError(f"The checkpoint policy {getattr(policy, '__name__', policy)!r} returned "
+                    f"{answer!r} of type {type(answer).__name__}; a policy must return a bool, "
+                    "jaxel.ad_checkpoint.Recompute, Saveable or Offloadable(src, dst)." + hint)
 
 
 # ---- policies --------------------------------------------------------------------------------
@@ -90,10 +160,64 @@ def save_any_names_but_these(*names):
     return policy
 
 
-def save_from_both_policies(policy_1, policy_2):
-    """A policy saving what either policy saves."""
+def save_anything_except_these_names(*names):
+    """A policy saving every value, named or not (as JAX's does: a value tagged with one of
+    ``names`` is the same value as the untagged one it came from, which is saved anyway)."""
+    del names
+
     def policy(prim, *avals, **params):
-        return policy_1(prim, *avals, **params) or policy_2(prim, *avals, **params)
+        return True
+    return policy
+
+
+def save_from_both_policies(policy_1, policy_2):
+    """A policy saving what either policy saves (both must answer with bools)."""
+    if policy_1 is everything_saveable or policy_2 is everything_saveable:
+        return everything_saveable
+    if policy_1 is nothing_saveable:
+        return policy_2
+    if policy_2 is nothing_saveable:
+        return policy_1
+
+    def policy(prim, *avals, **params):
+        out1 = policy_1(prim, *avals, **params)
+        out2 = policy_2(prim, *avals, **params)
+        if not (isinstance(out1, bool) and isinstance(out2, bool)):
+            raise ValueError(f"save_from_both_policies needs policies that return bools, got "
+                             f"{out1!r} and {out2!r}; write a policy function directly to "
+                             "combine Recompute/Saveable/Offloadable answers.")
+        return out1 or out2
+    return policy
+
+
+def save_and_offload_only_these_names(*, names_which_can_be_saved, names_which_can_be_offloaded,
+                                      offload_src, offload_dst):
+    """A policy saving the values tagged with ``names_which_can_be_saved``, offloading (to
+    memory kind ``offload_dst``) those tagged with ``names_which_can_be_offloaded`` and
+    recomputing the rest. The two name sets must not overlap."""
+    saved, offloaded = set(names_which_can_be_saved), set(names_which_can_be_offloaded)
+    both = saved & offloaded
+    if both:
+        raise ValueError(f"save_and_offload_only_these_names: the names {sorted(both)} are "
+                         "both in names_which_can_be_saved and in names_which_can_be_offloaded; "
+                         "each name must be in one of them only.")
+
+    def policy(prim, *avals, **params):
+        if prim is name_p and params["name"] in saved:
+            return Saveable
+        if prim is name_p and params["name"] in offloaded:
+            return Offloadable(src=offload_src, dst=offload_dst)
+        return Recompute
+    return policy
+
+
+def offload_dot_with_no_batch_dims(offload_src, offload_dst):
+    """Like ``dots_with_no_batch_dims_saveable`` but offloading those products (to memory kind
+    ``offload_dst``) instead of keeping them in device memory."""
+    def policy(prim, *avals, **params):
+        if dots_with_no_batch_dims_saveable(prim, *avals, **params):
+            return Offloadable(src=offload_src, dst=offload_dst)
+        return Recompute
     return policy
 
 
@@ -107,14 +231,18 @@ class checkpoint_policies:  # noqa: N801  (JAX's name: jax.checkpoint_policies)
     checkpoint_dots_with_no_batch_dims = staticmethod(dots_with_no_batch_dims_saveable)
     save_only_these_names = staticmethod(save_only_these_names)
     save_any_names_but_these = staticmethod(save_any_names_but_these)
+    save_anything_except_these_names = staticmethod(save_anything_except_these_names)
     save_from_both_policies = staticmethod(save_from_both_policies)
+    save_and_offload_only_these_names = staticmethod(save_and_offload_only_these_names)
+    offload_dot_with_no_batch_dims = staticmethod(offload_dot_with_no_batch_dims)
 
 
 def _saveable_eqn(policy):
     """``policy`` as a predicate on equations (None: nothing is saveable)."""
     if policy is None:
         return lambda eqn: False
-    return lambda eqn: bool(policy(eqn.primitive, *[a.aval for a in eqn.invars], **eqn.params))
+    return lambda eqn: _policy_saves(
+        policy(eqn.primitive, *[a.aval for a in eqn.invars], **eqn.params), policy)
 
 
 # ---- the primitive ---------------------------------------------------------------------------
@@ -245,8 +373,9 @@ def checkpoint(fun=None, *, prevent_cse: bool = True, policy=None, static_argnum
     """Make ``fun`` recompute its intermediate values during differentiation instead of saving
     them (``jax.checkpoint``; also ``jaxel.remat``).
 
-    ``policy(prim, *avals, **params) -> bool`` says which intermediates may be saved (see
-    ``checkpoint_policies``; default: none but the inputs). ``static_argnums`` marks positional
+    ``policy(prim, *avals, **params)`` says which intermediates may be saved (a bool or
+    ``Saveable``/``Recompute``/``Offloadable``; see ``checkpoint_policies``; default: none but
+    the inputs). ``static_argnums`` marks positional
     arguments that are Python values, not arrays. ``prevent_cse`` keeps XLA from merging the
     recomputation with the forward pass (leave it on except inside ``scan``-like loops).
     Usable as a decorator with or without arguments.
@@ -280,8 +409,14 @@ def checkpoint(fun=None, *, prevent_cse: bool = True, policy=None, static_argnum
 
 remat = checkpoint
 
-__all__ = ["checkpoint", "remat", "checkpoint_name", "checkpoint_policies", "checkpoint_p",
-           "name_p"]
+
+# The residual inspection lives with the other transformation code; exported here as JAX does.
+from jaxel.transforms.residuals import print_saved_residuals, saved_residuals  # noqa: E402
+
+
+__all__ = ["checkpoint", "remat", "checkpoint_name", "checkpoint_name_fwd",
+           "checkpoint_policies", "checkpoint_p", "name_p", "Recompute", "Saveable",
+           "Offloadable", "print_saved_residuals", "saved_residuals"]
 
 
 # ---- batching rules --------------------------------------------------------------------------

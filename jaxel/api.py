@@ -20,7 +20,7 @@ from jaxel.config import config
 from jaxel.jaxpr.dce import dce_closed_jaxpr
 from jaxel.jaxpr.ir import ClosedJaxpr
 from jaxel.jaxpr.staging import DebugInfo, split_tracer_consts, trace_to_jaxpr
-from jaxel.jit_primitive import CompiledJaxpr, closure_convert, jit_p
+from jaxel.jit_primitive import CompiledJaxpr, closure_convert, deleted_argument_error, jit_p
 from jaxel.runtime.array import Array
 from jaxel.tracing.avals import ShapedArray
 from jaxel.tracing.core import Tracer, _state, abstractify
@@ -48,6 +48,33 @@ class ShapeDtypeStruct:
         self.dtype = np.dtype(dtype)
         self.sharding = sharding
         self.weak_type = weak_type
+
+    @classmethod
+    def like(cls, x) -> "ShapeDtypeStruct":
+        """The shape, dtype and weak type of ``x`` (an array, a tracer, a NumPy value, a Python
+        scalar or another ShapeDtypeStruct); its sharding when ``x`` is committed to a device.
+
+        Example::
+
+            >>> ShapeDtypeStruct.like(jnp.ones((2, 3)))
+            ShapeDtypeStruct(shape=(2, 3), dtype=float32)
+        """
+        if isinstance(x, ShapeDtypeStruct):
+            return cls(x.shape, x.dtype, sharding=x.sharding, weak_type=x.weak_type)
+        aval = getattr(x, "aval", None)
+        if aval is None:
+            try:
+                aval = abstractify(x)
+            except TypeError:
+                if not (hasattr(x, "shape") and hasattr(x, "dtype")):
+                    raise TypeError(f"ShapeDtypeStruct.like: cannot interpret a value of type "
+                                    f"{type(x).__name__} as an array; it has no dtype.") from None
+                # Anything with a shape and a dtype (as JAX: the dtype canonicalized).
+                aval = ShapedArray(tuple(x.shape), _dtypes.canonicalize_dtype(x.dtype),
+                                   bool(getattr(x, "weak_type", False)))
+        # Like JAX: an uncommitted array (placed by default) gives no sharding.
+        sharding = x.sharding if getattr(x, "committed", False) else None
+        return cls(aval.shape, aval.dtype, sharding=sharding, weak_type=aval.weak_type)
 
     @property
     def ndim(self):
@@ -203,7 +230,7 @@ class _FastCall:
     """
 
     __slots__ = ("exe", "out_avals", "out_tree", "const_bufs", "kept", "single", "handlers",
-                 "aval0")
+                 "aval0", "in_avals")
 
     def __init__(self, entry):
         c = entry.compiled
@@ -213,6 +240,7 @@ class _FastCall:
         self.out_avals = c.out_avals
         self.out_tree = entry.out_tree
         self.const_bufs = c.const_bufs
+        self.in_avals = c.in_avals
         self.kept = entry.kept
         from jaxel.tree_util import treedef_is_leaf
         self.single = len(self.out_avals) == 1 and treedef_is_leaf(entry.out_tree)
@@ -229,16 +257,81 @@ class _FastCall:
             return None
         if self.const_bufs:
             bufs += self.const_bufs
-        outs = self.exe.execute_sharded(bufs).consume_with_handlers(self.handlers)
+        try:
+            outs = self.exe.execute_sharded(bufs).consume_with_handlers(self.handlers)
+        except RuntimeError:  # no cost unless raised: name a deleted (donated) argument
+            err = deleted_argument_error(bufs[:len(self.kept)], self.in_avals)
+            if err is None:
+                raise
+            raise err from None
         if self.single:
             return Array(outs[0], self.aval0, None)
         return tree_unflatten(self.out_tree, [Array(o, a, None)
                                               for o, a in zip(outs, self.out_avals)])
 
 
-# Every jitted function, so that options which change what tracing produces can drop the
-# traced programs (``clear_caches``) without a check on the call path.
+# Every live jit wrapper, so that options which change what tracing produces can drop the
+# traced programs (``clear_caches``) or switch tables (x64) without a check on the call path.
 _all_jitted: "weakref.WeakSet" = weakref.WeakSet()
+
+
+class _SharedCache:
+    """The traced programs of one function under one set of jit options, shared by every
+    ``jit(fun, **options)`` wrapper of it, so that ``jit(f)(x)`` in a loop traces once (as in
+    JAX). Also holds what is worked out once per function: the argument signature.
+
+    One table pair (traced entries, cached-call entries) per x64 mode: tracing under 64-bit
+    types gives other programs, and the wrappers swap tables when the mode changes.
+    """
+
+    __slots__ = ("sig", "donate_argnums", "donate_argnames", "tables")
+
+    def __init__(self, fun, static_argnums, static_argnames, donate_argnums, donate_argnames):
+        self.sig = _Signature(fun, static_argnums, static_argnames)
+        self.donate_argnums, self.donate_argnames, _ = _resolve_argnums(
+            fun, donate_argnums, donate_argnames)
+        self.tables: dict = {}
+
+    def table(self, x64: bool):
+        """``(traced entries, cached-call entries)`` for x64 mode ``x64``."""
+        t = self.tables.get(x64)
+        if t is None:
+            t = self.tables[x64] = ({}, {})
+        return t
+
+    def clear(self):
+        # In place: live wrappers hold these very dicts.
+        for cache, fast in self.tables.values():
+            cache.clear()
+            fast.clear()
+
+
+# fun -> {jit options: _SharedCache}. Weak in the function: an entry dies with it (the cached
+# programs hold no reference to the function; see DebugInfo.detached).
+_shared_caches: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _as_tuple(v):
+    if v is None:
+        return ()
+    if isinstance(v, (int, str)):
+        return (v,)
+    return tuple(v)
+
+
+def _shared_cache(fun, options, make) -> _SharedCache:
+    """The shared cache of ``fun`` under ``options``; a private one when the function cannot
+    be weakly referenced or hashed, or an option cannot be hashed."""
+    try:
+        per_fun = _shared_caches.get(fun)
+        if per_fun is None:
+            per_fun = _shared_caches[fun] = {}
+        shared = per_fun.get(options)
+        if shared is None:
+            shared = per_fun[options] = make()
+        return shared
+    except TypeError:
+        return make()
 
 
 def clear_caches():
@@ -248,33 +341,51 @@ def clear_caches():
     from jaxel.runtime import compile_cache
     for f in list(_all_jitted):
         f.clear_cache()
+    for per_fun in list(_shared_caches.values()):
+        for shared in per_fun.values():
+            shared.clear()
     jit_primitive._derived.clear()
     jit_primitive._compiled_by_jaxpr.clear()
     ad_checkpoint._derived.clear()
     compile_cache.clear_all()
 
 
+def _switch_x64_tables(x64):
+    for f in list(_all_jitted):
+        f._cache, f._fast = f._shared.table(bool(x64))
+
+
 # Tracing depends on this option (it changes the backward pass), so traced programs go stale.
 config.add_hook("jax_safe_where_grad", lambda value: clear_caches())
+# Tracing depends on the x64 mode (default dtypes): each mode has its own tables.
+config.add_hook("jax_enable_x64", _switch_x64_tables)
 
 
 class JitWrapped:
     """A jitted function: call it like the original; also ``.trace``, ``.lower``,
-    ``.eval_shape``, ``._cache_size()``, ``.clear_cache()``."""
+    ``.eval_shape``, ``._cache_size()``, ``.clear_cache()``.
+
+    Wrappers of the same function with the same options share their traced programs.
+    """
 
     def __init__(self, fun, static_argnums=(), static_argnames=(), donate_argnums=(),
-                 donate_argnames=(), keep_unused=False, inline=False, device=None):
+                 donate_argnames=(), keep_unused=False, inline=False, device=None,
+                 other_options=()):
         if not callable(fun):
             raise TypeError(f"jit expects a callable, got {fun!r}.")
         self._fun = fun
-        self._sig = _Signature(fun, static_argnums, static_argnames)
-        self._donate_argnums, self._donate_argnames, _ = _resolve_argnums(
-            fun, donate_argnums, donate_argnames)
+        static_argnums, static_argnames = _as_tuple(static_argnums), _as_tuple(static_argnames)
+        donate_argnums, donate_argnames = _as_tuple(donate_argnums), _as_tuple(donate_argnames)
+        options = (static_argnums, static_argnames, donate_argnums, donate_argnames,
+                   bool(keep_unused), bool(inline), device, other_options)
+        self._shared = shared = _shared_cache(fun, options, lambda: _SharedCache(
+            fun, static_argnums, static_argnames, donate_argnums, donate_argnames))
+        self._sig = shared.sig
+        self._donate_argnums, self._donate_argnames = shared.donate_argnums, shared.donate_argnames
         self._keep_unused = keep_unused
         self._inline = inline
         self._device = device
-        self._cache: dict = {}
-        self._fast: dict = {}
+        self._cache, self._fast = shared.table(config.jax_enable_x64)
         self._name = getattr(fun, "__name__", "fun")
         _all_jitted.add(self)
         # updated=(): copying fun.__dict__ would overwrite this object's own caches when fun
@@ -476,7 +587,11 @@ class JitWrapped:
     def trace(self, *args, **kwargs) -> "Traced":
         """Trace without compiling; ``.jaxpr``, ``.lower()``, ``.out_info``."""
         closed, in_tree, out_tree, leaves, statics = self._trace(args, kwargs)
-        return Traced(self, closed, out_tree, leaves)
+        dyn_args, dyn_kwargs, _ = self._sig.split(args, kwargs)
+        call = _CallInfo(tree_flatten((dyn_args, dyn_kwargs))[1],
+                         self._sig.arg_names(dyn_args, dyn_kwargs), closed.in_avals,
+                         [k for k, _ in statics])
+        return Traced(self, closed, out_tree, leaves, call)
 
     def lower(self, *args, **kwargs) -> "Lowered":
         """Trace and lower to StableHLO; ``.as_text()``, ``.compile()``."""
@@ -487,26 +602,80 @@ class JitWrapped:
         return self.trace(*args, **kwargs).out_info
 
     def _cache_size(self) -> int:
-        """Number of traced entries in this function's cache."""
+        """Number of traced entries in this function's cache (shared by every jit wrapper of
+        the function with the same options)."""
         return len(self._cache)
 
     def clear_cache(self):
-        """Forget every traced and compiled entry of this function."""
-        self._cache.clear()
-        self._fast.clear()
+        """Forget every traced and compiled entry of this function (for every jit wrapper of
+        it with the same options)."""
+        self._shared.clear()
 
     def __repr__(self):
         return f"<jitted function {self._name}>"
 
 
+class _CallInfo:
+    """What an ahead-of-time compiled call expects: the structure of its dynamic arguments
+    ``(args, kwargs)``, their names and types, and which arguments were static."""
+
+    __slots__ = ("tree", "names", "avals", "statics")
+
+    def __init__(self, tree, names, avals, statics):
+        self.tree = tree
+        self.names = names
+        self.avals = avals
+        self.statics = statics
+
+    def check(self, args, kwargs, name):
+        """Flatten a call to the compiled function; TypeError naming what differs."""
+        leaves, tree = tree_flatten((args, kwargs))
+        if tree != self.tree:
+            raise TypeError(f"The compiled function {name!r} was called with arguments of "
+                            f"structure {tree}, but it was compiled for {self.tree}: "
+                            f"{self._explain(args, kwargs)}")
+        bad = []
+        for i, (x, want) in enumerate(zip(leaves, self.avals)):
+            got = _leaf_aval(x)
+            if got.strip_weak_type() != want.strip_weak_type():
+                where = self.names[i] if i < len(self.names) else f"at flat index {i}"
+                bad.append(f"argument {where} was compiled for {want.str_short()} and called "
+                           f"with {got.str_short()}")
+        if bad:
+            raise TypeError(f"The compiled function {name!r} was called with argument types "
+                            "that differ from those it was compiled for (compile again with "
+                            "jit(...).lower(...).compile() for new types): " + "; ".join(bad))
+        return leaves
+
+    def _explain(self, args, kwargs):
+        want_args, want_kwargs = self.tree.children()
+        n_want = len(want_args.children())
+        want_keys = sorted(want_kwargs.node_data()[1]) if want_kwargs.node_data() else []
+        static_names = [repr(k) if isinstance(k, str) else f"argument {k}" for k in self.statics]
+        parts = []
+        if len(args) != n_want:
+            parts.append(f"it takes {n_want} positional argument(s), got {len(args)}")
+        if sorted(kwargs) != want_keys:
+            parts.append(f"it takes the keyword argument(s) {want_keys or 'none'}, got "
+                         f"{sorted(kwargs) or 'none'}")
+        if not parts:
+            return "an argument's pytree structure differs."
+        msg = "; ".join(parts) + "."
+        if static_names:
+            msg += (f" Static arguments ({', '.join(static_names)}) were fixed when lowering: "
+                    "call the compiled function with the dynamic arguments only.")
+        return msg
+
+
 class Traced:
     """A traced jitted call (``jit(f).trace(*args)``)."""
 
-    def __init__(self, wrapped, closed, out_tree, leaves):
+    def __init__(self, wrapped, closed, out_tree, leaves, call=None):
         self._wrapped = wrapped
         self.jaxpr = closed
         self._out_tree = out_tree
         self._leaves = leaves
+        self._call = call
 
     @property
     def out_info(self):
@@ -520,19 +689,20 @@ class Traced:
             raise TypeError("Cannot lower a function that closes over values of an enclosing "
                             "transformation.")
         closed, used = dce_closed_jaxpr(closed, prune_invars=not self._wrapped._keep_unused)
-        return Lowered(self._wrapped, closed, self._out_tree, used)
+        return Lowered(self._wrapped, closed, self._out_tree, used, self._call)
 
 
 class Lowered:
     """A lowered jitted call: ``as_text()`` gives the StableHLO module, ``compile()`` an
     executable."""
 
-    def __init__(self, wrapped, closed, out_tree, used):
+    def __init__(self, wrapped, closed, out_tree, used, call=None):
         from jaxel.lowering.lower import lower_jaxpr_to_module
         self._wrapped = wrapped
         self._closed = closed
         self._out_tree = out_tree
         self._used = used
+        self._call = call
         self._text, _ = lower_jaxpr_to_module(closed, name=f"jit_{wrapped._name}")
 
     def as_text(self, dialect=None, debug_info=False) -> str:
@@ -540,6 +710,7 @@ class Lowered:
         return self._text
 
     def compile(self) -> "Compiled":
+        """Compile the lowered module; call the result with the dynamic arguments only."""
         return Compiled(self)
 
     def cost_analysis(self):
@@ -547,7 +718,8 @@ class Lowered:
 
 
 class Compiled:
-    """An ahead-of-time compiled call: call it with arguments of the traced types."""
+    """An ahead-of-time compiled call. Call it like the jitted function but with the dynamic
+    arguments only (static ones were fixed when lowering), of the types it was lowered for."""
 
     def __init__(self, lowered: Lowered):
         self._lowered = lowered
@@ -565,17 +737,9 @@ class Compiled:
         return ca[0] if isinstance(ca, list) and ca else ca
 
     def __call__(self, *args, **kwargs):
-        dyn_args, dyn_kwargs, _ = self._lowered._wrapped._sig.split(args, kwargs)
-        leaves, _ = tree_flatten((dyn_args, dyn_kwargs) if kwargs or
-                                 self._lowered._wrapped._sig.has_static else dyn_args)
-        expected = self._lowered._closed.jaxpr.in_avals
+        leaves = self._lowered._call.check(args, kwargs, self._lowered._wrapped._name)
         if self._kept is not None:
             leaves = [leaves[i] for i in self._kept]
-        got = [_leaf_aval(x).strip_weak_type() for x in leaves]
-        if got != [a.strip_weak_type() for a in expected]:
-            raise TypeError(f"Compiled function called with argument types "
-                            f"{[a.str_short() for a in got]}, but it was compiled for "
-                            f"{[a.str_short() for a in expected]}.")
         outs = self._compiled.run([to_device_array(x)._buf for x in leaves])
         return tree_unflatten(self._lowered._out_tree, outs)
 
@@ -605,9 +769,13 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
         return functools.partial(jit, static_argnums=static_argnums,
                                  static_argnames=static_argnames, donate_argnums=donate_argnums,
                                  donate_argnames=donate_argnames, keep_unused=keep_unused,
-                                 inline=inline, device=device, backend=backend)
+                                 inline=inline, device=device, backend=backend,
+                                 in_shardings=in_shardings, out_shardings=out_shardings,
+                                 abstracted_axes=abstracted_axes)
+    # Options jaxel does not act on yet still tell cache entries apart, as in JAX.
+    other = (backend, in_shardings, out_shardings, abstracted_axes)
     return JitWrapped(fun, static_argnums, static_argnames, donate_argnums, donate_argnames,
-                      keep_unused, inline, device)
+                      keep_unused, inline, device, () if other == (None,) * 4 else other)
 
 
 def make_jaxpr(fun, static_argnums=(), axis_env=None, return_shape=False, abstracted_axes=None):

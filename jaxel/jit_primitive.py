@@ -53,16 +53,32 @@ def closure_convert(closed):
     return ClosedJaxpr(new, keep_c), lift_c
 
 
+def deleted_argument_error(bufs, avals):
+    """The error for running an executable on a deleted (or donated) buffer, or None when no
+    buffer among ``bufs`` (arguments of types ``avals``) is deleted.
+
+    XLA's own error names only a flat argument index; this names the array as JAX does.
+    """
+    for i, (b, aval) in enumerate(zip(bufs, avals)):
+        if b.is_deleted():
+            return RuntimeError(
+                f"Array has been deleted with shape={aval.str_short()} (argument {i} of the "
+                "call): it was deleted with .delete() or its buffer was donated to an earlier "
+                "jitted call (donate_argnums / donate_argnames). Use a fresh array.")
+    return None
+
+
 class CompiledJaxpr:
     """An executable for a closed jaxpr, plus what it needs at call time."""
 
-    __slots__ = ("exe", "out_avals", "const_bufs", "device", "text", "handlers")
+    __slots__ = ("exe", "in_avals", "out_avals", "const_bufs", "device", "text", "handlers")
 
     def __init__(self, closed, name, device=None, donated=()):
         from jaxel.tracing.eval_trace import to_device_array
         text, const_args = lower_jaxpr_to_module(closed, name=f"jit_{name}", donated=donated)
         dev = device if device is not None else _client.default_device()
         self.exe = compile_cache.compile_module(text, (dev,), name=f"jit_{name}")
+        self.in_avals = closed.in_avals
         self.out_avals = closed.out_avals
         self.const_bufs = [to_device_array(c, device)._buf for c in const_args]
         self.device = device
@@ -71,9 +87,16 @@ class CompiledJaxpr:
 
     def run(self, bufs):
         """Execute on runtime buffers; returns the list of output Arrays."""
+        args = bufs
         if self.const_bufs:
             bufs = bufs + self.const_bufs
-        outs = self.exe.execute_sharded(bufs).consume_with_handlers(self.handlers)
+        try:
+            outs = self.exe.execute_sharded(bufs).consume_with_handlers(self.handlers)
+        except RuntimeError:
+            err = deleted_argument_error(args, self.in_avals)
+            if err is None:
+                raise
+            raise err from None
         device = self.device
         return [Array(o, a, device) for o, a in zip(outs, self.out_avals)]
 
@@ -140,8 +163,8 @@ def _jvp(primals, tangents, **params):
     nonzeros = tuple(type(t) is not Zero for t in tangents)
     jvp_closed, nz_out = _cached(jaxpr, ("jvp", nonzeros), lambda: jvp_jaxpr(jaxpr, nonzeros))
     nz_tangents = [t for t in tangents if type(t) is not Zero]
-    outs = _bind_closed(jvp_closed, list(primals) + nz_tangents, params,
-                        f"jvp({params['name']})")
+    # Derived programs keep the function's name, as in JAX's jaxprs (``jit[name=f]``).
+    outs = _bind_closed(jvp_closed, list(primals) + nz_tangents, params, params["name"])
     n = len(jaxpr.out_avals)
     it = iter(outs[n:])
     t_outs = [next(it) if nz else Zero(tangent_aval(a)) for a, nz in zip(jaxpr.out_avals, nz_out)]
@@ -203,7 +226,7 @@ def _transpose(cts, *args, **params):
                        lambda: transpose_jaxpr(jaxpr, linear, ct_zero))
     operands = [a for a, lin in zip(args, linear) if not lin]
     operands += [c for c, z in zip(cts, ct_zero) if not z]
-    outs = _bind_closed(t_closed, operands, params, f"transpose({params['name']})")
+    outs = _bind_closed(t_closed, operands, params, params["name"])
     it = iter(outs)
     return [next(it) if lin else None for lin in linear]
 

@@ -923,8 +923,8 @@ def _subtrees_up_to(spec, x, context, prefix_name, other_name):
 class PyTreeDef:
     """The structure of a pytree: what ``tree_flatten`` returns beside the leaves.
 
-    Immutable, hashable (when all aux data is), comparable with ``==`` and picklable (when
-    its node types and aux data are).
+    Immutable, hashable (aux data that cannot be hashed is left out of the hash, as in JAX),
+    comparable with ``==`` and picklable (when its node types and aux data are).
 
     Example::
 
@@ -1035,7 +1035,11 @@ class PyTreeDef:
         # Computed once: jit hashes the same (cached) treedefs on every call.
         h = self._hash
         if h is None:
-            h = self._hash = hash(self._spec)
+            try:
+                h = hash(self._spec)
+            except TypeError:  # aux data that cannot be hashed (a dict, a list, ...)
+                h = _spec_hash_without_unhashable_aux(self._spec)
+            self._hash = h
         return h
 
     def __repr__(self):
@@ -1043,6 +1047,22 @@ class PyTreeDef:
 
     def __reduce__(self):
         return _treedef_from_spec, (self._spec,)
+
+
+def _spec_hash_without_unhashable_aux(spec):
+    """A hash of ``spec`` in which aux data that cannot be hashed counts as nothing.
+
+    As in JAX, aux data need only support ``==`` (equality still compares it): jit keys its
+    cache on treedefs, and a registered class may keep e.g. a dict of settings as aux data.
+    """
+    if spec is None:
+        return 0
+    t, aux, children = spec
+    try:
+        aux_hash = hash(aux)
+    except TypeError:
+        aux_hash = 0
+    return hash((t, aux_hash, tuple(map(_spec_hash_without_unhashable_aux, children))))
 
 
 def _treedef_from_spec(spec):

@@ -96,3 +96,64 @@ def test_nested_jit_and_params_print_as_jax():
     if f(x[:, 0], 0.1) is not None:
         g = lambda x, b: jjnp.tanh(x + b).reshape(3, 1)
         assert str(jaxel.make_jaxpr(f)(x[:, 0], 0.1)) == str(jax.make_jaxpr(g)(x[:, 0], 0.1))
+
+
+def test_closed_jaxpr_literals_and_fields_as_jax():
+    jax = pytest.importorskip("jax")
+    c = np.arange(3.0, dtype=np.float32)
+    ours = jaxel.make_jaxpr(lambda x: x + c)(np.ones(3, np.float32))
+    theirs = jax.make_jaxpr(lambda x: x + c)(np.ones(3, np.float32))
+    assert ours.literals is ours.consts
+    assert len(ours.literals) == len(theirs.literals) == 1
+    np.testing.assert_array_equal(np.asarray(ours.literals[0]), np.asarray(theirs.literals[0]))
+    assert ours.constvars == ours.jaxpr.constvars and ours.invars == ours.jaxpr.invars
+    assert ours.outvars == ours.jaxpr.outvars and ours.effects == theirs.effects == set()
+    doubled = ours.replace(consts=[2 * c])
+    assert doubled.jaxpr is ours.jaxpr
+    np.testing.assert_array_equal(eval_jaxpr(doubled.jaxpr, doubled.consts, np.ones(3))[0],
+                                  1 + 2 * c)
+    assert ours.map_jaxpr(lambda j: j).consts == ours.consts
+
+
+@pytest.mark.parametrize("make", [
+    lambda jnp_: jnp_.ones((2, 3)), lambda jnp_: np.ones((2, 3), np.int8),
+    lambda jnp_: np.ones(3), lambda jnp_: jnp_.asarray(1.0) * 1, lambda jnp_: 1.0,
+    lambda jnp_: 3, lambda jnp_: np.float32(1), lambda jnp_: True])
+def test_shape_dtype_struct_like_matches_jax(make):
+    jax = pytest.importorskip("jax")
+    ours = jaxel.ShapeDtypeStruct.like(make(jnp))
+    theirs = jax.ShapeDtypeStruct.like(make(jax.numpy))
+    assert (ours.shape, ours.dtype, ours.weak_type) == (theirs.shape, theirs.dtype,
+                                                        theirs.weak_type)
+    assert repr(ours) == repr(theirs)
+    assert ours.sharding is None
+    assert jaxel.ShapeDtypeStruct.like(ours) == ours
+
+
+class _Duck:
+    """Not an array, but with a shape and a dtype."""
+    shape = (2, 3)
+    dtype = np.dtype(np.float64)
+
+
+class _WeakDuck:
+    shape = (2,)
+    dtype = np.dtype(np.int16)
+    weak_type = True
+
+
+@pytest.mark.parametrize("duck", [_Duck, _WeakDuck])
+def test_shape_dtype_struct_like_of_objects_with_shape_and_dtype(duck):
+    jax = pytest.importorskip("jax")
+    assert repr(jaxel.ShapeDtypeStruct.like(duck())) == repr(jax.ShapeDtypeStruct.like(duck()))
+
+
+def test_shape_dtype_struct_like_is_a_classmethod_and_rejects_non_arrays():
+    assert isinstance(vars(jaxel.ShapeDtypeStruct)["like"], classmethod)
+    with pytest.raises(TypeError, match="list"):
+        jaxel.ShapeDtypeStruct.like([1.0])
+    seen = []
+    jaxel.jit(lambda x: seen.append(jaxel.ShapeDtypeStruct.like(x)) or x)(jnp.ones(2))
+    assert seen == [jaxel.ShapeDtypeStruct((2,), np.float32)]
+    out = jaxel.eval_shape(jnp.sin, jaxel.ShapeDtypeStruct.like(jnp.ones((4,), jnp.int32)))
+    assert out.shape == (4,) and out.dtype == np.float32

@@ -97,6 +97,22 @@ class ClosedJaxpr:
     in_avals = property(lambda self: self.jaxpr.in_avals)
     out_avals = property(lambda self: self.jaxpr.out_avals)
     eqns = property(lambda self: self.jaxpr.eqns)
+    constvars = property(lambda self: self.jaxpr.constvars)
+    invars = property(lambda self: self.jaxpr.invars)
+    outvars = property(lambda self: self.jaxpr.outvars)
+    # JAX's other name for the constant values: the very same list as ``consts``.
+    literals = property(lambda self: self.consts)
+    # jaxel tracks no effects in jaxprs (effectful primitives order themselves by data).
+    effects = property(lambda self: frozenset())
+
+    def map_jaxpr(self, f) -> "ClosedJaxpr":
+        """``f`` applied to the jaxpr, with the same constant values."""
+        return ClosedJaxpr(f(self.jaxpr), self.consts)
+
+    def replace(self, *, jaxpr=None, consts=None) -> "ClosedJaxpr":
+        """A copy with the jaxpr and/or the constant values replaced."""
+        return ClosedJaxpr(self.jaxpr if jaxpr is None else jaxpr,
+                           self.consts if consts is None else consts)
 
     def __str__(self):
         return pp_jaxpr(self.jaxpr)

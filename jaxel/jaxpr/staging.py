@@ -23,15 +23,26 @@ class DebugInfo:
     ``arg_names`` is a thunk (computed only when an error needs it, never on the hot path).
     """
 
-    __slots__ = ("what", "fun", "arg_names_thunk")
+    __slots__ = ("what", "fun", "arg_names_thunk", "location")
 
     def __init__(self, what: str, fun, arg_names_thunk=None):
         self.what = what
         self.fun = fun
         self.arg_names_thunk = arg_names_thunk
+        self.location = None
+
+    def detached(self) -> "DebugInfo":
+        """A copy that refers neither to the function nor to the traced call's arguments,
+        for the jaxpr a trace produces: caches keep jaxprs, and must not keep the function
+        (jit's cache is weak in it) or the first call's arrays alive."""
+        d = DebugInfo(self.what, None)
+        d.location = self.fun_location()
+        return d
 
     def fun_location(self) -> str:
         fun = self.fun
+        if fun is None:
+            return self.location or "an unknown function"
         name = getattr(fun, "__qualname__", None) or getattr(fun, "__name__", repr(fun))
         code = getattr(fun, "__code__", None)
         if code is not None:
@@ -190,7 +201,8 @@ def trace_to_jaxpr(fun, in_avals, debug_info: DebugInfo | None = None):
     finally:
         _state.trace = parent
         trace.alive = False
-    jaxpr = Jaxpr(trace.constvars, trace.invars, out_atoms, trace.eqns, debug_info)
+    jaxpr = Jaxpr(trace.constvars, trace.invars, out_atoms, trace.eqns,
+                  debug_info.detached() if debug_info is not None else None)
     return ClosedJaxpr(jaxpr, trace.consts)
 
 

@@ -85,8 +85,9 @@ class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
 
     def _check_alive(self):
         if self._buf.is_deleted():
-            raise RuntimeError("Array has been deleted (explicitly, or its buffer was donated "
-                               "to a jitted computation with donate_argnums).")
+            raise RuntimeError(f"Array has been deleted with shape={self.aval.str_short()} "
+                               "(explicitly, or its buffer was donated to a jitted computation "
+                               "with donate_argnums).")
 
     def __array__(self, dtype=None, copy=None):
         v = self._value()
