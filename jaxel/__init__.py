@@ -35,5 +35,19 @@ from jaxel.device import (  # noqa: F401
     process_count, default_backend,
 )
 from jaxel import scipy  # noqa: F401
+from jaxel import avals, typing, version  # noqa: F401
+from jaxel.dtypes import float0  # noqa: F401
+from jaxel._toplevel import (  # noqa: F401
+    typeof, copy_to_host_async, fwd_and_bwd, Inline, CompilerEffortLevel,
+)
+from jaxel.version import __version_info__, jax_version  # noqa: F401
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # ``Device`` is jaxlib's device class; jaxlib loads only when first needed (import speed).
+    if name == "Device":
+        from jaxel.runtime.xla import _jax
+        return _jax.Device
+    raise AttributeError(f"module 'jaxel' has no attribute {name!r}")

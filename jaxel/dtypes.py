@@ -49,6 +49,7 @@ __all__ = [
     "float4_e2m1fn", "float6_e2m3fn", "float6_e3m2fn", "float8_e3m4", "float8_e4m3",
     "float8_e4m3b11fnuz", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz",
     "float8_e8m0fnu", "int1", "int2", "int4", "uint1", "uint2", "uint4",
+    "extended", "prng_key", "itemsize_bits", "scalar_type_of",
 ]
 
 # ---- scalar-type objects ------------------------------------------------------------------------
@@ -78,6 +79,17 @@ uint1, uint2, uint4 = ml_dtypes.uint1, ml_dtypes.uint2, ml_dtypes.uint4
 #: Dtype of the tangent (and cotangent) of integer and boolean values: zero bytes per element,
 #: so such tangents cost nothing and cannot be mistaken for numbers.
 float0 = np.dtype([("float0", np.void, 0)])
+
+
+
+class extended(np.generic):
+    """Scalar type above every *extended* dtype: dtypes that are not NumPy's, such as the
+    ``key<fry>`` dtype of typed PRNG keys. ``issubdtype(key.dtype, extended)`` is True."""
+
+
+class prng_key(extended):
+    """Scalar type of typed PRNG key arrays: ``issubdtype(key.dtype, prng_key)`` is True."""
+
 
 _d = np.dtype
 _BOOL = _d(np.bool_)
@@ -737,7 +749,20 @@ def issubdtype(arg1, arg2) -> bool:
     return out
 
 
+def _extended_type(x):
+    """The scalar type of an extended dtype (``key<fry>`` -> ``prng_key``), else None."""
+    t = getattr(x, "type", None) if not isinstance(x, (np.dtype, type, str)) else None
+    return t if isinstance(t, type) and issubclass(t, extended) else None
+
+
 def _issubdtype_uncached(arg1, arg2) -> bool:
+    ext1 = arg1 if isinstance(arg1, type) and issubclass(arg1, extended) else _extended_type(arg1)
+    ext2 = _extended_type(arg2)
+    if ext1 is not None or ext2 is not None:
+        # Extended dtypes are not NumPy dtypes: compare their scalar types as classes.
+        if ext1 is None or not isinstance(arg2, type) and ext2 is None:
+            return False
+        return issubclass(ext1, ext2 if ext2 is not None else arg2)
     ml = _ml_dtype(arg1)
     if ml is not None:
         if isinstance(arg2, type) and issubclass(arg2, np.generic) and _ml_dtype(arg2) is None:
@@ -818,6 +843,49 @@ def _info_dtype(x) -> np.dtype:
     if not isinstance(x, (np.dtype, str, type)) and hasattr(x, "dtype"):
         return np.dtype(x.dtype)  # an array or a NumPy scalar
     return np.dtype(x)
+
+
+def itemsize_bits(dtype) -> int:
+    """Bits per element of ``dtype``: 32 for float32, 4 for int4, 8 for bool (its storage).
+
+    Unlike ``dtype.itemsize * 8`` this is right for the sub-byte types. Raises ``ValueError``
+    for None and for dtypes that are not numbers (float0, key dtypes, strings).
+    """
+    if dtype is None:
+        raise ValueError("dtype cannot be None.")
+    if _extended_type(dtype) is not None:
+        raise ValueError(f"unexpected input: dtype={dtype}: extended dtypes have no bit width.")
+    dt = python_scalar_dtypes.get(dtype) if isinstance(dtype, type) else None
+    if dt is None:
+        dt = np.dtype(dtype)
+    if dt == _BOOL:
+        return 8
+    if dt in _INTEGER:
+        return int(ml_dtypes.iinfo(dt).bits)
+    if dt in _FLOATS:
+        return int(finfo(dt).bits)
+    if dt in _COMPLEX:
+        return 2 * int(finfo(dt).bits)
+    raise ValueError(f"unexpected input: dtype={dt!r}: itemsize_bits takes a boolean, integer, "
+                     "floating or complex dtype.")
+
+
+_SCALAR_TYPE_OF_KIND = {"b": bool, "i": int, "u": int, "f": float, "c": complex}
+
+
+def scalar_type_of(x) -> type:
+    """The Python scalar type (``bool``, ``int``, ``float`` or ``complex``) matching the dtype
+    of the value ``x``: ``float`` for a float32 or bfloat16 array, ``int`` for uint8..."""
+    dt = dtype(x)
+    if dt in _FLOATS:
+        return float
+    if dt in _INTEGER:
+        return int
+    kind = _SCALAR_TYPE_OF_KIND.get(dt.kind)
+    if kind is None:
+        raise TypeError(f"Invalid scalar value {x!r}: its dtype {dt} is not a boolean, "
+                        "integer, floating or complex type.")
+    return kind
 
 
 def finfo(dtype):

@@ -9,6 +9,7 @@ function accepts both styles; ``split``/``fold_in`` return the style they were g
 from __future__ import annotations
 
 import operator
+import typing
 
 import numpy as np
 
@@ -16,9 +17,10 @@ from jaxel import lax
 from jaxel import numpy as jnp
 from jaxel import tree_util
 from jaxel.config import config
+from jaxel.dtypes import prng_key
 from jaxel.random import key_reuse
 from jaxel.random import threefry
-from jaxel.runtime.array import Array
+from jaxel.runtime.array import Array, register_virtual_array
 from jaxel.tracing.core import Tracer
 
 _U32 = np.dtype(np.uint32)
@@ -32,6 +34,9 @@ class KeyDType:
     name = "key<fry>"
     kind = "V"
     itemsize = 8
+    #: The scalar type, as for NumPy dtypes: ``issubdtype(key.dtype, dtypes.prng_key)`` and
+    #: ``issubdtype(key.dtype, dtypes.extended)`` are True through it.
+    type = prng_key
 
     def __repr__(self):
         return "key<fry>"
@@ -194,6 +199,45 @@ tree_util.register_pytree_node(
     lambda k: ((k._data,), None),
     lambda _, children: PRNGKeyArray(children[0]),
 )
+# Key arrays are jaxel Arrays to isinstance (as JAX's are jax.Arrays), also when made inside
+# jit or vmap; the class stays apart so that ``type(x) is Array`` fast paths never see one.
+register_virtual_array(PRNGKeyArray)
+
+#: Type annotation for typed key arrays (JAX's ``jax.random.Key``): a key is an Array.
+Key = typing.NewType("Key", Array)
+
+
+class KeyAval:
+    """The abstract value of a typed key array (``typeof(key)``): prints ``key<fry>[3]``."""
+
+    __slots__ = ("shape",)
+    dtype = KEY_DTYPE
+    weak_type = False
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    ndim = property(lambda self: len(self.shape))
+    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+
+    def str_short(self) -> str:
+        return f"key<fry>[{','.join(map(str, self.shape))}]"
+
+    __str__ = str_short
+
+    def __repr__(self):
+        return f"ShapedArray({self.str_short()})"
+
+    def __eq__(self, other):
+        return type(other) is KeyAval and other.shape == self.shape
+
+    def __hash__(self):
+        return hash(("key<fry>", self.shape))
+
+
+def key_aval(keys: PRNGKeyArray) -> KeyAval:
+    """The aval of a typed key array (what ``jaxel.typeof`` returns for it)."""
+    return KeyAval(keys.shape)
 
 
 # ---- accepting keys ---------------------------------------------------------------------------
