@@ -475,7 +475,16 @@ def _lub_table(edges) -> dict:
 
 
 # Indexed by the x64 flag, like the canonicalisation caches.
-_LUB = (_lub_table(_EDGES_X32), _lub_table(_EDGES_X64))
+_LUB_STANDARD = (_lub_table(_EDGES_X32), _lub_table(_EDGES_X64))
+# jax_numpy_dtype_promotion='strict': no two distinct dtypes meet; Python scalars (the weak
+# kinds) still adopt any dtype of their kind or above (int -> any integer, float or complex).
+_EDGES_STRICT = {node: [] for node in _EDGES_X64}
+_EDGES_STRICT[_WEAK_INT] = [_WEAK_FLOAT] + sorted(_INTEGER, key=str)
+_EDGES_STRICT[_WEAK_FLOAT] = [_WEAK_COMPLEX] + sorted(_FLOATS, key=str)
+_EDGES_STRICT[_WEAK_COMPLEX] = sorted(_COMPLEX, key=str)
+_LUB_STRICT = (_lub_table(_EDGES_STRICT),) * 2
+_LUB = _LUB_STANDARD
+_strict = False  # swapped with _LUB by the option's hook, so the hot paths never test it
 del _d
 
 # What promote_types answers when the join is a weak kind: the widest type of that kind.
@@ -501,6 +510,11 @@ class TypePromotionError(ValueError):
 
 def _no_promotion(dts) -> TypePromotionError:
     names = tuple(str(d) if isinstance(d, np.dtype) else f"weak {d}" for d in dts)
+    if _strict:
+        return TypePromotionError(
+            f"Input dtypes {names} have no available implicit dtype promotion path when "
+            "jax_numpy_dtype_promotion=strict. Try explicitly casting inputs to the desired "
+            "output type, or set jax_numpy_dtype_promotion=standard.")
     narrow = [d for d in dts if isinstance(d, np.dtype) and d in _NARROW]
     why = ""
     if any(d in _NARROW_FLOATS for d in narrow):
@@ -648,6 +662,14 @@ def _result_slow(tokens: tuple, x64: bool):
             dt = canon(dt)
             nodes.append(dt), own.append(dt), weak.append(False)
     table = _LUB[x64]
+    if all(weak) and _strict:
+        # Strict mode joins weak inputs by kind: int with float is a weak float.
+        acc = nodes[0]
+        for n in nodes[1:]:
+            acc = table[acc, n]
+            if acc is None:
+                raise _no_promotion(own)
+        return (_BOOL, False) if acc == _BOOL else (defaults[acc], True)
     if all(weak):
         # Only weak inputs: join their own dtypes as if they were strong, then give the answer
         # the default dtype of the join's kind, weakly typed.  So a weak uint8 stays unsigned
@@ -701,6 +723,21 @@ def result_type(*args, return_weak_type_flag: bool = False):
             cache.clear()
         cache[key] = out
     return out if return_weak_type_flag else out[0]
+
+
+def _set_promotion_mode(mode: str) -> None:
+    """Hook of ``jax_numpy_dtype_promotion``: switch lattices and forget cached answers."""
+    global _LUB, _strict
+    _strict = mode == "strict"
+    _LUB = _LUB_STRICT if _strict else _LUB_STANDARD
+    for caches in (_result_caches, _promote_caches):
+        for c in caches:
+            c.clear()
+
+
+config.add_hook("jax_numpy_dtype_promotion", _set_promotion_mode)
+if config.jax_numpy_dtype_promotion != "standard":
+    _set_promotion_mode(config.jax_numpy_dtype_promotion)
 
 
 # ---- NumPy-style queries ----------------------------------------------------------------------

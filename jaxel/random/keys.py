@@ -349,6 +349,8 @@ def PRNGKey(seed, *, impl=None):
 
 def key_data(keys):
     """The uint32 data of a key array, of shape ``(*keys.shape, 2)`` (raw keys pass through)."""
+    if config.jax_legacy_prng_key != "allow":
+        key_reuse.check_legacy(keys, "key_data")
     return raw_data(keys, "key_data", allow_batched=True)
 
 
@@ -368,6 +370,8 @@ class PRNGImpl(str):
 
 def key_impl(keys):
     """The PRNG implementation of ``keys``: always ``'threefry2x32'`` in jaxel."""
+    if config.jax_legacy_prng_key != "allow":
+        key_reuse.check_legacy(keys, "key_impl")
     raw_data(keys, "key_impl", allow_batched=True)
     return PRNGImpl(IMPL_NAME)
 
@@ -394,6 +398,8 @@ def split(key, num=2):
 
 def fold_in(key, data):
     """A new key that depends on ``key`` and the 32-bit integer ``data`` (does not consume)."""
+    if config.jax_legacy_prng_key != "allow":
+        key_reuse.check_legacy(key, "fold_in")
     kd = raw_data(key, "fold_in")
     if isinstance(data, (bool, np.bool_)):
         raise TypeError("fold_in: data must be an integer.")
@@ -414,6 +420,8 @@ def fold_in(key, data):
 
 def clone(key):
     """A copy of ``key`` that may be consumed independently (matters only to the reuse check)."""
+    if config.jax_legacy_prng_key != "allow":
+        key_reuse.check_legacy(key, "clone")
     data = raw_data(key, "clone", allow_batched=True)
     key_reuse.allow_one_more(data)
     return _out(data, _is_typed(key))
