@@ -45,6 +45,8 @@ from jaxel.dtypes import float0  # noqa: F401
 from jaxel._toplevel import (  # noqa: F401
     typeof, copy_to_host_async, fwd_and_bwd, Inline, CompilerEffortLevel,
 )
+from jaxel._compile_time_eval import ensure_compile_time_eval  # noqa: F401
+from jaxel._dslice import ds  # noqa: F401
 from jaxel.version import __version_info__, jax_version  # noqa: F401
 
 __version__ = "0.1.0"
