@@ -21,6 +21,11 @@ class _ArrayMeta(type):
         return type.__instancecheck__(cls, obj) or (
             cls is Array and isinstance(obj, _virtual_classes or _tracer_class()))
 
+    def __subclasscheck__(cls, sub):
+        # typing.Union checks (jaxel.typing.ArrayLike) go through issubclass(type(x), Array).
+        return type.__subclasscheck__(cls, sub) or (
+            cls is Array and issubclass(sub, _virtual_classes or _tracer_class()))
+
 
 _virtual_classes: tuple = ()  # tracers, and typed PRNG key arrays (random/keys.py registers)
 

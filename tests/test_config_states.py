@@ -1,0 +1,170 @@
+"""Config options as context managers (JAX's ``jax.enable_x64``, ``jax.numpy_rank_promotion``,
+...): each sets the option ``jaxel.config.update`` sets, and the options change behaviour as in
+JAX 0.12.1 (or are refused with NotImplementedError where jaxel cannot honour them)."""
+import warnings
+
+import numpy as np
+import pytest
+
+import jaxel
+import jaxel.numpy as jnp
+from jaxel import config
+
+jax = pytest.importorskip("jax")
+
+STATES = {
+    "enable_x64": ("jax_enable_x64", True), "debug_key_reuse": ("jax_debug_key_reuse", True),
+    "explain_cache_misses": ("jax_explain_cache_misses", True),
+    "enable_checks": ("jax_enable_checks", True),
+    "numpy_rank_promotion": ("jax_numpy_rank_promotion", "warn"),
+    "numpy_dtype_promotion": ("jax_numpy_dtype_promotion", "strict"),
+    "default_matmul_precision": ("jax_default_matmul_precision", "highest"),
+    "legacy_prng_key": ("jax_legacy_prng_key", "warn"),
+    "softmax_custom_jvp": ("jax_softmax_custom_jvp", False),
+    "threefry_partitionable": ("jax_threefry_partitionable", True),
+    "default_prng_impl": ("jax_default_prng_impl", "threefry2x32"),
+    "enable_custom_prng": ("jax_enable_custom_prng", False),
+    "allow_f16_reductions": ("jax_allow_f16_reductions", True),
+    "jax2tf_associative_scan_reductions": ("jax2tf_associative_scan_reductions", False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STATES))
+def test_state_sets_the_config_option_in_its_block(name):
+    option, value = STATES[name]
+    state = getattr(jaxel, name)
+    assert state.value == getattr(config, option) == getattr(jax, name).value  # same default
+    before = state.value
+    with state(value):
+        assert getattr(config, option) == value and state.value == value
+    assert state.value == before
+
+    @state(value)
+    def read():
+        return getattr(config, option)
+
+    assert read() == value and state.value == before
+
+
+def test_enable_x64_block_and_decorator():
+    with jaxel.enable_x64():
+        assert jnp.ones(1).dtype == np.float64
+    assert jnp.ones(1).dtype == np.float32
+    with pytest.raises(TypeError, match="bool"):
+        bool(jaxel.enable_x64)
+
+
+def test_bad_values_raise_like_jax():
+    with pytest.raises(ValueError, match="allow"):
+        jaxel.numpy_rank_promotion("bogus")
+    with pytest.raises(ValueError):
+        jax.numpy_rank_promotion("bogus")
+    with pytest.raises(TypeError, match="argument"):
+        jaxel.numpy_rank_promotion()
+    with pytest.raises(ValueError):
+        config.update("jax_numpy_dtype_promotion", "loose")
+
+
+@pytest.mark.parametrize("name, value", [
+    ("threefry_partitionable", False), ("default_prng_impl", "rbg"),
+    ("enable_custom_prng", True), ("allow_f16_reductions", False),
+    ("jax2tf_associative_scan_reductions", True),
+    ("default_matmul_precision", "BF16_BF16_F32"),
+])
+def test_values_jaxel_cannot_honour_are_refused(name, value):
+    with pytest.raises(NotImplementedError, match="not supported"):
+        getattr(jaxel, name)(value)
+    with pytest.raises(NotImplementedError):
+        config.update(STATES[name][0], value)
+    assert getattr(jaxel, name).value == STATES[name][1] or name == "default_matmul_precision"
+
+
+def _outcome(fn):
+    try:
+        out = fn()
+    except ValueError as e:  # TypePromotionError is a ValueError
+        return type(e).__name__ if type(e).__name__ == "TypePromotionError" else "ValueError"
+    return (str(out.dtype), tuple(out.shape), bool(getattr(out, "weak_type", False)))
+
+
+def _binary_cases(np_):
+    return [
+        (np_.ones(3), np_.ones((2, 3))), (np_.ones(3), 1.0), (np_.ones(3), np_.ones(())),
+        (np_.ones((1, 3)), np_.ones((2, 3))), (np_.ones((2, 1, 3)), np_.ones((4, 3))),
+    ]
+
+
+@pytest.mark.parametrize("mode", ["allow", "raise"])
+def test_rank_promotion_matches_jax(mode):
+    with jaxel.numpy_rank_promotion(mode), jax.numpy_rank_promotion(mode):
+        for (a, b), (ja, jb) in zip(_binary_cases(jnp), _binary_cases(jax.numpy)):
+            assert _outcome(lambda: jnp.add(a, b)) == _outcome(lambda: jax.numpy.add(ja, jb))
+            assert (_outcome(lambda: jaxel.jit(jnp.multiply)(a, b))
+                    == _outcome(lambda: jax.jit(jax.numpy.multiply)(ja, jb)))
+
+
+def test_rank_promotion_warn_and_retrace():
+    f = jaxel.jit(lambda a, b: a + b)
+    f(jnp.ones(3), jnp.ones((2, 3)))  # traced while 'allow'
+    with jaxel.numpy_rank_promotion("warn"):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            f(jnp.ones(3), jnp.ones((2, 3)))  # the option change forces a new trace
+        assert [x.category for x in w] == [UserWarning]
+        assert "rank promotion" in str(w[0].message)
+    with jaxel.numpy_rank_promotion("raise"), pytest.raises(ValueError, match="raise"):
+        f(jnp.ones(3), jnp.ones((2, 3)))
+
+
+def _dtype_cases(np_):
+    return [
+        (np_.ones(2, np_.int32), np_.ones(2, np_.float32)), (np_.ones(2), 1.0), (np_.ones(2), 1),
+        (np_.ones(2, np_.int32), 1.0), (np_.ones(2, np_.float16), np_.ones(2)),
+        (np_.ones(2, np_.int8), np_.ones(2, np_.int32)), (1, 2.0),
+        (np_.ones(2, np_.uint8), 3), (np_.ones(2, np_.complex64), 2.0), (np_.ones(2), 1j),
+        (np_.ones(2, np_.bfloat16), 2),
+    ]
+
+
+def test_strict_dtype_promotion_matches_jax():
+    with jaxel.numpy_dtype_promotion("strict"), jax.numpy_dtype_promotion("strict"):
+        for (a, b), (ja, jb) in zip(_dtype_cases(jnp), _dtype_cases(jax.numpy)):
+            assert _outcome(lambda: jnp.add(a, b)) == _outcome(lambda: jax.numpy.add(ja, jb))
+        for a, b in [("int8", "int32"), ("float32", "float32"), (int, "int8"), (float, "int8")]:
+            assert (_outcome(lambda: np.zeros(0, jnp.promote_types(a, b)))
+                    == _outcome(lambda: np.zeros(0, jax.numpy.promote_types(a, b))))
+        with pytest.raises(jaxel.dtypes.TypePromotionError, match="strict"):
+            jnp.ones(2, jnp.int32) + jnp.ones(2)
+    # Back to the standard lattice (the caches were reset).
+    assert jnp.add(jnp.ones(2, jnp.int8), jnp.ones(2, jnp.int32)).dtype == np.int32
+    assert jnp.promote_types("int8", "int32") == np.int32
+
+
+def test_default_matmul_precision_reaches_the_program():
+    f = lambda a: a @ a  # noqa: E731
+    x = jnp.ones((2, 2))
+    assert "HIGHEST" not in str(jaxel.make_jaxpr(f)(x))
+    with jaxel.default_matmul_precision("float32"):
+        assert "HIGHEST" in str(jaxel.make_jaxpr(f)(x))
+        np.testing.assert_allclose(np.asarray(jaxel.jit(f)(x)), np.full((2, 2), 2.0))
+    with jaxel.default_matmul_precision("tensorfloat32"):
+        assert "HIGH," in str(jaxel.make_jaxpr(f)(x))
+    assert "HIGHEST" not in str(jaxel.make_jaxpr(f)(x))
+
+
+@pytest.mark.parametrize("call", [
+    lambda r, k: r.normal(k), lambda r, k: r.split(k), lambda r, k: r.fold_in(k, 1),
+    lambda r, k: r.key_data(k), lambda r, k: r.uniform(k, (2,)),
+])
+def test_legacy_prng_key(call):
+    raw, typed = jaxel.random.PRNGKey(0), jaxel.random.key(0)
+    with jaxel.legacy_prng_key("error"):
+        with pytest.raises(ValueError, match="Legacy uint32 key"):
+            call(jaxel.random, raw)
+        call(jaxel.random, typed)  # typed keys are always fine (also internally)
+        with jax.legacy_prng_key("error"), pytest.raises(ValueError):
+            call(jax.random, jax.random.PRNGKey(0))
+    with jaxel.legacy_prng_key("warn"):
+        with pytest.warns(UserWarning, match="Legacy uint32 key"):
+            call(jaxel.random, raw)
+    call(jaxel.random, raw)  # 'allow' again
