@@ -121,9 +121,10 @@ class Config:
 
     def __init__(self):
         self._hooks: dict[str, list] = {}
-        for name, (default, convert) in self._OPTIONS.items():
-            value = default()
-            object.__setattr__(self, name, convert(value) if value is not None else None)
+        for name, (default, _) in self._OPTIONS.items():
+            value = default()  # from the environment: unsupported values are refused here too
+            object.__setattr__(self, name, self._convert(name, value) if value is not None
+                               else None)
 
     def _convert(self, name: str, value):
         """Validate ``value`` for option ``name``; raise for values jaxel cannot honour."""

@@ -522,7 +522,7 @@ def _gather_entries(x, entries, mode, fill_value, indices_are_sorted, unique_ind
 def _get(x, idx, *, mode=None, fill_value=None, indices_are_sorted=False,
          unique_indices=False):
     """``x[idx]`` with JAX's semantics; ``mode`` as for ``x.at[idx].get``."""
-    if type(idx) is Slice or (type(idx) is tuple and any(type(i) is Slice for i in idx)):
+    if type(idx) is Slice or (type(idx) is tuple and Slice in map(type, idx)):
         x, idx = apply_slices(x, idx)  # jaxel.ds(start, size): dynamic starts
     aval = aval_of(x)
     entries = _parse(idx, aval.shape)
