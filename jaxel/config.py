@@ -283,14 +283,21 @@ jax2tf_associative_scan_reductions = _bool_state(
 log_compiles = _bool_state("jax_log_compiles", "Log each compilation.")
 
 
-def _clear_traced_programs(_value=None):
+def _clear_traced_programs_hook(name):
     # These options change how functions trace (promotion, broadcasting checks, dot
-    # precision), so programs traced under the old value are stale.
-    from jaxel.api import clear_caches
-    clear_caches()
+    # precision), so programs traced under another value are stale. Only a real change
+    # clears them: re-entering a block with the current value costs nothing.
+    last = [getattr(config, name)]
+
+    def hook(value):
+        if value != last[0]:
+            last[0] = value
+            from jaxel.api import clear_caches
+            clear_caches()
+    return hook
 
 
 for _name in ("jax_numpy_rank_promotion", "jax_numpy_dtype_promotion",
               "jax_default_matmul_precision"):
-    config.add_hook(_name, _clear_traced_programs)
+    config.add_hook(_name, _clear_traced_programs_hook(_name))
 del _name
