@@ -58,3 +58,7 @@ def __getattr__(name):
         from jaxel.runtime.xla import _jax
         return _jax.Device
     raise AttributeError(f"module 'jaxel' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), "Device"])

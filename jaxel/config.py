@@ -280,7 +280,6 @@ allow_f16_reductions = _bool_state("jax_allow_f16_reductions",
 jax2tf_associative_scan_reductions = _bool_state(
     "jax2tf_associative_scan_reductions",
     "jax2tf's lowering of cumulative reductions (jaxel has no jax2tf: must stay False).")
-log_compiles = _bool_state("jax_log_compiles", "Log each compilation.")
 
 
 def _clear_traced_programs_hook(name):
