@@ -611,6 +611,10 @@ def _arg_node(x):
     if x is None:
         return _F64  # np.dtype(None), as jnp.result_type(None) does
     if not isinstance(x, type) and hasattr(x, "dtype"):
+        if _extended_type(x.dtype) is not None:
+            raise TypeError(f"Values of dtype {x.dtype} (typed PRNG keys) take no part in "
+                            "numeric operations; use jaxel.random.key_data(keys) for their "
+                            "uint32 data.")
         dt = np.dtype(x.dtype)
         node = _TOKEN_OF[bool(getattr(x, "weak_type", False))].get(dt)
         if node is not None:
