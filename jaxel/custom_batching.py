@@ -16,6 +16,7 @@ with ``lax.map`` (one call per example).
 from __future__ import annotations
 
 import functools
+import inspect
 
 from jaxel import tree_util
 from jaxel.custom_derivatives import _call_impl, _call_lowering, _stage, _tracing_now
@@ -71,6 +72,30 @@ def _check_out_batched(name, out_tree, out_batched):
             f"structure {out_tree}.") from None
 
 
+def _positional(fun, name, args, kwargs):
+    """``args`` and ``kwargs`` as positional arguments of ``fun`` (defaults filled in), as JAX
+    does before calling the rule; keyword-only arguments cannot be passed."""
+    if isinstance(fun, functools.partial):
+        fun = lambda *a, **k: None  # noqa: E731  (a partial's signature is opaque)
+    try:
+        bound = inspect.signature(fun).bind(*args, **kwargs)
+    except (TypeError, ValueError) as e:
+        if isinstance(e, ValueError):  # no signature (a builtin): take the arguments as given
+            if kwargs:
+                raise TypeError(f"custom_vmap function {name}: keyword arguments cannot be "
+                                "resolved to positions (no signature).") from None
+            return tuple(args)
+        raise TypeError(f"The input arguments to the custom_vmap-decorated function {name} "
+                        f"could not be resolved to positional-only arguments: {e}") from e
+    bound.apply_defaults()
+    passed = [k for k in bound.kwargs if k in kwargs]
+    if passed:
+        raise TypeError(f"The input arguments to the custom_vmap-decorated function {name} "
+                        "could not be resolved to positional-only arguments: keyword-only "
+                        f"arguments {', '.join(passed)}.")
+    return bound.args
+
+
 class custom_vmap:
     """A function with a custom batching (vmap) rule (``jax.custom_batching.custom_vmap``).
 
@@ -102,9 +127,7 @@ class custom_vmap:
 
     def __call__(self, *args, **kwargs):
         name = getattr(self.fun, "__name__", type(self.fun).__name__)
-        if kwargs:
-            raise TypeError(f"custom_vmap function {name} must be called with positional "
-                            "arguments (keyword arguments are not supported).")
+        args = _positional(self.fun, name, args, kwargs)
         if self.vmap_rule is None:
             raise AttributeError(f"No batching rule defined for custom_vmap function {name} "
                                  "using def_vmap.")

@@ -111,3 +111,31 @@ def test_sequential_vmap_matches_jax_and_numpy():
     assert float(ours(X[1], 2.0)) == float(theirs(X[1], 2.0))
     jaxpr = str(jaxel.make_jaxpr(jaxel.vmap(ours))(X, X))
     assert "while" in jaxpr or "scan" in jaxpr  # a loop, not a vectorised product
+
+
+def test_keyword_arguments_are_resolved_to_positions_like_jax():
+    results = []
+    for lib in (jaxel, jax):
+        calls = []
+
+        @lib.custom_batching.custom_vmap
+        def f(x, y=1.0):
+            return x * y
+
+        @f.def_vmap
+        def rule(axis_size, in_batched, x, y=1.0):
+            calls.append(in_batched)
+            return x * y, True
+
+        a = lib.vmap(lambda x: f(x, y=2.0))(np.ones(2, np.float32))
+        b = lib.vmap(lambda x: f(x))(np.ones(2, np.float32))
+        results.append((np.asarray(a).tolist(), np.asarray(b).tolist(), calls))
+
+        @lib.custom_batching.custom_vmap
+        def g(x, *, z):
+            return x
+
+        g.def_vmap(lambda n, b, x: (x, True))
+        with pytest.raises(TypeError):
+            lib.vmap(lambda x: g(x, z=1.0))(np.ones(2, np.float32))
+    assert results[0] == results[1]
