@@ -168,3 +168,28 @@ def test_legacy_prng_key(call):
         with pytest.warns(UserWarning, match="Legacy uint32 key"):
             call(jaxel.random, raw)
     call(jaxel.random, raw)  # 'allow' again
+
+
+def _library_calls(lib):
+    np_, x = lib.numpy, lib.numpy.arange(6.0).reshape(2, 3)
+    return {
+        "mean_int": lambda: np_.mean(np_.arange(6)), "var": lambda: np_.var(x),
+        "softmax": lambda: lib.nn.softmax(x), "clip": lambda: np_.clip(x, 0, 3),
+        "linspace": lambda: np_.linspace(0, 1, 5), "logsumexp": lambda: lib.scipy.special.logsumexp(x),
+        "norm": lambda: np_.linalg.norm(x), "grad": lambda: lib.grad(lambda v: np_.sum(v ** 2))(x),
+        "normal": lambda: lib.random.normal(lib.random.key(0), (2,)),
+        "choice": lambda: lib.random.choice(lib.random.key(0), 5, (3,), p=np_.ones(5) / 5),
+        "cov": lambda: np_.cov(x), "quantile": lambda: np_.quantile(x, np_.array([0.1, 0.5])),
+    }
+
+
+@pytest.mark.parametrize("state, value", [("numpy_dtype_promotion", "strict"),
+                                          ("numpy_rank_promotion", "raise")])
+def test_library_functions_work_under_strict_options_as_in_jax(state, value):
+    # jaxel's own compositions must not rely on implicit promotion where JAX's do not.
+    ours, theirs = _library_calls(jaxel), _library_calls(jax)
+    with getattr(jaxel, state)(value), getattr(jax, state)(value):
+        for name in ours:
+            got = _outcome(ours[name])
+            want = _outcome(theirs[name])
+            assert got[:2] == want[:2], name
