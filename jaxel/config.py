@@ -8,6 +8,11 @@ Example::
 
     import jaxel
     jaxel.config.update("jax_enable_x64", True)
+
+As in JAX, many options also have a context manager (usable as a decorator) that sets the
+option within a block: ``with jaxel.numpy_rank_promotion("raise"): ...``. Unlike JAX's, these
+set the process-wide option (jaxel's configuration is not per thread). Values that jaxel cannot
+honour (for example ``jax_threefry_partitionable=False``) raise ``NotImplementedError``.
 """
 from __future__ import annotations
 
@@ -189,7 +194,7 @@ class State:
 
     def __init__(self, name: str, doc: str, default_cm_value=_NO_VALUE):
         self.name = name
-        self._doc = doc  # (class docstrings cannot be per-instance slots)
+        self._doc = doc  # what the option does (``__doc__`` is the class's, shared)
         self._default_cm_value = default_cm_value
 
     @property
