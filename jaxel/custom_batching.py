@@ -22,6 +22,7 @@ from jaxel import tree_util
 from jaxel.custom_derivatives import _call_impl, _call_lowering, _stage, _tracing_now
 from jaxel.jaxpr.eval import eval_jaxpr
 from jaxel.tracing.core import Primitive
+from jaxel.transforms.ad_util import Zero, aval_of, instantiate
 
 __all__ = ["custom_vmap", "sequential_vmap"]
 
@@ -33,11 +34,66 @@ custom_vmap_call_p.pp_params = lambda p: {"call_jaxpr": p["call_jaxpr"],
                                           "num_consts": p["num_consts"]}
 
 
-def _jvp(primals, tangents, *, call_jaxpr, **_):
-    # JAX differentiates the function itself; the derivative program is ordinary operations.
+def _plain_jvp(primals, tangents, call_jaxpr):
     from jaxel.transforms.jvp import jvp_flat
     return jvp_flat(lambda *xs: eval_jaxpr(call_jaxpr.jaxpr, call_jaxpr.consts, *xs),
                     list(primals), list(tangents), instantiate_zeros=False)
+
+
+def _jvp(primals, tangents, *, call_jaxpr, rule, num_consts, name):
+    """Forward mode keeps the rule, as in JAX: the result is a ``custom_vmap_call`` of
+    ``jvp(fun)`` whose vmap rule is ``jvp(rule)``, so ``vmap(jvp(f))`` still calls the rule.
+
+    Reverse mode (linearization) and tangents of closed-over values or of non-float inputs
+    differentiate ``fun`` itself instead (JAX refuses ``grad`` of a custom_vmap function;
+    jaxel differentiates the function's own definition there)."""
+    from jaxel.tracing.core import _state
+    from jaxel.transforms.partial_eval import PartialEvalTrace
+    const_t, arg_t = tangents[:num_consts], tangents[num_consts:]
+    if (isinstance(_state.trace, PartialEvalTrace) or any(type(t) is not Zero for t in const_t)
+            or any(aval_of(p).dtype.kind not in "fc" for p in primals[num_consts:])):
+        return _plain_jvp(primals, tangents, call_jaxpr)
+    consts, args = list(primals[:num_consts]), list(primals[num_consts:])
+    arg_t = [instantiate(t) for t in arg_t]
+    n = len(args)
+
+    def fun_jvp(*xs):
+        outs, touts = _plain_jvp(consts + list(xs[:n]), [Zero(aval_of(c)) for c in consts]
+                                 + list(xs[n:]), call_jaxpr)
+        return list(outs) + [instantiate(t) for t in touts]
+
+    def rule_jvp(axis_size, in_batched, xs):
+        # As JAX: the rule sees as batched what is batched in both the primal and its tangent;
+        # what is batched in only one of them is mapped over by an ordinary vmap of jvp(rule).
+        from jaxel.transforms.batching import AxisData, batch_flat, move_axis
+        from jaxel.transforms.jvp import jvp_flat
+        pb, tb = in_batched[:n], in_batched[n:]
+        mutual = [a and b for a, b in zip(pb, tb)]
+        extra = [0 if a and not m else None for a, m in zip(pb + tb, mutual + mutual)]
+        flags = {}
+
+        def primal_rule(*ps):
+            outs, flags["out"] = rule(axis_size, mutual, list(ps))
+            return outs
+
+        def jvp_of_rule(*pt):
+            outs, touts = jvp_flat(primal_rule, list(pt[:n]), list(pt[n:]))
+            return list(outs) + list(touts)
+
+        if any(d is not None for d in extra):
+            outs, dims = batch_flat(jvp_of_rule, AxisData(None, axis_size), list(xs), extra)
+            outs = [o if d is None else move_axis(o, d, 0) for o, d in zip(outs, dims)]
+        else:
+            outs = jvp_of_rule(*xs)
+            dims = [None] * len(outs)
+        mutual_out = list(flags["out"]) * 2
+        return outs, [m or d is not None for m, d in zip(mutual_out, dims)]
+
+    closed, new_consts = _stage(fun_jvp, args + arg_t)
+    outs = custom_vmap_call_p.bind(*new_consts, *args, *arg_t, call_jaxpr=closed, rule=rule_jvp,
+                                   num_consts=len(new_consts), name=name)
+    m = len(outs) // 2
+    return outs[:m], outs[m:]
 
 
 custom_vmap_call_p.jvp = _jvp

@@ -29,7 +29,8 @@ X = np.arange(6.0, dtype=np.float32).reshape(2, 3)
 
 
 @pytest.mark.parametrize("how", ["plain", "vmap", "nested", "jit_of_vmap", "vmap_of_jit",
-                                 "unbatched", "both"])
+                                 "unbatched", "both", "jvp", "vmap_of_jvp",
+                                 "vmap_of_jvp_tangent_only", "jit_vmap_of_jvp"])
 def test_custom_vmap_matches_jax(how):
     results = []
     for lib in (jaxel, jax):
@@ -43,6 +44,14 @@ def test_custom_vmap_matches_jax(how):
             "vmap_of_jit": lambda: lib.vmap(lib.jit(f), (0, None))(X[0], 2.0),
             "unbatched": lambda: lib.vmap(f, (None, None), axis_size=2)(1.0, 2.0),
             "both": lambda: lib.vmap(f)(X[0], X[1]),
+            "jvp": lambda: lib.jvp(f, (1.0, 2.0), (1.0, 0.0))[1],
+            # Forward mode keeps the rule: vmap of a jvp calls jvp(rule), as in JAX.
+            "vmap_of_jvp": lambda: lib.vmap(lambda a, t: lib.jvp(f, (a, 2.0), (t, 0.0)))(
+                X[0], X[1])[1],
+            "vmap_of_jvp_tangent_only": lambda: lib.vmap(
+                lambda t: lib.jvp(f, (0.5, 2.0), (t, 1.0)))(X[1])[1],
+            "jit_vmap_of_jvp": lambda: lib.jit(lib.vmap(
+                lambda a, t: lib.jvp(f, (a, 2.0), (t, 0.0))))(X[0], X[1])[0],
         }[how]
         results.append((np.asarray(run()), calls))
     (ours, our_calls), (theirs, their_calls) = results
