@@ -9,9 +9,10 @@ pytree of bools per argument (True: that leaf has the batch axis at position 0);
 Under a transformation the call is the higher-order primitive ``custom_vmap_call``, which
 carries ``fun``'s jaxpr and the rule: the batching interpreter calls the rule, every other
 interpreter uses the jaxpr (so jit, eval_shape and nested vmaps work, and a jitted
-``custom_vmap`` function keeps its rule under an outer vmap). Differentiation uses ``fun``
-itself. ``sequential_vmap(f)`` is the ``custom_vmap`` whose rule maps ``f`` over the batch
-with ``lax.map`` (one call per example).
+``custom_vmap`` function keeps its rule under an outer vmap). Forward mode keeps the rule too
+(``vmap(jvp(f))`` calls ``jvp`` of the rule, as in JAX); reverse mode, which JAX refuses for a
+``custom_vmap`` function, differentiates ``fun``'s own definition. ``sequential_vmap(f)`` is the
+``custom_vmap`` whose rule maps ``f`` over the batch with ``lax.map`` (one call per example).
 """
 from __future__ import annotations
 
