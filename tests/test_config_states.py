@@ -175,7 +175,8 @@ def _library_calls(lib):
     return {
         "mean_int": lambda: np_.mean(np_.arange(6)), "var": lambda: np_.var(x),
         "softmax": lambda: lib.nn.softmax(x), "clip": lambda: np_.clip(x, 0, 3),
-        "linspace": lambda: np_.linspace(0, 1, 5), "logsumexp": lambda: lib.scipy.special.logsumexp(x),
+        "linspace": lambda: np_.linspace(0, 1, 5),
+        "logsumexp": lambda: lib.scipy.special.logsumexp(x),
         "norm": lambda: np_.linalg.norm(x), "grad": lambda: lib.grad(lambda v: np_.sum(v ** 2))(x),
         "normal": lambda: lib.random.normal(lib.random.key(0), (2,)),
         "choice": lambda: lib.random.choice(lib.random.key(0), 5, (3,), p=np_.ones(5) / 5),

@@ -52,7 +52,7 @@ def test_extended_and_prng_key_classes():
     for sup in [dtypes.prng_key, dtypes.extended, np.generic, k.dtype]:
         jsup = {dtypes.prng_key: jax.dtypes.prng_key, dtypes.extended: jax.dtypes.extended,
                 k.dtype: jk.dtype}.get(sup, sup)
-        assert jnp.issubdtype(k.dtype, sup) == jax.numpy.issubdtype(jk.dtype, jsup) == True  # noqa: E712
+        assert jnp.issubdtype(k.dtype, sup) and jax.numpy.issubdtype(jk.dtype, jsup)
     for sup in [np.floating, np.uint32, np.dtype("uint32"), "float32"]:
         assert not jnp.issubdtype(k.dtype, sup) and not jax.numpy.issubdtype(jk.dtype, sup)
     assert not jnp.issubdtype(np.float32, dtypes.extended)

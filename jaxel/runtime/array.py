@@ -15,7 +15,8 @@ from jaxel.tracing.avals import ShapedArray
 
 class _ArrayMeta(type):
     """Makes ``isinstance(x, jaxel.Array)`` true for traced arrays and typed PRNG key arrays
-    too, as JAX users expect. Internal hot paths test ``type(x) is Array`` (concrete arrays only)."""
+    too, as JAX users expect. Internal hot paths test ``type(x) is Array`` (concrete arrays
+    only)."""
 
     def __instancecheck__(cls, obj):
         return type.__instancecheck__(cls, obj) or (
