@@ -270,7 +270,7 @@ threefry_partitionable = _bool_state(
 default_prng_impl = State("jax_default_prng_impl",
                           "The PRNG of new keys: 'threefry2x32' (the only one in jaxel).")
 enable_checks = _bool_state("jax_enable_checks",
-                            "Internal invariant checks (jaxel always runs its checks).")
+                            "Type-check every traced program (slower; for debugging jaxel).")
 enable_custom_prng = _bool_state("jax_enable_custom_prng",
                                  "Custom PRNG implementations (not supported by jaxel).")
 legacy_prng_key = State(

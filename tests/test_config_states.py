@@ -194,3 +194,15 @@ def test_library_functions_work_under_strict_options_as_in_jax(state, value):
             got = _outcome(ours[name])
             want = _outcome(theirs[name])
             assert got[:2] == want[:2], name
+
+
+def test_enable_checks_type_checks_traced_programs(monkeypatch):
+    from jaxel.jaxpr import ir, staging
+    checked = []
+    monkeypatch.setattr(staging, "check_jaxpr", lambda j: checked.append(j) or ir.check_jaxpr(j))
+    jaxel.jit(lambda x: jnp.sin(x) * 2)(jnp.ones(2))
+    assert not checked
+    with jaxel.enable_checks(True):
+        np.testing.assert_allclose(np.asarray(jaxel.jit(lambda x: jnp.cos(x) + 1)(jnp.zeros(2))),
+                                   [2.0, 2.0])
+    assert len(checked) == 1 and "cos" in str(checked[0])

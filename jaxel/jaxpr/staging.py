@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from jaxel import dtypes as _dtypes
-from jaxel.jaxpr.ir import ClosedJaxpr, Jaxpr, JaxprEqn, Var
+from jaxel.config import config
+from jaxel.jaxpr.ir import ClosedJaxpr, Jaxpr, JaxprEqn, Var, check_jaxpr
 from jaxel.tracing.avals import ShapedArray
 from jaxel.tracing.core import (Literal, Trace, Tracer, _state, abstractify,
                                 escaped_tracer_error)
@@ -191,6 +192,8 @@ def trace_to_jaxpr(fun, in_avals, debug_info: DebugInfo | None = None):
         _state.trace = parent
         trace.alive = False
     jaxpr = Jaxpr(trace.constvars, trace.invars, out_atoms, trace.eqns, debug_info)
+    if config.jax_enable_checks:  # type-check every traced program (JAX's debugging option)
+        check_jaxpr(jaxpr)
     return ClosedJaxpr(jaxpr, trace.consts)
 
 
