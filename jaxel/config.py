@@ -79,9 +79,6 @@ _UNSUPPORTED = {
     "jax_enable_custom_prng": (
         lambda v: v,
         "jaxel has no custom PRNG implementations; use typed keys (jaxel.random.key)"),
-    "jax_allow_f16_reductions": (
-        lambda v: not v,
-        "jaxel does not forbid float16/bfloat16 sums"),
     "jax2tf_associative_scan_reductions": (
         lambda v: v,
         "this option selects jax2tf's lowering of cumulative reductions; jaxel has no jax2tf"),
@@ -280,8 +277,9 @@ softmax_custom_jvp = _bool_state(
     "jax_softmax_custom_jvp",
     "JAX's choice of softmax derivative rule; jaxel differentiates its softmax composition, "
     "which gives the same derivatives either way, so both values are accepted.")
-allow_f16_reductions = _bool_state("jax_allow_f16_reductions",
-                                   "Allow sums of float16/bfloat16 values (always allowed).")
+allow_f16_reductions = _bool_state(
+    "jax_allow_f16_reductions",
+    "With False, lax.reduce_sum of float16/bfloat16 operands raises ValueError.")
 jax2tf_associative_scan_reductions = _bool_state(
     "jax2tf_associative_scan_reductions",
     "jax2tf's lowering of cumulative reductions (jaxel has no jax2tf: must stay False).")
@@ -302,6 +300,6 @@ def _clear_traced_programs_hook(name):
 
 
 for _name in ("jax_numpy_rank_promotion", "jax_numpy_dtype_promotion",
-              "jax_default_matmul_precision"):
+              "jax_default_matmul_precision", "jax_allow_f16_reductions"):
     config.add_hook(_name, _clear_traced_programs_hook(_name))
 del _name

@@ -67,7 +67,7 @@ def test_bad_values_raise_like_jax():
 
 @pytest.mark.parametrize("name, value", [
     ("threefry_partitionable", False), ("default_prng_impl", "rbg"),
-    ("enable_custom_prng", True), ("allow_f16_reductions", False),
+    ("enable_custom_prng", True),
     ("jax2tf_associative_scan_reductions", True),
     ("default_matmul_precision", "BF16_BF16_F32"),
 ])
@@ -206,3 +206,21 @@ def test_enable_checks_type_checks_traced_programs(monkeypatch):
         np.testing.assert_allclose(np.asarray(jaxel.jit(lambda x: jnp.cos(x) + 1)(jnp.zeros(2))),
                                    [2.0, 2.0])
     assert len(checked) == 1 and "cos" in str(checked[0])
+
+
+def test_allow_f16_reductions_false_matches_jax():
+    def calls(lib):
+        np_, lax = lib.numpy, lib.lax
+        return [lambda: np_.sum(np_.ones(3, np_.float16)),  # jnp.sum accumulates in float32
+                lambda: np_.sum(np_.ones((3, 1), np_.bfloat16), axis=1),
+                lambda: lax.reduce_sum(np_.ones(3, np_.float16), (0,)),
+                lambda: lib.jit(lambda v: lax.reduce_sum(v, (0,)))(np_.ones(3, np_.bfloat16)),
+                lambda: lax.reduce_sum(np_.ones((3, 1), np_.float16), (1,)),
+                lambda: lax.reduce_sum(np_.ones(3), (0,))]
+
+    jaxel.lax.reduce_sum(jnp.ones(3, jnp.float16), (0,))  # cached before the option changes
+    with jaxel.allow_f16_reductions(False), jax.allow_f16_reductions(False):
+        got = [_outcome(f) for f in calls(jaxel)]
+        assert got == [_outcome(f) for f in calls(jax)]
+    assert got[2] == "ValueError" and got[0] != "ValueError"
+    assert float(jaxel.lax.reduce_sum(jnp.ones(3, jnp.float16), (0,))) == 3.0
