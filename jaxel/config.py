@@ -76,9 +76,6 @@ _UNSUPPORTED = {
     "jax_default_prng_impl": (
         lambda v: v != "threefry2x32",
         "jaxel implements only the 'threefry2x32' PRNG"),
-    "jax_enable_custom_prng": (
-        lambda v: v,
-        "jaxel has no custom PRNG implementations; use typed keys (jaxel.random.key)"),
     "jax2tf_associative_scan_reductions": (
         lambda v: v,
         "this option selects jax2tf's lowering of cumulative reductions; jaxel has no jax2tf"),
@@ -268,8 +265,9 @@ default_prng_impl = State("jax_default_prng_impl",
                           "The PRNG of new keys: 'threefry2x32' (the only one in jaxel).")
 enable_checks = _bool_state("jax_enable_checks",
                             "Type-check every traced program (slower; for debugging jaxel).")
-enable_custom_prng = _bool_state("jax_enable_custom_prng",
-                                 "Custom PRNG implementations (not supported by jaxel).")
+enable_custom_prng = _bool_state(
+    "jax_enable_custom_prng",
+    "PRNGKey, split and fold_in return typed keys; raw keys passed in give a FutureWarning.")
 legacy_prng_key = State(
     "jax_legacy_prng_key",
     "What raw uint32 keys passed to jaxel.random functions do: 'allow', 'warn' or 'error'.")

@@ -67,7 +67,6 @@ def test_bad_values_raise_like_jax():
 
 @pytest.mark.parametrize("name, value", [
     ("threefry_partitionable", False), ("default_prng_impl", "rbg"),
-    ("enable_custom_prng", True),
     ("jax2tf_associative_scan_reductions", True),
     ("default_matmul_precision", "BF16_BF16_F32"),
 ])
@@ -224,3 +223,19 @@ def test_allow_f16_reductions_false_matches_jax():
         assert got == [_outcome(f) for f in calls(jax)]
     assert got[2] == "ValueError" and got[0] != "ValueError"
     assert float(jaxel.lax.reduce_sum(jnp.ones(3, jnp.float16), (0,))) == 3.0
+
+
+def test_enable_custom_prng_matches_jax():
+    def run(lib):
+        raw = lib.random.PRNGKey(0)
+        with lib.enable_custom_prng(True), warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            made = [lib.random.PRNGKey(0), lib.random.split(raw), lib.random.fold_in(raw, 1),
+                    lib.random.clone(raw), lib.random.normal(raw)]
+            typed = lib.random.split(lib.random.key(0))  # typed keys: no warning
+            lib.random.uniform(typed[0])
+        return ([str(m.dtype) for m in made], [x.category for x in w],
+                np.asarray(lib.random.key_data(made[1])).tolist())
+
+    assert run(jaxel) == run(jax)
+    assert jaxel.random.PRNGKey(0).dtype == np.uint32  # back to raw keys

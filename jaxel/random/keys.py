@@ -282,7 +282,8 @@ def _is_typed(key) -> bool:
 
 
 def _out(data, typed: bool):
-    return PRNGKeyArray(data) if typed else data
+    # With jax_enable_custom_prng, key-making functions return typed keys even for raw input.
+    return PRNGKeyArray(data) if typed or config.jax_enable_custom_prng else data
 
 
 # ---- seeding ----------------------------------------------------------------------------------
@@ -344,12 +345,12 @@ def PRNGKey(seed, *, impl=None):
     _check_impl(impl)
     data = _seed_words(seed, "PRNGKey")
     key_reuse.fresh(data)
-    return data
+    return PRNGKeyArray(data) if config.jax_enable_custom_prng else data
 
 
 def key_data(keys):
     """The uint32 data of a key array, of shape ``(*keys.shape, 2)`` (raw keys pass through)."""
-    if config.jax_legacy_prng_key != "allow":
+    if config.jax_legacy_prng_key != "allow" or config.jax_enable_custom_prng:
         key_reuse.check_legacy(keys, "key_data")
     return raw_data(keys, "key_data", allow_batched=True)
 
@@ -370,7 +371,7 @@ class PRNGImpl(str):
 
 def key_impl(keys):
     """The PRNG implementation of ``keys``: always ``'threefry2x32'`` in jaxel."""
-    if config.jax_legacy_prng_key != "allow":
+    if config.jax_legacy_prng_key != "allow" or config.jax_enable_custom_prng:
         key_reuse.check_legacy(keys, "key_impl")
     raw_data(keys, "key_impl", allow_batched=True)
     return PRNGImpl(IMPL_NAME)
@@ -398,7 +399,7 @@ def split(key, num=2):
 
 def fold_in(key, data):
     """A new key that depends on ``key`` and the 32-bit integer ``data`` (does not consume)."""
-    if config.jax_legacy_prng_key != "allow":
+    if config.jax_legacy_prng_key != "allow" or config.jax_enable_custom_prng:
         key_reuse.check_legacy(key, "fold_in")
     kd = raw_data(key, "fold_in")
     if isinstance(data, (bool, np.bool_)):
@@ -420,8 +421,6 @@ def fold_in(key, data):
 
 def clone(key):
     """A copy of ``key`` that may be consumed independently (matters only to the reuse check)."""
-    if config.jax_legacy_prng_key != "allow":
-        key_reuse.check_legacy(key, "clone")
     data = raw_data(key, "clone", allow_batched=True)
     key_reuse.allow_one_more(data)
-    return _out(data, _is_typed(key))
+    return PRNGKeyArray(data) if _is_typed(key) else data  # raw stays raw, as in JAX
