@@ -76,9 +76,6 @@ _UNSUPPORTED = {
     "jax_default_prng_impl": (
         lambda v: v != "threefry2x32",
         "jaxel implements only the 'threefry2x32' PRNG"),
-    "jax2tf_associative_scan_reductions": (
-        lambda v: v,
-        "this option selects jax2tf's lowering of cumulative reductions; jaxel has no jax2tf"),
 }
 
 
@@ -280,7 +277,8 @@ allow_f16_reductions = _bool_state(
     "With False, lax.reduce_sum of float16/bfloat16 operands raises ValueError.")
 jax2tf_associative_scan_reductions = _bool_state(
     "jax2tf_associative_scan_reductions",
-    "jax2tf's lowering of cumulative reductions (jaxel has no jax2tf: must stay False).")
+    "jax2tf's lowering of cumulative reductions; JAX 0.12.1 reads it nowhere else, so either "
+    "value behaves alike (jaxel has no jax2tf).")
 
 
 def _clear_traced_programs_hook(name):

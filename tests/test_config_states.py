@@ -67,7 +67,6 @@ def test_bad_values_raise_like_jax():
 
 @pytest.mark.parametrize("name, value", [
     ("threefry_partitionable", False), ("default_prng_impl", "rbg"),
-    ("jax2tf_associative_scan_reductions", True),
     ("default_matmul_precision", "BF16_BF16_F32"),
 ])
 def test_values_jaxel_cannot_honour_are_refused(name, value):
