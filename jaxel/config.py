@@ -69,10 +69,6 @@ _UNSUPPORTED = {
         lambda v: v in _MATMUL_ALGORITHMS,
         "dot algorithm presets are not supported by jaxel; use one of the precisions "
         "'default', 'high', 'highest' (or 'bfloat16', 'tensorfloat32', 'float32')"),
-    "jax_threefry_partitionable": (
-        lambda v: not v,
-        "jaxel implements only the partitionable Threefry streams (JAX's default); the "
-        "non-partitionable streams differ and are not implemented"),
     "jax_default_prng_impl": (
         lambda v: v != "threefry2x32",
         "jaxel implements only the 'threefry2x32' PRNG"),
@@ -257,7 +253,7 @@ explain_cache_misses = _bool_state("jax_explain_cache_misses",
                                    "Log why a jitted function had to be traced again.")
 threefry_partitionable = _bool_state(
     "jax_threefry_partitionable",
-    "Partitionable Threefry streams (JAX's default, the only ones jaxel implements).")
+    "Threefry streams: partitionable (True, JAX's default) or JAX's original ones (False).")
 default_prng_impl = State("jax_default_prng_impl",
                           "The PRNG of new keys: 'threefry2x32' (the only one in jaxel).")
 enable_checks = _bool_state("jax_enable_checks",
@@ -296,6 +292,7 @@ def _clear_traced_programs_hook(name):
 
 
 for _name in ("jax_numpy_rank_promotion", "jax_numpy_dtype_promotion",
-              "jax_default_matmul_precision", "jax_allow_f16_reductions"):
+              "jax_default_matmul_precision", "jax_allow_f16_reductions",
+              "jax_threefry_partitionable"):
     config.add_hook(_name, _clear_traced_programs_hook(_name))
 del _name

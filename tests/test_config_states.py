@@ -66,7 +66,7 @@ def test_bad_values_raise_like_jax():
 
 
 @pytest.mark.parametrize("name, value", [
-    ("threefry_partitionable", False), ("default_prng_impl", "rbg"),
+    ("default_prng_impl", "rbg"),
     ("default_matmul_precision", "BF16_BF16_F32"),
 ])
 def test_values_jaxel_cannot_honour_are_refused(name, value):
@@ -238,3 +238,28 @@ def test_enable_custom_prng_matches_jax():
 
     assert run(jaxel) == run(jax)
     assert jaxel.random.PRNGKey(0).dtype == np.uint32  # back to raw keys
+
+
+def test_threefry_partitionable_false_streams_match_jax():
+    def draws(lib, exact):
+        r, np_ = lib.random, lib.numpy
+        with lib.threefry_partitionable(False):
+            k, raw = r.key(3), r.PRNGKey(5)
+            if exact:
+                return [r.key_data(r.split(k, 3)), r.split(raw, (2, 2)), r.bits(k, (5,)),
+                        r.bits(k, (3,), np_.uint8), r.bits(k, (5,), np_.uint16),
+                        r.uniform(k, (7,)), r.randint(k, (4,), 0, 100), r.permutation(k, 6),
+                        r.key_data(r.fold_in(k, 7)),
+                        lib.vmap(lambda kk: r.uniform(kk, (2,)))(r.split(k, 2))]
+            return [r.normal(raw, (2, 3)), lib.jit(lambda kk: r.normal(kk, (3,)))(k)]
+
+    for ours, theirs in zip(draws(jaxel, True), draws(jax, True)):
+        np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
+    for ours, theirs in zip(draws(jaxel, False), draws(jax, False)):
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-5, atol=1e-6)
+    # The partitionable streams (the default) are back, and differ from the original ones.
+    with jax.threefry_partitionable(False):
+        original = np.asarray(jax.random.bits(jax.random.key(3), (5,)))
+    now = np.asarray(jaxel.random.bits(jaxel.random.key(3), (5,)))
+    np.testing.assert_array_equal(now, np.asarray(jax.random.bits(jax.random.key(3), (5,))))
+    assert not np.array_equal(now, original)
