@@ -12,7 +12,8 @@ Example::
 As in JAX, many options also have a context manager (usable as a decorator) that sets the
 option within a block: ``with jaxel.numpy_rank_promotion("raise"): ...``. Unlike JAX's, these
 set the process-wide option (jaxel's configuration is not per thread). Values that jaxel cannot
-honour (for example ``jax_threefry_partitionable=False``) raise ``NotImplementedError``.
+honour (another PRNG than ``threefry2x32``, dot algorithm presets) raise
+``NotImplementedError``.
 """
 from __future__ import annotations
 

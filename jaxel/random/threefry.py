@@ -6,7 +6,8 @@ key words. The typed key layer (``keys.py``) and the samplers call these. The ha
 composition of ``add``/``xor``/shifts, so a million-element draw is one fused XLA computation,
 and JVP (integers: symbolic zeros) and batching rules come from the lax primitives for free.
 
-Stream layout: JAX's *partitionable* Threefry (its default since 0.5.0), see
+Stream layout: JAX's *partitionable* Threefry (its default since 0.5.0; the original layout is
+used with ``jax_threefry_partitionable=False``), see
 ``shared/design/compat.md`` section "Random numbers".
 """
 from __future__ import annotations
