@@ -3,7 +3,12 @@
 ``import jaxel as jax`` and use ``jax.jit``, ``jax.numpy``, ``jax.lax``, ``jax.tree_util``...
 The XLA runtime (from jaxlib) compiles and runs programs; everything above it is jaxel's own.
 """
-from jaxel.config import config, disable_jit  # noqa: F401
+from jaxel.config import (  # noqa: F401
+    config, disable_jit, enable_x64, default_matmul_precision, numpy_rank_promotion,
+    numpy_dtype_promotion, debug_key_reuse, explain_cache_misses, threefry_partitionable,
+    default_prng_impl, enable_checks, enable_custom_prng, legacy_prng_key, softmax_custom_jvp,
+    allow_f16_reductions, jax2tf_associative_scan_reductions,
+)
 from jaxel import dtypes  # noqa: F401
 from jaxel.errors import (  # noqa: F401
     ConcretizationTypeError, TracerBoolConversionError, TracerIntegerConversionError,
@@ -36,5 +41,25 @@ from jaxel.device import (  # noqa: F401
 )
 from jaxel import scipy  # noqa: F401
 from jaxel import image, ops  # noqa: F401
+from jaxel import avals, custom_batching, typing, version  # noqa: F401
+from jaxel.dtypes import float0  # noqa: F401
+from jaxel._toplevel import (  # noqa: F401
+    typeof, copy_to_host_async, fwd_and_bwd, Inline, CompilerEffortLevel,
+)
+from jaxel._compile_time_eval import ensure_compile_time_eval  # noqa: F401
+from jaxel._dslice import ds  # noqa: F401
+from jaxel.version import __version_info__, jax_version  # noqa: F401
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # ``Device`` is jaxlib's device class; jaxlib loads only when first needed (import speed).
+    if name == "Device":
+        from jaxel.runtime.xla import _jax
+        return _jax.Device
+    raise AttributeError(f"module 'jaxel' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), "Device"])

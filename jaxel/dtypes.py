@@ -49,7 +49,7 @@ __all__ = [
     "float4_e2m1fn", "float6_e2m3fn", "float6_e3m2fn", "float8_e3m4", "float8_e4m3",
     "float8_e4m3b11fnuz", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz",
     "float8_e8m0fnu", "float8_e5m3fnu", "complex32", "bcomplex32", "int1", "int2", "int4",
-    "uint1", "uint2", "uint4",
+    "uint1", "uint2", "uint4", "extended", "prng_key", "itemsize_bits", "scalar_type_of",
 ]
 
 # ---- scalar-type objects ------------------------------------------------------------------------
@@ -82,6 +82,17 @@ uint1, uint2, uint4 = ml_dtypes.uint1, ml_dtypes.uint2, ml_dtypes.uint4
 #: Dtype of the tangent (and cotangent) of integer and boolean values: zero bytes per element,
 #: so such tangents cost nothing and cannot be mistaken for numbers.
 float0 = np.dtype([("float0", np.void, 0)])
+
+
+
+class extended(np.generic):
+    """Scalar type above every *extended* dtype: dtypes that are not NumPy's, such as the
+    ``key<fry>`` dtype of typed PRNG keys. ``issubdtype(key.dtype, extended)`` is True."""
+
+
+class prng_key(extended):
+    """Scalar type of typed PRNG key arrays: ``issubdtype(key.dtype, prng_key)`` is True."""
+
 
 _d = np.dtype
 _BOOL = _d(np.bool_)
@@ -478,7 +489,16 @@ def _lub_table(edges) -> dict:
 
 
 # Indexed by the x64 flag, like the canonicalisation caches.
-_LUB = (_lub_table(_EDGES_X32), _lub_table(_EDGES_X64))
+_LUB_STANDARD = (_lub_table(_EDGES_X32), _lub_table(_EDGES_X64))
+# jax_numpy_dtype_promotion='strict': no two distinct dtypes meet; Python scalars (the weak
+# kinds) still adopt any dtype of their kind or above (int -> any integer, float or complex).
+_EDGES_STRICT = {node: [] for node in _EDGES_X64}
+_EDGES_STRICT[_WEAK_INT] = [_WEAK_FLOAT] + sorted(_INTEGER, key=str)
+_EDGES_STRICT[_WEAK_FLOAT] = [_WEAK_COMPLEX] + sorted(_FLOATS, key=str)
+_EDGES_STRICT[_WEAK_COMPLEX] = sorted(_COMPLEX, key=str)
+_LUB_STRICT = (_lub_table(_EDGES_STRICT),) * 2
+_LUB = _LUB_STANDARD
+_strict = False  # swapped with _LUB by the option's hook, so the hot paths never test it
 del _d
 
 # What promote_types answers when the join is a weak kind: the widest type of that kind.
@@ -504,6 +524,11 @@ class TypePromotionError(ValueError):
 
 def _no_promotion(dts) -> TypePromotionError:
     names = tuple(str(d) if isinstance(d, np.dtype) else f"weak {d}" for d in dts)
+    if _strict:
+        return TypePromotionError(
+            f"Input dtypes {names} have no available implicit dtype promotion path when "
+            "jax_numpy_dtype_promotion=strict. Try explicitly casting inputs to the desired "
+            "output type, or set jax_numpy_dtype_promotion=standard.")
     narrow = [d for d in dts if isinstance(d, np.dtype) and d in _NARROW]
     why = ""
     if any(d in _NARROW_COMPLEX for d in narrow) and not any(
@@ -604,6 +629,10 @@ def _arg_node(x):
     if x is None:
         return _F64  # np.dtype(None), as jnp.result_type(None) does
     if not isinstance(x, type) and hasattr(x, "dtype"):
+        if _extended_type(x.dtype) is not None:
+            raise TypeError(f"Values of dtype {x.dtype} (typed PRNG keys) take no part in "
+                            "numeric operations; use jaxel.random.key_data(keys) for their "
+                            "uint32 data.")
         dt = np.dtype(x.dtype)
         node = _TOKEN_OF[bool(getattr(x, "weak_type", False))].get(dt)
         if node is not None:
@@ -655,6 +684,14 @@ def _result_slow(tokens: tuple, x64: bool):
             dt = canon(dt)
             nodes.append(dt), own.append(dt), weak.append(False)
     table = _LUB[x64]
+    if all(weak) and _strict:
+        # Strict mode joins weak inputs by kind: int with float is a weak float.
+        acc = nodes[0]
+        for n in nodes[1:]:
+            acc = table[acc, n]
+            if acc is None:
+                raise _no_promotion(own)
+        return (_BOOL, False) if acc == _BOOL else (defaults[acc], True)
     if all(weak):
         # Only weak inputs: join their own dtypes as if they were strong, then give the answer
         # the default dtype of the join's kind, weakly typed.  So a weak uint8 stays unsigned
@@ -710,6 +747,21 @@ def result_type(*args, return_weak_type_flag: bool = False):
     return out if return_weak_type_flag else out[0]
 
 
+def _set_promotion_mode(mode: str) -> None:
+    """Hook of ``jax_numpy_dtype_promotion``: switch lattices and forget cached answers."""
+    global _LUB, _strict
+    _strict = mode == "strict"
+    _LUB = _LUB_STRICT if _strict else _LUB_STANDARD
+    for caches in (_result_caches, _promote_caches):
+        for c in caches:
+            c.clear()
+
+
+config.add_hook("jax_numpy_dtype_promotion", _set_promotion_mode)
+if config.jax_numpy_dtype_promotion != "standard":
+    _set_promotion_mode(config.jax_numpy_dtype_promotion)
+
+
 # ---- NumPy-style queries ----------------------------------------------------------------------
 # NumPy places the ml_dtypes types (bfloat16, float8_*, int4...) directly under np.generic; JAX
 # and jaxel place them under the abstract class of their kind.
@@ -757,7 +809,20 @@ def issubdtype(arg1, arg2) -> bool:
     return out
 
 
+def _extended_type(x):
+    """The scalar type of an extended dtype (``key<fry>`` -> ``prng_key``), else None."""
+    t = getattr(x, "type", None) if not isinstance(x, (np.dtype, type, str)) else None
+    return t if isinstance(t, type) and issubclass(t, extended) else None
+
+
 def _issubdtype_uncached(arg1, arg2) -> bool:
+    ext1 = arg1 if isinstance(arg1, type) and issubclass(arg1, extended) else _extended_type(arg1)
+    ext2 = _extended_type(arg2)
+    if ext1 is not None or ext2 is not None:
+        # Extended dtypes are not NumPy dtypes: compare their scalar types as classes.
+        if ext1 is None or not isinstance(arg2, type) and ext2 is None:
+            return False
+        return issubclass(ext1, ext2 if ext2 is not None else arg2)
     ml = _ml_dtype(arg1)
     if ml is not None:
         if isinstance(arg2, type) and issubclass(arg2, np.generic) and _ml_dtype(arg2) is None:
@@ -842,6 +907,49 @@ def _info_dtype(x) -> np.dtype:
 
 _NARROW_COMPLEX_PART = {np.dtype(complex32): np.dtype(np.float16),
                         np.dtype(bcomplex32): np.dtype(bfloat16)}
+
+
+def itemsize_bits(dtype) -> int:
+    """Bits per element of ``dtype``: 32 for float32, 4 for int4, 8 for bool (its storage).
+
+    Unlike ``dtype.itemsize * 8`` this is right for the sub-byte types. Raises ``ValueError``
+    for None and for dtypes that are not numbers (float0, key dtypes, strings).
+    """
+    if dtype is None:
+        raise ValueError("dtype cannot be None.")
+    if _extended_type(dtype) is not None:
+        raise ValueError(f"unexpected input: dtype={dtype}: extended dtypes have no bit width.")
+    dt = python_scalar_dtypes.get(dtype) if isinstance(dtype, type) else None
+    if dt is None:
+        dt = np.dtype(dtype)
+    if dt == _BOOL:
+        return 8
+    if dt in _INTEGER:
+        return int(ml_dtypes.iinfo(dt).bits)
+    if dt in _FLOATS:
+        return int(finfo(dt).bits)
+    if dt in _COMPLEX:
+        return 2 * int(finfo(dt).bits)
+    raise ValueError(f"unexpected input: dtype={dt!r}: itemsize_bits takes a boolean, integer, "
+                     "floating or complex dtype.")
+
+
+_SCALAR_TYPE_OF_KIND = {"b": bool, "i": int, "u": int, "f": float, "c": complex}
+
+
+def scalar_type_of(x) -> type:
+    """The Python scalar type (``bool``, ``int``, ``float`` or ``complex``) matching the dtype
+    of the value ``x``: ``float`` for a float32 or bfloat16 array, ``int`` for uint8..."""
+    dt = dtype(x)
+    if dt in _FLOATS:
+        return float
+    if dt in _INTEGER:
+        return int
+    kind = _SCALAR_TYPE_OF_KIND.get(dt.kind)
+    if kind is None:
+        raise TypeError(f"Invalid scalar value {x!r}: its dtype {dt} is not a boolean, "
+                        "integer, floating or complex type.")
+    return kind
 
 
 def finfo(dtype):

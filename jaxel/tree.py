@@ -24,7 +24,24 @@ from jaxel.tree_util import (  # noqa: F401
     tree_transpose as transpose,
     tree_unflatten as unflatten,
 )
+import dataclasses as _dataclasses
 
 __all__ = ["all", "broadcast", "flatten", "flatten_with_path", "leaves", "leaves_with_path",
            "map", "map_with_path", "reduce", "reduce_associative", "structure", "transpose",
-           "unflatten"]
+           "unflatten", "static"]
+
+
+def static(**kwargs):
+    """A dataclass field that ``register_dataclass`` treats as static (aux data, not a child).
+
+    Takes the arguments of ``dataclasses.field`` and adds ``static=True`` to its metadata::
+
+        @jaxel.tree_util.register_dataclass
+        @dataclasses.dataclass
+        class Op:
+            x: jaxel.Array
+            kind: str = jaxel.tree.static(default="add")
+    """
+    metadata = dict(kwargs.pop("metadata", None) or {})
+    metadata["static"] = True
+    return _dataclasses.field(metadata=metadata, **kwargs)

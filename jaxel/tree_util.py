@@ -34,6 +34,7 @@ __all__ = [
     "SequenceKey", "DictKey", "GetAttrKey", "FlattenedIndexKey", "keystr",
     "register_pytree_node", "register_pytree_node_class", "register_pytree_with_keys",
     "register_pytree_with_keys_class", "register_dataclass", "register_static", "Partial",
+    "flatten_one_level", "flatten_one_level_with_keys", "is_tree_node", "default_registry",
 ]
 
 _NoneType = type(None)
@@ -1644,3 +1645,90 @@ register_pytree_node(
     lambda p: ((p.args, p.keywords), _partial_raw_func(p)),
     lambda func, children: Partial(func, *children[0], **children[1]),
 )
+
+
+# --------------------------------------------------------------------------------------------
+# One-level flattening and the registry object.
+# --------------------------------------------------------------------------------------------
+
+def _node_of(tree, what):
+    kind = _kind_of(type(tree))
+    if kind is None:
+        raise ValueError(f"can't tree-flatten type: {type(tree)} ({what} takes a pytree node "
+                         "such as a tuple, list, dict, None or a registered class, not a leaf)")
+    return kind
+
+
+def _one_level_aux(kind, aux):
+    # A namedtuple's node data is its class (what JAX reports), not our internal None.
+    return kind.type if kind.label == "namedtuple" else aux
+
+
+def flatten_one_level(tree):
+    """The children of the pytree node ``tree`` (not flattened further) and its node data.
+
+    ``flatten_one_level({'a': [1, 2], 'b': 3})`` is ``(([1, 2], 3), ('a', 'b'))``. Raises
+    ``ValueError`` for a leaf (an array, a number, an unregistered object).
+    """
+    kind = _node_of(tree, "flatten_one_level")
+    children, aux = kind.flatten(tree)
+    return tuple(_as_sequence(children)), _one_level_aux(kind, aux)
+
+
+def flatten_one_level_with_keys(tree):
+    """Like :func:`flatten_one_level`, with each child paired with its key:
+    ``(((DictKey('a'), [1, 2]), (DictKey('b'), 3)), ('a', 'b'))``."""
+    kind = _node_of(tree, "flatten_one_level_with_keys")
+    keys, children, aux = kind.keyed(tree)
+    return tuple(zip(keys, _as_sequence(children))), _one_level_aux(kind, aux)
+
+
+def is_tree_node(typ) -> bool:
+    """Whether values of the type ``typ`` are pytree nodes (built-in containers, namedtuples,
+    registered classes) rather than leaves."""
+    if not isinstance(typ, type):
+        raise TypeError(f"is_tree_node takes a type, got {typ!r}; use is_tree_node(type(x)).")
+    return _kind_of(typ) is not None
+
+
+class PyTreeRegistry:
+    """The registry of pytree node types (JAX's ``tree_util.default_registry``).
+
+    jaxel has one registry; this object gives it JAX's method names: ``flatten``,
+    ``flatten_with_path``, ``flatten_one_level``, ``flatten_one_level_with_keys``, ``is_node``,
+    ``register_node`` and ``register_dataclass_node``.
+    """
+
+    def flatten(self, tree, leaf_predicate=None):
+        """``(leaves, treedef)``, as :func:`tree_flatten`."""
+        return tree_flatten(tree, is_leaf=leaf_predicate)
+
+    def flatten_with_path(self, tree, leaf_predicate=None):
+        """``(key-path/leaf pairs, treedef)``, as :func:`tree_flatten_with_path`."""
+        return tree_flatten_with_path(tree, is_leaf=leaf_predicate)
+
+    def flatten_one_level(self, tree):
+        """``(children, node data)`` of a node, or None for a leaf."""
+        return flatten_one_level(tree) if _kind_of(type(tree)) is not None else None
+
+    def flatten_one_level_with_keys(self, tree):
+        """``((key, child) pairs, node data)`` of a node, or None for a leaf."""
+        return flatten_one_level_with_keys(tree) if _kind_of(type(tree)) is not None else None
+
+    def is_node(self, typ) -> bool:
+        """Whether ``typ`` is a node type."""
+        return is_tree_node(typ)
+
+    def register_node(self, nodetype, to_iterable, from_iterable, to_iterable_with_keys=None):
+        """Register ``nodetype``, as :func:`register_pytree_node`."""
+        register_pytree_node(nodetype, to_iterable, from_iterable, to_iterable_with_keys)
+
+    def register_dataclass_node(self, nodetype, data_fields, meta_fields):
+        """Register a dataclass-like ``nodetype``, as :func:`register_dataclass`."""
+        register_dataclass(nodetype, data_fields, meta_fields)
+
+    def __repr__(self):
+        return "<jaxel default pytree registry>"
+
+
+default_registry = PyTreeRegistry()

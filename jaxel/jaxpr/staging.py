@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from jaxel import dtypes as _dtypes
-from jaxel.jaxpr.ir import ClosedJaxpr, Jaxpr, JaxprEqn, Var
+from jaxel.config import config
+from jaxel.jaxpr.ir import ClosedJaxpr, Jaxpr, JaxprEqn, Var, check_jaxpr
 from jaxel.tracing.avals import ShapedArray
 from jaxel.tracing.core import (Literal, Trace, Tracer, _state, abstractify,
                                 escaped_tracer_error)
@@ -203,6 +204,8 @@ def trace_to_jaxpr(fun, in_avals, debug_info: DebugInfo | None = None):
         trace.alive = False
     jaxpr = Jaxpr(trace.constvars, trace.invars, out_atoms, trace.eqns,
                   debug_info.detached() if debug_info is not None else None)
+    if config.jax_enable_checks:  # type-check every traced program (JAX's debugging option)
+        check_jaxpr(jaxpr)
     return ClosedJaxpr(jaxpr, trace.consts)
 
 

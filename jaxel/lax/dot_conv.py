@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from jaxel import dtypes as _dtypes
+from jaxel.config import config
 from jaxel.lax._rules import aval_of, dtype_kind
 from jaxel.lax.windowed import padtype_to_pads
 from jaxel.lowering.emitter import i64_array, i64_dense, tensor_type
@@ -72,9 +73,12 @@ def _one_precision(p, precision):
 
 
 def canonicalize_precision(precision):
-    """``None`` or a pair ``(Precision, Precision)``: the form the primitives' params take."""
+    """``None`` or a pair ``(Precision, Precision)``: the form the primitives' params take.
+    ``None`` means the ``jax_default_matmul_precision`` option's value (if set)."""
     if precision is None:
-        return None
+        precision = config.jax_default_matmul_precision
+        if precision is None:
+            return None
     if isinstance(precision, (tuple, list)):
         if len(precision) != 2:
             raise ValueError(f"A precision pair needs exactly two entries (lhs, rhs), got "

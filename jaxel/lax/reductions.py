@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from jaxel import dtypes as _dtypes
+from jaxel.config import config
 from jaxel.lax._rules import (ANY, BOOL, COMPLEX, FLOAT, INT, INTEGRAL, NUMBER, SINT, UINT,
                               aval_of, check_kinds, dtype_kind)
 from jaxel.lowering.emitter import (i64_array, i64_dense, narrow_two_bit, tensor_type,
@@ -156,6 +157,9 @@ def _normalize_axes(name: str, operand, axes) -> tuple:
     return tuple(out)
 
 
+_HALF_FLOATS = (np.dtype(np.float16), np.dtype(_dtypes.bfloat16))
+
+
 # ---- monoid reductions --------------------------------------------------------------------------
 def _reduce_primitive(name: str, op: str, hlo_op: str, kinds, extra_params=()) -> Primitive:
     """A reduction over ``axes`` with the binary ``hlo_op`` and its identity as init value."""
@@ -164,6 +168,10 @@ def _reduce_primitive(name: str, op: str, hlo_op: str, kinds, extra_params=()) -
     def abstract_eval(x, *, axes, **params):
         check_kinds(name, x, kinds)
         _check_axes(name, x, axes)
+        if (name == "reduce_sum" and not config.jax_allow_f16_reductions
+                and x.dtype in _HALF_FLOATS and any(x.shape[a] != 1 for a in axes)):
+            raise ValueError(f"reduce_sum on operand {x.str_short()} is not allowed when "
+                             "jax_allow_f16_reductions=False.")
         shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
         return ShapedArray(shape, x.dtype, x.weak_type)
 

@@ -5,9 +5,12 @@ NumPy's (JAX's) promotion and broadcasting semantics with clear errors.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from jaxel import dtypes as _dtypes
+from jaxel.config import config
 from jaxel import lax
 from jaxel.runtime.array import Array
 from jaxel.tracing.core import Literal, Tracer, abstractify, literal
@@ -106,6 +109,25 @@ def broadcast_to_shape(x, shape):
     return lax.broadcast_in_dim(x, shape, tuple(nlead + i for i in keep))
 
 
+def check_rank_promotion(fun_name, shapes):
+    """Enforce ``jax_numpy_rank_promotion``: warn or raise when non-scalar operands of
+    different ranks would be broadcast together (scalars are always fine)."""
+    mode = config.jax_numpy_rank_promotion
+    if mode == "allow" or len({len(s) for s in shapes if s}) < 2:
+        return
+    shown = " ".join(str(tuple(s)) for s in shapes)
+    if mode == "raise":
+        raise ValueError(
+            f"Operands could not be broadcast together for {fun_name} on shapes {shown} and "
+            "with the config option jax_numpy_rank_promotion='raise'. Add the missing "
+            "dimensions explicitly (e.g. x[None, :] or jnp.expand_dims), or set the option to "
+            "'allow'.")
+    warnings.warn(
+        f"Following NumPy automatic rank promotion for {fun_name} on shapes {shown}. Set the "
+        "jax_numpy_rank_promotion config option to 'allow' to disable this warning.",
+        stacklevel=4)
+
+
 def promote_and_broadcast(fun_name, *args):
     """Promote dtypes and broadcast shapes of ``args`` (the common prologue of ufuncs)."""
     args = promote_dtypes(*args)
@@ -119,6 +141,8 @@ def promote_and_broadcast(fun_name, *args):
                 break
     else:
         return args
+    if config.jax_numpy_rank_promotion != "allow":
+        check_rank_promotion(fun_name, shapes)
     try:
         shape = broadcast_shapes(*shapes)
     except ValueError as e:

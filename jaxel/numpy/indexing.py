@@ -23,6 +23,7 @@ import operator
 
 import numpy as np
 
+from jaxel._dslice import Slice, apply_slices
 from jaxel import dtypes as _dtypes
 from jaxel import lax
 from jaxel.lax.slicing import GatherScatterMode, GatherDimensionNumbers, ScatterDimensionNumbers
@@ -521,6 +522,8 @@ def _gather_entries(x, entries, mode, fill_value, indices_are_sorted, unique_ind
 def _get(x, idx, *, mode=None, fill_value=None, indices_are_sorted=False,
          unique_indices=False):
     """``x[idx]`` with JAX's semantics; ``mode`` as for ``x.at[idx].get``."""
+    if type(idx) is Slice or (type(idx) is tuple and Slice in map(type, idx)):
+        x, idx = apply_slices(x, idx)  # jaxel.ds(start, size): dynamic starts
     aval = aval_of(x)
     entries = _parse(idx, aval.shape)
     gmode = GatherScatterMode.PROMISE_IN_BOUNDS if mode is None else \

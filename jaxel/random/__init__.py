@@ -8,7 +8,7 @@ Modules: ``threefry`` (the hash, counters, raw key ops), ``keys`` (key arrays), 
 """
 from jaxel.random.keys import (  # noqa: F401
     PRNGKeyArray, key, PRNGKey, key_data, wrap_key_data, split, fold_in, clone, key_impl,
-    key_dtype,
+    key_dtype, Key,
 )
 from jaxel.random.key_reuse import KeyReuseError  # noqa: F401
 from jaxel.random.samplers import (  # noqa: F401

@@ -22,6 +22,7 @@ import functools
 import os
 import sys
 import threading
+import warnings
 
 import numpy as np
 
@@ -127,6 +128,28 @@ def _on_change(value):
 config.add_hook("jax_debug_key_reuse", _on_change)
 
 
+def check_legacy(key, what: str) -> None:
+    """Enforce ``jax_legacy_prng_key`` ('warn' / 'error'; with ``jax_enable_custom_prng``, a
+    FutureWarning) for a raw uint32 key passed by the user to ``what`` (only the outermost
+    random call checks: internals pass raw data)."""
+    from jaxel.random.keys import PRNGKeyArray
+    mode = config.jax_legacy_prng_key
+    if _state.depth or type(key) is PRNGKeyArray:
+        return
+    if mode == "allow":
+        if config.jax_enable_custom_prng:
+            warnings.warn("Raw arrays as random keys to jaxel.random functions are deprecated "
+                          "(jax_enable_custom_prng is on). Assuming a valid threefry2x32 key.",
+                          FutureWarning, stacklevel=3)
+        return
+    msg = (f"Legacy uint32 key array passed as key to jaxel.random.{what}. Please create keys "
+           "using jaxel.random.key(). If use of a raw key array was intended, set "
+           "jax_legacy_prng_key='allow'.")
+    if mode == "error":
+        raise ValueError(msg)
+    warnings.warn(msg, stacklevel=3)
+
+
 def consumes(what: str, key_arg: int = 0):
     """Decorator for a public random function whose argument ``key_arg`` is a consumed key.
     Only the outermost random call checks; the function body runs with checks suspended."""
@@ -134,6 +157,9 @@ def consumes(what: str, key_arg: int = 0):
         @functools.wraps(fun)
         def wrapped(*args, **kwargs):
             st = _state
+            if not st.depth and (config.jax_legacy_prng_key != "allow"
+                                 or config.jax_enable_custom_prng):
+                check_legacy(args[key_arg] if len(args) > key_arg else kwargs.get("key"), what)
             if st.depth or not config.jax_debug_key_reuse:
                 st.depth += 1
                 try:

@@ -9,6 +9,7 @@ function accepts both styles; ``split``/``fold_in`` return the style they were g
 from __future__ import annotations
 
 import operator
+import typing
 
 import numpy as np
 
@@ -16,9 +17,10 @@ from jaxel import lax
 from jaxel import numpy as jnp
 from jaxel import tree_util
 from jaxel.config import config
+from jaxel.dtypes import prng_key
 from jaxel.random import key_reuse
 from jaxel.random import threefry
-from jaxel.runtime.array import Array
+from jaxel.runtime.array import Array, register_virtual_array
 from jaxel.tracing.core import Tracer
 
 _U32 = np.dtype(np.uint32)
@@ -32,6 +34,9 @@ class KeyDType:
     name = "key<fry>"
     kind = "V"
     itemsize = 8
+    #: The scalar type, as for NumPy dtypes: ``issubdtype(key.dtype, dtypes.prng_key)`` and
+    #: ``issubdtype(key.dtype, dtypes.extended)`` are True through it.
+    type = prng_key
 
     def __repr__(self):
         return "key<fry>"
@@ -194,6 +199,45 @@ tree_util.register_pytree_node(
     lambda k: ((k._data,), None),
     lambda _, children: PRNGKeyArray(children[0]),
 )
+# Key arrays are jaxel Arrays to isinstance (as JAX's are jax.Arrays), also when made inside
+# jit or vmap; the class stays apart so that ``type(x) is Array`` fast paths never see one.
+register_virtual_array(PRNGKeyArray)
+
+#: Type annotation for typed key arrays (JAX's ``jax.random.Key``): a key is an Array.
+Key = typing.NewType("Key", Array)
+
+
+class KeyAval:
+    """The abstract value of a typed key array (``typeof(key)``): prints ``key<fry>[3]``."""
+
+    __slots__ = ("shape",)
+    dtype = KEY_DTYPE
+    weak_type = False
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    ndim = property(lambda self: len(self.shape))
+    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+
+    def str_short(self) -> str:
+        return f"key<fry>[{','.join(map(str, self.shape))}]"
+
+    __str__ = str_short
+
+    def __repr__(self):
+        return f"ShapedArray({self.str_short()})"
+
+    def __eq__(self, other):
+        return type(other) is KeyAval and other.shape == self.shape
+
+    def __hash__(self):
+        return hash(("key<fry>", self.shape))
+
+
+def key_aval(keys: PRNGKeyArray) -> KeyAval:
+    """The aval of a typed key array (what ``jaxel.typeof`` returns for it)."""
+    return KeyAval(keys.shape)
 
 
 # ---- accepting keys ---------------------------------------------------------------------------
@@ -238,7 +282,8 @@ def _is_typed(key) -> bool:
 
 
 def _out(data, typed: bool):
-    return PRNGKeyArray(data) if typed else data
+    # With jax_enable_custom_prng, key-making functions return typed keys even for raw input.
+    return PRNGKeyArray(data) if typed or config.jax_enable_custom_prng else data
 
 
 # ---- seeding ----------------------------------------------------------------------------------
@@ -300,11 +345,13 @@ def PRNGKey(seed, *, impl=None):
     _check_impl(impl)
     data = _seed_words(seed, "PRNGKey")
     key_reuse.fresh(data)
-    return data
+    return PRNGKeyArray(data) if config.jax_enable_custom_prng else data
 
 
 def key_data(keys):
     """The uint32 data of a key array, of shape ``(*keys.shape, 2)`` (raw keys pass through)."""
+    if config.jax_legacy_prng_key != "allow" or config.jax_enable_custom_prng:
+        key_reuse.check_legacy(keys, "key_data")
     return raw_data(keys, "key_data", allow_batched=True)
 
 
@@ -324,6 +371,8 @@ class PRNGImpl(str):
 
 def key_impl(keys):
     """The PRNG implementation of ``keys``: always ``'threefry2x32'`` in jaxel."""
+    if config.jax_legacy_prng_key != "allow" or config.jax_enable_custom_prng:
+        key_reuse.check_legacy(keys, "key_impl")
     raw_data(keys, "key_impl", allow_batched=True)
     return PRNGImpl(IMPL_NAME)
 
@@ -350,6 +399,8 @@ def split(key, num=2):
 
 def fold_in(key, data):
     """A new key that depends on ``key`` and the 32-bit integer ``data`` (does not consume)."""
+    if config.jax_legacy_prng_key != "allow" or config.jax_enable_custom_prng:
+        key_reuse.check_legacy(key, "fold_in")
     kd = raw_data(key, "fold_in")
     if isinstance(data, (bool, np.bool_)):
         raise TypeError("fold_in: data must be an integer.")
@@ -372,4 +423,4 @@ def clone(key):
     """A copy of ``key`` that may be consumed independently (matters only to the reuse check)."""
     data = raw_data(key, "clone", allow_batched=True)
     key_reuse.allow_one_more(data)
-    return _out(data, _is_typed(key))
+    return PRNGKeyArray(data) if _is_typed(key) else data  # raw stays raw, as in JAX

@@ -271,6 +271,8 @@ def _choice_p_replace(data, p, shape):
     cum = jnp.cumsum(p)
     r = cum[-1] * (1 - _uniform(data, shape, cum.dtype))
     # searchsorted(cum, r, side="left") = number of entries strictly below r
+    # Equal ranks on both sides, so the numpy_rank_promotion='raise' option accepts it.
+    cum = jnp.reshape(cum, (1,) * jnp.ndim(r) + tuple(cum.shape))
     return jnp.sum(cum < jnp.expand_dims(r, -1), axis=-1).astype(int)
 
 

@@ -6,7 +6,8 @@ key words. The typed key layer (``keys.py``) and the samplers call these. The ha
 composition of ``add``/``xor``/shifts, so a million-element draw is one fused XLA computation,
 and JVP (integers: symbolic zeros) and batching rules come from the lax primitives for free.
 
-Stream layout: JAX's *partitionable* Threefry (its default since 0.5.0), see
+Stream layout: JAX's *partitionable* Threefry (its default since 0.5.0; the original layout is
+used with ``jax_threefry_partitionable=False``), see
 ``shared/design/compat.md`` section "Random numbers".
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from jaxel import lax
 from jaxel import numpy as jnp
 from jaxel.api import jit
+from jaxel.config import config
 
 _U32 = np.dtype(np.uint32)
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
@@ -136,9 +138,54 @@ def _hash_counters(data, shape, rolled=False):
     return (threefry2x32_rolled if rolled else threefry2x32)(k0, k1, hi, lo)
 
 
+# ---- JAX's original (non-partitionable) streams: jax_threefry_partitionable=False ----------
+def _hash_iota(data, n: int):
+    """JAX's ``threefry_2x32(key, iota(n))``: the counters' first half as the first words,
+    the second half (zero-padded to even length) as the second; both outputs concatenated."""
+    k0, k1 = _split_words(data)
+    half = (n + 1) // 2
+    x0 = lax.iota(_U32, half)
+    x1 = lax.add(x0, np.uint32(half))
+    if n % 2:  # the last counter of the second half is the padding zero
+        x1 = lax.concatenate([lax.slice_in_dim(x1, 0, half - 1), jnp.zeros((1,), _U32)], 0)
+    b0, b1 = threefry2x32(k0, k1, x0, x1)
+    return lax.slice_in_dim(lax.concatenate([b0, b1], 0), 0, n)
+
+
+def _split_original(data, shape):
+    n = math.prod(shape)
+    return lax.reshape(_hash_iota(data, 2 * n), (*shape, 2))
+
+
+def _random_bits_original(data, bit_width: int, shape):
+    size = math.prod(shape)
+    max_count = -(-bit_width * size // 32)
+    if max_count >= 2 ** 32 - 1:
+        raise NotImplementedError("jax_threefry_partitionable=False draws of 2**32 words or more "
+                                  "are not implemented in jaxel.")
+    bits = _hash_iota(data, max_count)
+    dt = _UINT[bit_width]
+    if bit_width == 64:
+        hi = lax.convert_element_type(lax.slice_in_dim(bits, 0, max_count // 2), dt)
+        lo = lax.convert_element_type(lax.slice_in_dim(bits, max_count // 2, max_count), dt)
+        bits = lax.bitwise_or(lax.shift_left(hi, np.uint64(32)), lo)
+    elif bit_width in (8, 16):
+        # Each 32-bit word gives 32 // bit_width values, lowest bits first.
+        per = 32 // bit_width
+        shifts = lax.mul(np.uint32(bit_width), lax.iota(_U32, per))
+        parts = lax.shift_right_logical(lax.broadcast_in_dim(bits, (max_count, per), (0,)),
+                                        lax.broadcast_in_dim(shifts, (max_count, per), (1,)))
+        parts = lax.bitwise_and(parts, np.uint32(np.iinfo(dt).max))
+        bits = lax.convert_element_type(lax.reshape(parts, (max_count * per,)), dt)
+        bits = lax.slice_in_dim(bits, 0, size)
+    return lax.reshape(bits, tuple(shape))
+
+
 @jit(static_argnums=(1,))
 def split_data(data, shape):
     """Raw data of ``split(key, shape)``: element i is the hash of counter i, both words kept."""
+    if not config.jax_threefry_partitionable:
+        return _split_original(data, shape)
     b0, b1 = _hash_counters(data, shape)
     n = len(shape)
     return lax.concatenate([lax.expand_dims(b0, (n,)), lax.expand_dims(b1, (n,))], n)
@@ -158,6 +205,8 @@ _UINT = {8: np.dtype(np.uint8), 16: np.dtype(np.uint16), 32: _U32, 64: np.dtype(
 def random_bits(data, bit_width: int, shape, rolled: bool = False):
     """``bit_width``-bit unsigned random integers of ``shape`` from one raw key (traceable);
     ``rolled`` hashes with ``threefry2x32_rolled`` (same bits, JAX's fusion boundary)."""
+    if not config.jax_threefry_partitionable:
+        return _random_bits_original(data, bit_width, tuple(shape))
     b0, b1 = _hash_counters(data, shape, rolled)
     if bit_width == 64:
         u64 = _UINT[64]

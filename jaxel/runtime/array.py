@@ -14,23 +14,36 @@ from jaxel.tracing.avals import ShapedArray
 
 
 class _ArrayMeta(type):
-    """Makes ``isinstance(x, jaxel.Array)`` true for traced arrays too, as JAX users expect
-    inside jitted code. Internal hot paths test ``type(x) is Array`` (concrete arrays only)."""
+    """Makes ``isinstance(x, jaxel.Array)`` true for traced arrays and typed PRNG key arrays
+    too, as JAX users expect. Internal hot paths test ``type(x) is Array`` (concrete arrays
+    only)."""
 
     def __instancecheck__(cls, obj):
         return type.__instancecheck__(cls, obj) or (
-            cls is Array and isinstance(obj, _tracer_class()))
+            cls is Array and isinstance(obj, _virtual_classes or _tracer_class()))
+
+    def __subclasscheck__(cls, sub):
+        # typing.Union checks (jaxel.typing.ArrayLike) go through issubclass(type(x), Array).
+        return type.__subclasscheck__(cls, sub) or (
+            cls is Array and issubclass(sub, _virtual_classes or _tracer_class()))
 
 
-_Tracer = None
+_virtual_classes: tuple = ()  # tracers, and typed PRNG key arrays (random/keys.py registers)
 
 
-def _tracer_class():
-    global _Tracer
-    if _Tracer is None:  # imported lazily (import cycle), once
+def register_virtual_array(cls) -> None:
+    """Make ``isinstance(x, Array)`` true for instances of ``cls`` (as JAX's key arrays are
+    ``jax.Array`` instances) without making ``cls`` a subclass of Array."""
+    global _virtual_classes
+    _virtual_classes = (*_tracer_class(), cls)
+
+
+def _tracer_class() -> tuple:
+    global _virtual_classes
+    if not _virtual_classes:  # imported lazily (import cycle), once
         from jaxel.tracing.core import Tracer
-        _Tracer = Tracer
-    return _Tracer
+        _virtual_classes = (Tracer,)
+    return _virtual_classes
 
 
 class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
