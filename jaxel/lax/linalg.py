@@ -54,6 +54,7 @@ dimensions already.
 """
 from __future__ import annotations
 
+import enum
 
 import numpy as np
 
@@ -107,6 +108,15 @@ def _layout(ndim, matrix):
     return f"dense<[{', '.join(map(str, dims))}]> : tensor<{len(dims)}xindex>"
 
 
+def _attr_text(key, value):
+    """One FFI attribute: bool (``.Attr<bool>``), i32, or a LAPACK character code (ui8)."""
+    if isinstance(value, bool):  # before int: bool is an int subclass
+        return f"{key} = {'true' if value else 'false'}"
+    if isinstance(value, int):
+        return f"{key} = {value} : i32"
+    return f"{key} = {ord(value)} : ui8"
+
+
 def _custom_call(ctx, target, operands, in_avals, in_matrix, out_avals, out_matrix, config=None,
                  aliases=()):
     """Emit a typed-FFI custom call to ``target``; returns its result names."""
@@ -115,8 +125,7 @@ def _custom_call(ctx, target, operands, in_avals, in_matrix, out_avals, out_matr
     ops_in = list(operands)
     in_layouts = [_layout(a.ndim, m) for a, m in zip(in_avals, in_matrix)]
     out_layouts = [_layout(a.ndim, m) for a, m in zip(out_avals, out_matrix)]
-    cfg = ", ".join(f"{k} = {v} : i32" if isinstance(v, int) else f"{k} = {ord(v)} : ui8"
-                    for k, v in (config or {}).items())
+    cfg = ", ".join(_attr_text(k, v) for k, v in (config or {}).items())
     alias_text = ", ".join(
         f"#stablehlo.output_operand_alias<output_tuple_indices = "
         f"[{o if len(out_avals) > 1 else ''}], operand_index = {i}, "
@@ -552,6 +561,34 @@ def qr(x, *, pivoting: bool = False, full_matrices: bool = True, use_magma=None)
     return tuple(qr_p.bind(x, full_matrices=bool(full_matrices)))
 
 
+# ---- algorithm choices ---------------------------------------------------------------------------
+class EigImplementation(enum.Enum):
+    """Which kernel ``eig`` uses (``jax.lax.linalg.EigImplementation``); jaxel runs on the CPU,
+    where only ``LAPACK`` (``geev``, also the default) exists."""
+    CUSOLVER = "cusolver"
+    MAGMA = "magma"
+    LAPACK = "lapack"
+
+
+class EighImplementation(enum.Enum):
+    """Which algorithm ``eigh`` uses (``jax.lax.linalg.EighImplementation``); on the CPU only
+    ``QR`` (LAPACK ``syevd``/``heevd``, also the default) exists."""
+    QR = "qr"
+    JACOBI = "jacobi"
+    QDWH = "qdwh"
+
+
+class SvdAlgorithm(enum.Enum):
+    """Which algorithm ``svd`` uses (``jax.lax.linalg.SvdAlgorithm``). On the CPU ``DEFAULT``
+    and ``DIVIDE_AND_CONQUER`` are LAPACK ``gesdd`` and ``QR`` is ``gesvd``; ``JACOBI`` and
+    ``POLAR`` do not exist there."""
+    DEFAULT = "default"
+    QR = "QR"
+    JACOBI = "Jacobi"
+    POLAR = "polar"
+    DIVIDE_AND_CONQUER = "divide_and_conquer"
+
+
 # ---- eigh --------------------------------------------------------------------------------------
 eigh_p = Primitive("eigh", multiple_results=True)
 
@@ -582,17 +619,25 @@ eigh_p.lowering = _eigh_lowering
 
 
 def eigh(x, *, lower: bool = True, symmetrize_input: bool = True,
-         sort_eigenvalues: bool = True, subset_by_index=None):
+         sort_eigenvalues: bool = True, subset_by_index=None, implementation=None):
     """Eigendecomposition of Hermitian matrices ``[..., n, n]`` (``jax.lax.linalg.eigh``).
 
     Returns ``(v, w)``: eigenvectors as the columns of ``v`` and eigenvalues ``w`` (real,
     ascending), with ``x = v @ diag(w) @ vᴴ``. With ``symmetrize_input`` the input is first
     replaced by ``(x + xᴴ) / 2``; otherwise only the triangle named by ``lower`` is read.
+    ``implementation`` is ``None`` or ``EighImplementation.QR`` (LAPACK, the only CPU kernel;
+    ``JACOBI`` and ``QDWH`` raise ``NotImplementedError`` as in JAX on the CPU).
 
     Example::
 
         v, w = lax.linalg.eigh(a + a.T)
     """
+    if implementation is not None and implementation != EighImplementation.QR:
+        if not isinstance(implementation, EighImplementation):
+            raise TypeError("lax.linalg.eigh: implementation must be None or a "
+                            f"lax.linalg.EighImplementation, got {implementation!r}.")
+        raise NotImplementedError(f"lax.linalg.eigh: {implementation} is not supported on CPU "
+                                  "(only EighImplementation.QR, LAPACK syevd/heevd).")
     if subset_by_index is not None:
         n = aval_of(x).shape[-1]
         if tuple(subset_by_index) != (0, n):
@@ -617,7 +662,7 @@ def _svd_shapes(shape, full_matrices):
     return b + (k,), b + (m, k), b + (k, n)
 
 
-def _svd_abstract_eval(x, *, full_matrices, compute_uv):
+def _svd_abstract_eval(x, *, full_matrices, compute_uv, algorithm="gesdd"):
     _check_matrix("svd", x)
     s, u, vt = _svd_shapes(x.shape, full_matrices)
     out = [ShapedArray(s, _real_dtype(x.dtype))]
@@ -626,7 +671,7 @@ def _svd_abstract_eval(x, *, full_matrices, compute_uv):
     return out
 
 
-def _svd_lowering(ctx, x, *, full_matrices, compute_uv):
+def _svd_lowering(ctx, x, *, full_matrices, compute_uv, algorithm="gesdd"):
     xa = ctx.avals_in[0]
     batch = xa.shape[:-2]
     m, n = xa.shape[-2:]
@@ -640,7 +685,7 @@ def _svd_lowering(ctx, x, *, full_matrices, compute_uv):
     u_a, vt_a = ShapedArray(u_shape, xa.dtype), ShapedArray(vt_shape, xa.dtype)
     info_aval = ShapedArray(batch, _I32)
     _, s, u, vt, info = _custom_call(
-        ctx, _target(xa.dtype, "gesdd"), [x], [xa], [True],
+        ctx, _target(xa.dtype, algorithm), [x], [xa], [True],
         [xa, s_a, u_a, vt_a, info_aval], [True, False, True, True, False], {"mode": mode},
         aliases=[(0, 0)])
     if not compute_uv:
@@ -655,6 +700,21 @@ def _svd_lowering(ctx, x, *, full_matrices, compute_uv):
 
 svd_p.abstract_eval = _svd_abstract_eval
 svd_p.lowering = _svd_lowering
+
+
+def _svd_kernel(algorithm):
+    """The LAPACK driver for an ``SvdAlgorithm`` (or ``None``), as JAX picks it on the CPU."""
+    if algorithm is None:
+        return "gesdd"
+    if not isinstance(algorithm, SvdAlgorithm):
+        raise TypeError(f"lax.linalg.svd: algorithm must be None or a "
+                        f"lax.linalg.SvdAlgorithm, got {algorithm!r}.")
+    if algorithm in (SvdAlgorithm.DEFAULT, SvdAlgorithm.DIVIDE_AND_CONQUER):
+        return "gesdd"
+    if algorithm == SvdAlgorithm.QR:
+        return "gesvd"
+    raise NotImplementedError("The SVD Jacobi and Polar algorithms are not implemented on CPU "
+                              f"(got algorithm={algorithm}); use SvdAlgorithm.DEFAULT or QR.")
 
 
 def svd(x, *, full_matrices: bool = True, compute_uv: bool = True, subset_by_index=None,
@@ -674,11 +734,9 @@ def svd(x, *, full_matrices: bool = True, compute_uv: bool = True, subset_by_ind
         if tuple(subset_by_index) != (0, k):
             raise NotImplementedError("lax.linalg.svd: subset_by_index is not implemented in "
                                       "jaxel (only the full range).")
-    if algorithm is not None and str(getattr(algorithm, "name", algorithm)).lower() not in (
-            "default", "svdalgorithm.default"):
-        raise NotImplementedError(f"lax.linalg.svd: algorithm={algorithm!r} is not supported "
-                                  "by jaxel (only the default, LAPACK gesdd).")
-    out = svd_p.bind(x, full_matrices=bool(full_matrices), compute_uv=bool(compute_uv))
+    kernel = _svd_kernel(algorithm)
+    out = svd_p.bind(x, full_matrices=bool(full_matrices), compute_uv=bool(compute_uv),
+                     algorithm=kernel)
     if compute_uv:
         s, u, vt = out
         return u, s, vt
@@ -749,7 +807,7 @@ eig_p.lowering = _eig_lowering
 
 
 def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors: bool = True,
-        use_magma=None):
+        enable_eigvec_derivs: bool = False, implementation=None, use_magma=None):
     """Eigendecomposition of general square matrices ``[..., n, n]`` (``jax.lax.linalg.eig``;
     CPU only, LAPACK ``geev``).
 
@@ -758,12 +816,23 @@ def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors
     ``compute_right_eigenvectors``, as columns. All results are complex (complex64 for
     float32/complex64 input); the eigenvalues are in LAPACK's order (unsorted), each
     eigenvector has unit 2-norm and its largest component real. Only the eigenvalues are
-    differentiable (as in JAX).
+    differentiable: ``enable_eigvec_derivs`` is accepted, but eigenvector derivatives are not
+    implemented in jaxel (differentiating them raises). ``implementation`` is ``None`` or
+    ``EigImplementation.LAPACK`` (others raise ``ValueError``, as JAX on the CPU).
 
     Example::
 
         w, vr = lax.linalg.eig(a, compute_left_eigenvectors=False)
     """
+    if use_magma is not None:
+        import warnings
+        warnings.warn("use_magma is deprecated, please use "
+                      "implementation=EigImplementation.MAGMA instead.", DeprecationWarning,
+                      stacklevel=2)
+        implementation = EigImplementation.MAGMA if use_magma else EigImplementation.LAPACK
+    if implementation is not None and implementation != EigImplementation.LAPACK:
+        raise ValueError("Only the lapack implementation is supported on CPU "
+                         f"(lax.linalg.eig got implementation={implementation!r}).")
     return list(eig_p.bind(x, compute_left_eigenvectors=bool(compute_left_eigenvectors),
                            compute_right_eigenvectors=bool(compute_right_eigenvectors)))
 
@@ -915,7 +984,11 @@ def householder_product(a, taus):
 __all__ = ["cholesky", "triangular_solve", "lu", "qr", "eigh", "svd", "eig", "schur",
            "hessenberg", "householder_product", "symmetrize", "cholesky_p",
            "triangular_solve_p", "lu_p", "qr_p", "eigh_p", "svd_p", "eig_p", "schur_p",
-           "hessenberg_p", "householder_product_p"]
+           "hessenberg_p", "householder_product_p", "EigImplementation", "EighImplementation",
+           "SvdAlgorithm", "cholesky_update", "cholesky_update_p", "lu_pivots_to_permutation",
+           "lu_pivots_to_permutation_p", "ormqr", "ormqr_p", "qdwh", "symmetric_product",
+           "symmetric_product_p", "tridiagonal", "tridiagonal_p", "tridiagonal_solve",
+           "tridiagonal_solve_p"]
 
 
 # ---- differentiation rules -----------------------------------------------------------------------
@@ -1112,9 +1185,10 @@ def _eigh_jvp(primals, tangents, *, lower, sort_eigenvalues):
 eigh_p.jvp = _eigh_jvp
 
 
-def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
+def _svd_jvp(primals, tangents, *, full_matrices, compute_uv, algorithm="gesdd"):
     (x,), (t,) = primals, tangents
-    outs = svd_p.bind(x, full_matrices=full_matrices, compute_uv=compute_uv)
+    outs = svd_p.bind(x, full_matrices=full_matrices, compute_uv=compute_uv,
+                      algorithm=algorithm)
     if type(t) is _ad.Zero:
         return outs, [_ad.Zero(_ad.tangent_aval(aval_of(o))) for o in outs]
     xa = aval_of(x)
@@ -1124,7 +1198,7 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
                                   f"not defined for non-square matrices (shape {xa.shape}): "
                                   "the extra singular vectors are not unique; use "
                                   "full_matrices=False.")
-    s, u, vt = svd_p.bind(x, full_matrices=False, compute_uv=True)
+    s, u, vt = svd_p.bind(x, full_matrices=False, compute_uv=True, algorithm=algorithm)
     dt = xa.dtype
     v = _H(vt)
     dP = _mm(_mm(_H(u), t), v)
@@ -1221,3 +1295,12 @@ for _p in (cholesky_p, triangular_solve_p, lu_p, qr_p, eigh_p, svd_p, eig_p, sch
            hessenberg_p, householder_product_p):
     _p.batch = _front_rule(_p)
 del _p
+
+
+# ---- primitives declared beside this module (they use the helpers above) -------------------------
+from jaxel.lax.linalg_extra import (cholesky_update, cholesky_update_p,  # noqa: E402
+                                    lu_pivots_to_permutation, lu_pivots_to_permutation_p,
+                                    ormqr, ormqr_p, symmetric_product, symmetric_product_p)
+from jaxel.lax.linalg_tridiagonal import (tridiagonal, tridiagonal_p,  # noqa: E402
+                                          tridiagonal_solve, tridiagonal_solve_p)
+from jaxel.lax.linalg_qdwh import qdwh  # noqa: E402
