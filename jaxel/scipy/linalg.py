@@ -549,3 +549,15 @@ __all__ = ["solve_triangular", "cholesky", "cho_factor", "cho_solve", "lu", "lu_
            "lu_solve", "solve", "det", "inv", "svd", "qr", "eigh", "expm", "sqrtm", "polar",
            "block_diag", "schur", "hessenberg", "rsf2csf", "funm", "expm_frechet",
            "eigh_tridiagonal"]
+
+
+# ---- functions declared beside this module -------------------------------------------------------
+from jaxel.scipy.linalg_special import (circulant, companion, convolution_matrix,  # noqa: E402
+                                        dft, fiedler, fiedler_companion, hadamard, hankel,
+                                        helmert, hilbert, invhilbert, invpascal, leslie,
+                                        pascal, toeplitz)
+from jaxel.scipy.linalg_extra import qr_multiply, solve_sylvester  # noqa: E402
+
+__all__ += ["circulant", "companion", "convolution_matrix", "dft", "fiedler",
+            "fiedler_companion", "hadamard", "hankel", "helmert", "hilbert", "invhilbert",
+            "invpascal", "leslie", "pascal", "toeplitz", "qr_multiply", "solve_sylvester"]

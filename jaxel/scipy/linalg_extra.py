@@ -1,0 +1,193 @@
+"""``qr_multiply`` and ``solve_sylvester`` of ``jax.scipy.linalg``, re-exported by
+``jaxel.scipy.linalg``.
+
+* ``qr_multiply``: the reduced QR factorisation (``lax.linalg.qr``) and a product with ``Q``,
+  so it is differentiable wherever ``qr`` is (JAX applies LAPACK ``ormqr`` to the raw
+  reflectors, which has no derivative there).
+* ``solve_sylvester`` (``A X + X B = C``): Bartels-Stewart on complex Schur forms
+  ``A = U R Uᴴ``, ``B = V T Vᴴ`` (``R``, ``T`` upper triangular): ``R Y + Y T = F`` with
+  ``F = Uᴴ C V`` is solved a column at a time, ``(R + T[j, j] I) y_j = f_j - Σ_{k<j} T[k, j] y_k``
+  (a triangular solve each), and ``X = U Y Vᴴ``. ``method='eigen'`` diagonalises instead:
+  ``X = P_A ((P_A⁻¹ C P_B) / (λ_i + μ_j)) P_B⁻¹``. Where some ``λ_i + μ_j`` (eigenvalues of
+  ``A`` and ``B``) is smaller than ``tol`` in modulus the result is NaN, as in JAX.
+  Derivatives come from the implicit function (a ``custom_jvp``):
+  ``A dX + dX B = dC - dA X - X dB``, solved with the same factorisations, so both methods
+  are differentiable in ``A``, ``B`` and ``C`` (JAX's are not: Schur has no derivative).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from jaxel import lax
+from jaxel import numpy as jnp
+from jaxel.lax import linalg as _la
+from jaxel.numpy._util import promote_dtypes_inexact
+
+
+def _mm(a, b):
+    return jnp.matmul(a, b, precision=lax.Precision.HIGHEST)
+
+
+def _H(x):
+    return jnp.conj(jnp.swapaxes(x, -1, -2))
+
+
+def qr_multiply(a, c, mode: str = "right", pivoting: bool = False, conjugate: bool = False,
+                overwrite_a: bool = False, overwrite_c: bool = False):
+    """QR-factorise ``a`` ``(..., M, N)`` and multiply ``c`` by its ``Q``
+    (``jax.scipy.linalg.qr_multiply``): ``mode='left'`` returns ``(Q @ c, R)`` with ``c``
+    ``(..., K, P)``, ``K = min(M, N)``; ``mode='right'`` (default) returns ``(c @ Q, R)`` with
+    ``c`` ``(..., P, M)``, the product ``(..., P, K)``. ``conjugate`` uses ``conj(Q)``. A 1-D
+    ``c`` is a column (left) or row (right) and the product is raveled. ``R`` is
+    ``(..., K, N)``. ``pivoting=True`` is not implemented in jaxel.
+
+    Example::
+
+        qtb, r = qr_multiply(a, b, mode="right")
+    """
+    del overwrite_a, overwrite_c
+    if pivoting:
+        raise NotImplementedError("jaxel.scipy.linalg.qr_multiply: pivoting=True (geqp3) is not "
+                                  "implemented in jaxel.")
+    if mode not in ("right", "left"):
+        raise ValueError(f"mode must be 'right' or 'left', got {mode!r}")
+    a, c = promote_dtypes_inexact(jnp.asarray(a), jnp.asarray(c))
+    if a.ndim < 2:
+        raise ValueError(f"qr_multiply: a must be at least 2-dimensional, got shape "
+                         f"{a.shape}.")
+    onedim = c.ndim == 1
+    if onedim:
+        c = c[:, None] if mode == "left" else c[None, :]
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    if mode == "left" and c.shape[-2] != k:
+        raise ValueError(f"Array shapes are not compatible for Q @ c operation: a has shape "
+                         f"{tuple(a.shape)} so Q has {k} columns, but c has {c.shape[-2]} rows "
+                         f"(expected {k}).")
+    if mode == "right" and c.shape[-1] != m:
+        raise ValueError(f"Array shapes are not compatible for c @ Q operation: a has shape "
+                         f"{tuple(a.shape)} so Q has {m} rows, but c has {c.shape[-1]} columns "
+                         f"(expected {m}).")
+    batch = np.broadcast_shapes(a.shape[:-2], c.shape[:-2])
+    a = jnp.broadcast_to(a, batch + a.shape[-2:])
+    c = jnp.broadcast_to(c, batch + c.shape[-2:])
+    q, r = _la.qr(a, full_matrices=False)  # q (..., M, K): all that either product needs
+    if conjugate:
+        q = jnp.conj(q)
+    out = _mm(q, c) if mode == "left" else _mm(c, q)
+    if onedim:
+        out = out.ravel()
+    return out, r
+
+
+def _complex_of(dt):
+    return np.dtype(np.complex64 if np.dtype(dt) in (np.float32, np.complex64)
+                    else np.complex128)
+
+
+def _schur_factors(A, B):
+    """Complex Schur forms ``A = U R Uᴴ``, ``B = V T Vᴴ`` and the eigenvalues."""
+    R, U = _la.schur(A)
+    T, V = _la.schur(B)
+    return (R, U, T, V), jnp.diagonal(R, axis1=-2, axis2=-1), jnp.diagonal(T, axis1=-2,
+                                                                            axis2=-1)
+
+
+def _schur_solve(factors, C):
+    """``X`` with ``A X + X B = C`` from the Schur factors (linear in ``C``)."""
+    R, U, T, V = factors
+    n = C.shape[-1]
+    F = _mm(_mm(_H(U), C), V)
+    cols = []
+    for j in range(n):
+        rhs = F[..., :, j]
+        for kk, yk in enumerate(cols):
+            rhs = rhs - T[..., kk, j][..., None] * yk
+        shifted = R + T[..., j, j][..., None, None] * jnp.eye(R.shape[-1], dtype=R.dtype)
+        cols.append(_la.triangular_solve(shifted, rhs[..., :, None], left_side=True,
+                                         lower=False)[..., 0])
+    Y = jnp.stack(cols, axis=-1)
+    return _mm(_mm(U, Y), _H(V))
+
+
+def _eigen_factors(A, B):
+    wa, pa = jnp.linalg.eig(A)
+    wb, pb = jnp.linalg.eig(B)
+    return (wa, pa, wb, pb, jnp.linalg.inv(pa), jnp.linalg.inv(pb)), wa, wb
+
+
+def _eigen_solve(factors, C):
+    wa, pa, wb, pb, pa_inv, pb_inv = factors
+    F = _mm(_mm(pa_inv, C), pb)
+    Y = F / (wa[..., :, None] + wb[..., None, :])
+    return _mm(_mm(pa, Y), pb_inv)
+
+
+_METHODS = {"schur": (_schur_factors, _schur_solve), "eigen": (_eigen_factors, _eigen_solve)}
+
+
+def _sylvester(A, B, C, method, tol):
+    factor, solve = _METHODS[method]
+    cdt = _complex_of(C.dtype)
+
+    def apply(factors, rhs, singular):
+        x = solve(factors, rhs.astype(cdt))
+        if not jnp.iscomplexobj(C):
+            x = jnp.real(x)
+        x = x.astype(C.dtype)
+        return jnp.where(singular[..., None, None], jnp.asarray(np.nan, C.dtype), x)
+
+    def run(A, B, C):  # evaluated at primal values only (inside the custom JVP rule)
+        factors, wa, wb = factor(A.astype(cdt), B.astype(cdt))
+        gaps = jnp.abs(wa[..., :, None] + wb[..., None, :])
+        singular = jnp.any(gaps < tol, axis=(-2, -1))
+        return apply(factors, C, singular), (factors, singular)
+
+    from jaxel import custom_jvp
+
+    @custom_jvp
+    def sylvester(A, B, C):
+        return run(A, B, C)[0]
+
+    @sylvester.defjvp
+    def _jvp(primals, tangents):
+        A, B, C = primals
+        dA, dB, dC = tangents
+        X, (factors, singular) = run(A, B, C)
+        # A dX + dX B = dC - dA X - X dB: the same solve, linear in the right-hand side.
+        rhs = dC - _mm(dA, X) - _mm(X, dB)
+        return X, apply(factors, rhs, singular)
+
+    return sylvester(A, B, C)
+
+
+def solve_sylvester(A, B, C, *, method: str = "schur", tol: float = 1e-8):
+    """Solve the Sylvester equation ``A X + X B = C`` (``jax.scipy.linalg.solve_sylvester``):
+    ``A`` ``(..., m, m)``, ``B`` ``(..., n, n)``, ``C`` ``(..., m, n)``; ``method`` ``'schur'``
+    (Bartels-Stewart, the default) or ``'eigen'`` (diagonalisation). Returns NaNs when ``A``
+    and ``-B`` have eigenvalues closer than ``tol`` (no unique solution). Real inputs give a
+    real result. Differentiable in all three operands (implicit differentiation).
+
+    Example::
+
+        x = solve_sylvester(a, b, c)
+    """
+    A, B, C = promote_dtypes_inexact(jnp.asarray(A), jnp.asarray(B), jnp.asarray(C))
+    if C.ndim < 2 or A.ndim < 2 or B.ndim < 2:
+        raise ValueError(f"Incompatible shapes for Sylvester equation:\nA: {A.shape}\n"
+                         f"B: {B.shape}\nC: {C.shape}")
+    m, n = C.shape[-2:]
+    if A.shape[-2:] != (m, m) or B.shape[-2:] != (n, n):
+        raise ValueError(f"Incompatible shapes for Sylvester equation:\nA: {A.shape}\n"
+                         f"B: {B.shape}\nC: {C.shape}")
+    if method not in _METHODS:
+        raise ValueError(f"Unrecognized method {method}. The two valid methods are either "
+                         "\"schur\" or \"eigen\".")
+    batch = np.broadcast_shapes(A.shape[:-2], B.shape[:-2], C.shape[:-2])
+    A = jnp.broadcast_to(A, batch + A.shape[-2:])
+    B = jnp.broadcast_to(B, batch + B.shape[-2:])
+    C = jnp.broadcast_to(C, batch + C.shape[-2:])
+    return _sylvester(A, B, C, method, float(tol))
+
+
+__all__ = ["qr_multiply", "solve_sylvester"]
