@@ -1,7 +1,12 @@
 """Linear-algebra primitives (``jax.lax.linalg``): ``cholesky``, ``triangular_solve``, ``lu``,
 ``qr``, ``eigh``, ``svd``, ``eig``, ``schur``, ``hessenberg`` and ``householder_product``
 (the last three not differentiable, as in JAX), each declared once with its abstract evaluation, lowering, JVP,
-transpose (``triangular_solve``, linear in ``b``) and batching rules.
+transpose (``triangular_solve``, linear in ``b``) and batching rules; the algorithm enums
+``EigImplementation``, ``EighImplementation`` and ``SvdAlgorithm``. Declared beside this
+module, sharing its helpers, and re-exported here: ``cholesky_update``,
+``lu_pivots_to_permutation``, ``ormqr`` and ``symmetric_product`` (``linalg_extra.py``),
+``tridiagonal`` and ``tridiagonal_solve`` (``linalg_tridiagonal.py``) and ``qdwh``
+(``linalg_qdwh.py``, a composition).
 
 Every operand is a stack of matrices ``[..., m, n]``: the leading dimensions are batch
 dimensions, and the kernels run over them natively.
@@ -18,7 +23,8 @@ FFI signatures):
 * ``?getrf``: ``a -> (lu, ipiv (1-based, [..., min(m, n)]), info)``.
 * ``?geqrf``: ``a -> (a, taus [..., min(m, n)])``; ``?orgqr``/``?ungqr``: ``(a, taus) -> q``.
 * ``?syevd``/``?heevd``: ``a -> (v, w, info)``, attributes ``mode`` ('V'/'N'), ``uplo``.
-* ``?gesdd``: ``a -> (a, s, u, vt, info)``, attribute ``mode`` ('A', 'S' or 'N').
+* ``?gesdd`` (and ``?gesvd`` for ``SvdAlgorithm.QR``): ``a -> (a, s, u, vt, info)``,
+  attribute ``mode`` ('A', 'S' or 'N').
 * ``?geev`` (general eigenproblem): real ``a -> (wr, wi, vl, vr, info)``, complex
   ``a -> (w, vl, vr, info)``, attributes ``compute_left``/``compute_right`` ('V'/'N'); the
   eigenvectors come back complex (the kernel unpacks LAPACK's real conjugate-pair storage),
