@@ -758,7 +758,8 @@ def _complex_dtype(dt):
     return np.dtype(np.complex64 if dt in (np.float32, np.complex64) else np.complex128)
 
 
-def _eig_abstract_eval(x, *, compute_left_eigenvectors, compute_right_eigenvectors):
+def _eig_abstract_eval(x, *, compute_left_eigenvectors, compute_right_eigenvectors,
+                       enable_eigvec_derivs=False):
     _check_matrix("eig", x, square=True)
     cdt = _complex_dtype(x.dtype)
     out = [ShapedArray(x.shape[:-1], cdt)]
@@ -769,7 +770,8 @@ def _eig_abstract_eval(x, *, compute_left_eigenvectors, compute_right_eigenvecto
     return out
 
 
-def _eig_lowering(ctx, x, *, compute_left_eigenvectors, compute_right_eigenvectors):
+def _eig_lowering(ctx, x, *, compute_left_eigenvectors, compute_right_eigenvectors,
+                  enable_eigvec_derivs=False):
     xa = ctx.avals_in[0]
     batch = xa.shape[:-2]
     cdt = _complex_dtype(xa.dtype)
@@ -822,8 +824,10 @@ def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors
     ``compute_right_eigenvectors``, as columns. All results are complex (complex64 for
     float32/complex64 input); the eigenvalues are in LAPACK's order (unsorted), each
     eigenvector has unit 2-norm and its largest component real. Only the eigenvalues are
-    differentiable: ``enable_eigvec_derivs`` is accepted, but eigenvector derivatives are not
-    implemented in jaxel (differentiating them raises). ``implementation`` is ``None`` or
+    differentiable unless ``enable_eigvec_derivs``: the eigenvector derivatives then follow
+    LAPACK's normalisation (unit 2-norm, largest component real) and are valid only for
+    distinct eigenvalues and no ties for the largest component (as in JAX, which cannot check
+    this). ``implementation`` is ``None`` or
     ``EigImplementation.LAPACK`` (others raise ``ValueError``, as JAX on the CPU).
 
     Example::
@@ -840,7 +844,8 @@ def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors
         raise ValueError("Only the lapack implementation is supported on CPU "
                          f"(lax.linalg.eig got implementation={implementation!r}).")
     return list(eig_p.bind(x, compute_left_eigenvectors=bool(compute_left_eigenvectors),
-                           compute_right_eigenvectors=bool(compute_right_eigenvectors)))
+                           compute_right_eigenvectors=bool(compute_right_eigenvectors),
+                           enable_eigvec_derivs=bool(enable_eigvec_derivs)))
 
 
 # ---- schur --------------------------------------------------------------------------------------
@@ -1243,27 +1248,75 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv, algorithm="gesdd")
 svd_p.jvp = _svd_jvp
 
 
-def _eig_jvp(primals, tangents, *, compute_left_eigenvectors, compute_right_eigenvectors):
+def _solve_square(a, b):
+    """``a⁻¹ b`` through ``lu`` (``P a = L U``)."""
+    lu_, _, perm = lu_p.bind(a)
+    y = _mm(_perm_matrix(perm, aval_of(a).dtype), b)
+    y = triangular_solve(lu_, y, left_side=True, lower=True, unit_diagonal=True)
+    return triangular_solve(lu_, y, left_side=True, lower=False)
+
+
+def _eigvec_tangent(w, v, da):
+    """``(dw, dv)`` for ``A V = V diag(w)`` under LAPACK's normalisation of ``V``.
+
+    With ``P = V⁻¹ dA V``: ``dw = diag(P)`` and ``dv_j = u_j + c_j v_j``, ``U = V (F ∘ P)``,
+    ``F_ij = 1 / (w_j - w_i)`` off the diagonal; ``c_j`` keeps ``‖v_j‖ = 1``
+    (``Re c_j = -Re(v_jᴴ u_j)``) and the largest component ``v_kj`` real
+    (``Im c_j = -Im(u_kj) / v_kj``)."""
+    va = aval_of(v)
+    dt = va.dtype
+    P = _mm(_solve_square(v, da), v)
+    dw = _diag(P)
+    U = _mm(v, _ew.mul(_offdiag_inverse_gaps(w), P))
+    nd = va.ndim
+    k = _red.argmax(_ew.abs(v), nd - 2, _I32)  # [..., n]: row of each column's largest entry
+    rows = _shape.broadcasted_iota(_I32, va.shape, nd - 2)
+    mask = _ew.eq(rows, _shape.broadcast_in_dim(k, va.shape, tuple(range(nd - 2)) + (nd - 1,)))
+    zero = _full(va.shape, 0, dt)
+    u_k = _red.reduce_sum(_ew.select(mask, U, zero), (nd - 2,))
+    v_k = _red.reduce_sum(_ew.select(mask, v, zero), (nd - 2,))
+    re_c = _ew.neg(_ew.real(_red.reduce_sum(_ew.mul(_ew.conj(v), U), (nd - 2,))))
+    im_c = _ew.neg(_ew.div(_ew.imag(u_k), _ew.real(v_k)))
+    c = _ew.complex(re_c, im_c)
+    return dw, _ew.add(U, _ew.mul(v, _col_bcast(c, va.shape)))
+
+
+def _eig_jvp(primals, tangents, *, compute_left_eigenvectors, compute_right_eigenvectors,
+             enable_eigvec_derivs=False):
     (x,), (t,) = primals, tangents
     params = dict(compute_left_eigenvectors=compute_left_eigenvectors,
-                  compute_right_eigenvectors=compute_right_eigenvectors)
+                  compute_right_eigenvectors=compute_right_eigenvectors,
+                  enable_eigvec_derivs=enable_eigvec_derivs)
     outs = eig_p.bind(x, **params)
     if type(t) is _ad.Zero:
         return outs, [_ad.Zero(_ad.tangent_aval(aval_of(o))) for o in outs]
-    if compute_left_eigenvectors or compute_right_eigenvectors:
+    vectors = compute_left_eigenvectors or compute_right_eigenvectors
+    if vectors and not enable_eigvec_derivs:
         raise NotImplementedError(
-            "The derivatives of eigenvectors (lax.linalg.eig with compute_left_eigenvectors or "
-            "compute_right_eigenvectors) are not implemented, only those of the eigenvalues "
-            "(as in JAX): use lax.linalg.eig(x, compute_left_eigenvectors=False, "
-            "compute_right_eigenvectors=False) or jnp.linalg.eigvals.")
-    # dw_i = u_iᴴ dA v_i / (u_iᴴ v_i), u/v the left/right eigenvectors.
-    _, vl, vr = eig_p.bind(x, compute_left_eigenvectors=True, compute_right_eigenvectors=True)
+            "Derivatives of non-symmetric eigenvectors are only valid under assumptions on "
+            "the input that cannot be checked (distinct eigenvalues, no tie for the largest "
+            "component of an eigenvector): pass enable_eigvec_derivs=True to "
+            "lax.linalg.eig to opt in, or differentiate only the eigenvalues "
+            "(compute_left_eigenvectors=False, compute_right_eigenvectors=False, or "
+            "jnp.linalg.eigvals).")
+    _, vl, vr = eig_p.bind(x, compute_left_eigenvectors=True, compute_right_eigenvectors=True,
+                           enable_eigvec_derivs=enable_eigvec_derivs)
+    w = outs[0]
     cdt = aval_of(vr).dtype
     tc = _to(t, cdt)
-    uh = _H(vl)
-    num = _diag(_mm(_mm(uh, tc), vr))
-    den = _diag(_mm(uh, vr))
-    return outs, [_ew.div(num, den)]
+    if not vectors:
+        # dw_i = u_iᴴ dA v_i / (u_iᴴ v_i), u/v the left/right eigenvectors.
+        uh = _H(vl)
+        num = _diag(_mm(_mm(uh, tc), vr))
+        den = _diag(_mm(uh, vr))
+        return outs, [_ew.div(num, den)]
+    dw, dvr = _eigvec_tangent(w, vr, tc)
+    tangents_out = [dw]
+    if compute_left_eigenvectors:  # vlᴴ A = W vlᴴ: vl are right eigenvectors of Aᴴ
+        tangents_out.append(_eigvec_tangent(_ew.conj(w), vl, _H(tc))[1])
+    if compute_right_eigenvectors:
+        tangents_out.append(dvr)
+    return outs, tangents_out
 
 
 eig_p.jvp = _eig_jvp
