@@ -10,7 +10,8 @@ backward-stable QR form ``u <- (b/c) u + (a - b/c)/sqrt(c) Q₁ Q₂ᴴ`` with
 ``[sqrt(c) u; I] = [Q₁; Q₂] R``; later ones the cheaper Cholesky form
 ``u <- (b/c) u + (a - b/c) u (I + c uᴴu)⁻¹``. Once ``l`` has converged, plain Halley steps
 (``a, b, c = 3, 1, 3``) run in a ``while_loop`` until ``‖u_k - u_{k-1}‖_F < cbrt(5 eps)`` or
-``max_iterations``. A Newton-Schulz step ``u <- 1.5 u - 0.5 u uᴴ u`` polishes the result, and
+``max_iterations`` (a bounded ``while_loop``: reverse-mode differentiable, unlike JAX's). A
+Newton-Schulz step ``u <- 1.5 u - 0.5 u uᴴ u`` polishes the result, and
 ``h = (uᴴ x + (uᴴ x)ᴴ) / 2``.
 """
 from __future__ import annotations
@@ -119,8 +120,12 @@ def qdwh(x, *, is_hermitian: bool = False, max_iterations=None, eps=None,
         new = cholesky_step(u, 3.0, 1.0, 3.0)
         return k + 1, new, jnp.linalg.norm(new - u) > tol_norm
 
-    k, u, not_converged = while_loop(cond, body,
-                                     (jnp.asarray(len(weights)), u, not_converged))
+    k = jnp.asarray(len(weights))
+    remaining = max_iterations - len(weights)
+    if remaining > 0:
+        # bounded (max_steps), so the loop is reverse-differentiable too
+        k, u, not_converged = while_loop(cond, body, (k, u, not_converged),
+                                         max_steps=remaining)
     u = 1.5 * u - 0.5 * mm(u, mm(H(u), u))
     h = mm(H(u), x)
     h = (h + H(h)) / 2

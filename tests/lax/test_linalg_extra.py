@@ -114,6 +114,20 @@ def test_qdwh_jit_options_and_errors():
         L.qdwh(x.T)
 
 
+def test_qdwh_vmap_and_gradients():
+    x = _rand((3, 4, 3))
+    u, h, k, ok = jaxel.vmap(L.qdwh)(x)
+    for i in range(3):
+        _close(u[i], sl.polar(x[i])[0])
+    assert np.asarray(ok).all()
+    # forward mode against JAX's; reverse mode too (JAX's unbounded while_loop has none)
+    t = _rand((4, 3), seed=1)
+    _, tu = jaxel.jvp(lambda a: L.qdwh(a)[0], (x[0],), (t,))
+    _, jtu = jax.jvp(lambda a: JL.qdwh(a)[0], (x[0],), (t,))
+    _close(tu, jtu, 1e-8)
+    check_grads(lambda a: L.qdwh(a)[:2], (x[0],), order=1, modes=("fwd", "rev"))
+
+
 # ---- cholesky_update / symmetric_product / lu_pivots_to_permutation -----------------------------
 def test_cholesky_update_vs_jax_and_grad():
     a = _rand((4, 4))
