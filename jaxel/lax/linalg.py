@@ -22,6 +22,8 @@ FFI signatures):
 * ``?trsm``: ``(a, b) -> x``, attributes ``side``, ``uplo``, ``trans_x``, ``diag``.
 * ``?getrf``: ``a -> (lu, ipiv (1-based, [..., min(m, n)]), info)``.
 * ``?geqrf``: ``a -> (a, taus [..., min(m, n)])``; ``?orgqr``/``?ungqr``: ``(a, taus) -> q``.
+* ``?geqp3`` (pivoted QR): ``(a, jpvt) -> (a, jpvt (1-based), taus)``; ``jpvt = 0`` frees
+  every column.
 * ``?syevd``/``?heevd``: ``a -> (v, w, info)``, attributes ``mode`` ('V'/'N'), ``uplo``.
 * ``?gesdd`` (and ``?gesvd`` for ``SvdAlgorithm.QR``): ``a -> (a, s, u, vt, info)``,
   attribute ``mode`` ('A', 'S' or 'N').
@@ -498,21 +500,31 @@ def _qr_shapes(shape, full_matrices):
     return shape[:-2] + (m, k), shape[:-2] + (k, n)
 
 
-def _qr_abstract_eval(x, *, full_matrices):
+def _qr_abstract_eval(x, *, full_matrices, pivoting=False):
     _check_matrix("qr", x)
     qs, rs = _qr_shapes(x.shape, full_matrices)
-    return [ShapedArray(qs, x.dtype), ShapedArray(rs, x.dtype)]
+    out = [ShapedArray(qs, x.dtype), ShapedArray(rs, x.dtype)]
+    if pivoting:
+        out.append(ShapedArray(x.shape[:-2] + x.shape[-1:], _I32))
+    return out
 
 
-def _qr_lowering(ctx, x, *, full_matrices):
+def _qr_lowering(ctx, x, *, full_matrices, pivoting=False):
     xa = ctx.avals_in[0]
-    q_a, r_a = ctx.avals_out
+    q_a, r_a = ctx.avals_out[:2]
     batch = xa.shape[:-2]
     m, n = xa.shape[-2:]
     k = min(m, n)
     tau_a = ShapedArray(batch + (k,), xa.dtype)
-    a, taus = _custom_call(ctx, _target(xa.dtype, "geqrf"), [x], [xa], [True], [xa, tau_a],
-                           [True, False], aliases=[(0, 0)])
+    if pivoting:  # geqp3 with every column free (jpvt = 0); it returns 1-based pivots
+        p_a = ShapedArray(batch + (n,), _I32)
+        jpvt = _emit(ctx, lambda: [_full(p_a.shape, 0, _I32)], [], [])[0]
+        a, piv, taus = _custom_call(ctx, _target(xa.dtype, "geqp3"), [x, jpvt], [xa, p_a],
+                                    [True, False], [xa, p_a, tau_a], [True, False, False],
+                                    aliases=[(0, 0), (1, 1)])
+    else:
+        a, taus = _custom_call(ctx, _target(xa.dtype, "geqrf"), [x], [xa], [True],
+                               [xa, tau_a], [True, False], aliases=[(0, 0)])
     qcols = q_a.shape[-1]
     # orgqr builds Q from the first qcols reflectors' columns: pad or slice a to [m, qcols]
     # (and taus to qcols, zero taus being identity reflectors).
@@ -536,6 +548,9 @@ def _qr_lowering(ctx, x, *, full_matrices):
     q = _custom_call(ctx, _target(xa.dtype, "orgqr"), [a_in, t_in], [a_in_a, tau_in_a],
                      [True, False], [a_in_a],
                      [True], aliases=[(0, 0)])[0]
+    if pivoting:
+        return [q, r, _emit(ctx, lambda p: [_ew.sub(p, _full(p_a.shape, 1, _I32))], [p_a],
+                            [piv])[0]]
     return [q, r]
 
 
@@ -555,16 +570,15 @@ def qr(x, *, pivoting: bool = False, full_matrices: bool = True, use_magma=None)
 
     With ``full_matrices`` ``q`` is ``[..., m, m]`` and ``r`` ``[..., m, n]``; otherwise
     ``k = min(m, n)`` gives ``q`` ``[..., m, k]`` and ``r`` ``[..., k, n]``. ``q`` has
-    orthonormal columns, ``r`` is upper triangular.
+    orthonormal columns, ``r`` is upper triangular. With ``pivoting`` (LAPACK ``geqp3``,
+    column pivoting) it returns ``(q, r, p)``: ``x[..., :, p] = q @ r`` with ``p`` int32
+    ``[..., n]`` and ``|diag(r)|`` non-increasing.
 
     Example::
 
         q, r = lax.linalg.qr(a, full_matrices=False)
     """
-    if pivoting:
-        raise NotImplementedError("lax.linalg.qr: pivoting=True (geqp3) is not implemented in "
-                                  "jaxel.")
-    return tuple(qr_p.bind(x, full_matrices=bool(full_matrices)))
+    return tuple(qr_p.bind(x, full_matrices=bool(full_matrices), pivoting=bool(pivoting)))
 
 
 # ---- algorithm choices ---------------------------------------------------------------------------
@@ -1121,12 +1135,16 @@ def _lu_jvp(primals, tangents):
 lu_p.jvp = _lu_jvp
 
 
-def _qr_jvp(primals, tangents, *, full_matrices):
+def _qr_jvp(primals, tangents, *, full_matrices, pivoting=False):
     (x,), (t,) = primals, tangents
-    q, r = qr_p.bind(x, full_matrices=full_matrices)
+    outs = qr_p.bind(x, full_matrices=full_matrices, pivoting=pivoting)
+    q, r = outs[:2]
+    zeros = [_ad.zero_like(outs[2])] if pivoting else []
     if type(t) is _ad.Zero:
-        return [q, r], [_ad.Zero(_ad.tangent_aval(aval_of(q))),
-                        _ad.Zero(_ad.tangent_aval(aval_of(r)))]
+        return outs, [_ad.Zero(_ad.tangent_aval(aval_of(q))),
+                      _ad.Zero(_ad.tangent_aval(aval_of(r)))] + zeros
+    if pivoting:  # Q R = X P, with the permutation P locally constant: permute dX's columns
+        t = _mm(t, _T(_perm_matrix(outs[2], aval_of(t).dtype)))
     m, n = aval_of(x).shape[-2:]
     if full_matrices and m > n:
         raise NotImplementedError("The derivative of lax.linalg.qr with full_matrices=True is "
@@ -1152,7 +1170,7 @@ def _qr_jvp(primals, tangents, *, full_matrices):
         t2 = _slice_cols(t, k, n)
         dr2 = _mm(_H(q), _ew.sub(t2, _mm(dq, r2)))
         dr = _shape.concatenate([dr, dr2], _ndim(dr) - 1)
-    return [q, r], [dq, dr]
+    return outs, [dq, dr] + zeros
 
 
 def _slice_cols(x, lo, hi):

@@ -22,7 +22,7 @@ Implementation notes:
   ``v = L⁻ᴴ y`` (so ``vᴴ b v = I``).
 
 Not implemented: ``rsf2csf``, ``funm``, ``expm_frechet``,
-``eigh_tridiagonal`` (they raise ``NotImplementedError``), ``qr(pivoting=True)``.
+``eigh_tridiagonal`` (they raise ``NotImplementedError``).
 """
 from __future__ import annotations
 
@@ -293,22 +293,22 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, overwrite_a: boo
 def qr(a, overwrite_a: bool = False, lwork=None, mode: str = "full", pivoting: bool = False,
        check_finite: bool = True):
     """QR decomposition (``jax.scipy.linalg.qr``): ``(q, r)`` for ``mode='full'`` or
-    ``'economic'``, ``(r,)`` for ``'r'``.
+    ``'economic'``, ``(r,)`` for ``'r'``. With ``pivoting`` (column pivoting, LAPACK
+    ``geqp3``) the column permutation ``p`` (``a[:, p] = q @ r``) is appended: ``(q, r, p)``,
+    or ``(r, p)`` for ``'r'``.
 
     Example::
 
         q, r = qr(a, mode="economic")
     """
-    if pivoting:
-        raise NotImplementedError("jaxel.scipy.linalg.qr: pivoting=True is not implemented.")
     if mode not in ("full", "r", "economic"):
         raise ValueError(f"jaxel.scipy.linalg.qr: mode must be 'full', 'r' or 'economic', got "
                          f"{mode!r}.")
     a = _prep("qr", a)
-    q, r = _la.qr(a, full_matrices=(mode == "full"))
+    q, r, *p = _la.qr(a, full_matrices=(mode != "economic"), pivoting=bool(pivoting))
     if mode == "r":
-        return (r,)
-    return q, r
+        return (r, p[0]) if pivoting else (r,)
+    return (q, r, p[0]) if pivoting else (q, r)
 
 
 def eigh(a, b=None, lower: bool = True, eigvals_only: bool = False, overwrite_a: bool = False,

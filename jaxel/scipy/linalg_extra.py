@@ -39,16 +39,14 @@ def qr_multiply(a, c, mode: str = "right", pivoting: bool = False, conjugate: bo
     ``(..., K, P)``, ``K = min(M, N)``; ``mode='right'`` (default) returns ``(c @ Q, R)`` with
     ``c`` ``(..., P, M)``, the product ``(..., P, K)``. ``conjugate`` uses ``conj(Q)``. A 1-D
     ``c`` is a column (left) or row (right) and the product is raveled. ``R`` is
-    ``(..., K, N)``. ``pivoting=True`` is not implemented in jaxel.
+    ``(..., K, N)``. With ``pivoting`` (column-pivoted QR, ``a[..., :, p] = Q R``) the int32
+    permutation ``p`` ``(..., N)`` is appended: ``(product, R, p)``.
 
     Example::
 
         qtb, r = qr_multiply(a, b, mode="right")
     """
     del overwrite_a, overwrite_c
-    if pivoting:
-        raise NotImplementedError("jaxel.scipy.linalg.qr_multiply: pivoting=True (geqp3) is not "
-                                  "implemented in jaxel.")
     if mode not in ("right", "left"):
         raise ValueError(f"mode must be 'right' or 'left', got {mode!r}")
     a, c = promote_dtypes_inexact(jnp.asarray(a), jnp.asarray(c))
@@ -71,13 +69,14 @@ def qr_multiply(a, c, mode: str = "right", pivoting: bool = False, conjugate: bo
     batch = np.broadcast_shapes(a.shape[:-2], c.shape[:-2])
     a = jnp.broadcast_to(a, batch + a.shape[-2:])
     c = jnp.broadcast_to(c, batch + c.shape[-2:])
-    q, r = _la.qr(a, full_matrices=False)  # q (..., M, K): all that either product needs
+    # q (..., M, K): all that either product needs
+    q, r, *p = _la.qr(a, full_matrices=False, pivoting=bool(pivoting))
     if conjugate:
         q = jnp.conj(q)
     out = _mm(q, c) if mode == "left" else _mm(c, q)
     if onedim:
         out = out.ravel()
-    return out, r
+    return (out, r, p[0]) if pivoting else (out, r)
 
 
 def _complex_of(dt):

@@ -184,6 +184,29 @@ QR_CASES = [Case(f"qr-{d.name}-{s}-{'full' if f else 'reduced'}", _qr_fn(f), _qr
                             (C64, (3, 4), True))]
 
 
+def _qr_pivoted_ref(full, dt):
+    import scipy.linalg as sl
+
+    def ref(a):
+        a = _wide(a)
+        outs = [sl.qr(x, mode="full" if full else "economic", pivoting=True)
+                for x in a.reshape((-1,) + a.shape[-2:])]
+        q, r, p = (np.stack([o[i] for o in outs]) for i in range(3))
+        return [q.reshape(a.shape[:-2] + q.shape[1:]).astype(dt),
+                r.reshape(a.shape[:-2] + r.shape[1:]).astype(dt),
+                p.reshape(a.shape[:-2] + p.shape[1:]).astype(np.int32)]
+    return ref
+
+
+# Column-pivoted QR (geqp3): SciPy runs the same LAPACK routine, so Q, R and the permutation
+# agree directly.
+QR_CASES += [Case(f"qr-pivoted-{d.name}-{s}-{'full' if f else 'reduced'}",
+                  lambda a, f=f: list(L.qr(a, full_matrices=f, pivoting=True)),
+                  _qr_pivoted_ref(f, d), [Arg(s, d)], **TOL, exact_jit=False)
+             for d, s, f in ((F32, (4, 3), False), (F32, (3, 5), True), (F32, (2, 4, 4), False),
+                             (C64, (3, 4), True))]
+
+
 # ---- eigh --------------------------------------------------------------------------------------
 def _eigh_fn(a):
     v, w = L.eigh(a + _jH(a))

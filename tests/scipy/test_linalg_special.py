@@ -230,8 +230,32 @@ def test_qr_multiply_vector_batch_and_jax():
             L.qr_multiply(a, b, mode="up")
         with pytest.raises(ValueError, match="compatible"):
             L.qr_multiply(a, _rand((3,)), mode="right")
-        with pytest.raises(NotImplementedError):
-            L.qr_multiply(a, b, pivoting=True)
+        a3 = _rand((5, 3), seed=4)
+        got, r, p = L.qr_multiply(a3, _rand((2, 5), seed=5), pivoting=True)
+        want, r_want, p_want = sl.qr_multiply(a3, _rand((2, 5), seed=5), pivoting=True)
+        np.testing.assert_array_equal(p, p_want)
+        np.testing.assert_allclose(got, want, atol=1e-10)
+        np.testing.assert_allclose(r, r_want, atol=1e-10)
+
+
+@pytest.mark.parametrize("mode", ["full", "economic", "r"])
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5)])
+def test_qr_pivoting_vs_scipy_and_jax(mode, shape):
+    with _both_x64():
+        a = _rand(shape, np.complex128)
+        got = L.qr(a, mode=mode, pivoting=True)
+        want = sl.qr(a, mode=mode, pivoting=True)
+        jwant = JL.qr(a, mode=mode, pivoting=True)
+        assert len(got) == len(want) == len(jwant)
+        for g, w, j in zip(got, want, jwant):
+            np.testing.assert_allclose(g, w, atol=1e-10)
+            assert np.asarray(g).dtype == np.asarray(j).dtype
+        if mode != "r":
+            q, r, p = got
+            np.testing.assert_allclose(np.asarray(q) @ np.asarray(r), a[:, np.asarray(p)],
+                                       atol=1e-10)
+            check_grads(lambda x: L.qr(x, mode="economic", pivoting=True)[:2], (a,), order=1,
+                        modes=("fwd", "rev"))
 
 
 def test_qr_multiply_gradients():
