@@ -21,8 +21,7 @@ Implementation notes:
 * ``eigh(a, b)``: the generalised problem through ``b = L Lᴴ``: ``L⁻¹ a L⁻ᴴ y = w y``,
   ``v = L⁻ᴴ y`` (so ``vᴴ b v = I``).
 
-Not implemented: ``rsf2csf``, ``funm``, ``expm_frechet``,
-``eigh_tridiagonal`` (they raise ``NotImplementedError``).
+Not implemented: ``rsf2csf`` and ``funm`` (they raise ``NotImplementedError``).
 """
 from __future__ import annotations
 
@@ -542,8 +541,6 @@ def hessenberg(a, *, calc_q: bool = False, overwrite_a: bool = False,
 
 rsf2csf = _not_implemented("rsf2csf")
 funm = _not_implemented("funm")
-expm_frechet = _not_implemented("expm_frechet")
-eigh_tridiagonal = _not_implemented("eigh_tridiagonal")
 
 __all__ = ["solve_triangular", "cholesky", "cho_factor", "cho_solve", "lu", "lu_factor",
            "lu_solve", "solve", "det", "inv", "svd", "qr", "eigh", "expm", "sqrtm", "polar",
@@ -556,7 +553,8 @@ from jaxel.scipy.linalg_special import (circulant, companion, convolution_matrix
                                         dft, fiedler, fiedler_companion, hadamard, hankel,
                                         helmert, hilbert, invhilbert, invpascal, leslie,
                                         pascal, toeplitz)
-from jaxel.scipy.linalg_extra import qr_multiply, solve_sylvester  # noqa: E402
+from jaxel.scipy.linalg_extra import (eigh_tridiagonal, expm_frechet,  # noqa: E402
+                                      qr_multiply, solve_sylvester)
 
 __all__ += ["circulant", "companion", "convolution_matrix", "dft", "fiedler",
             "fiedler_companion", "hadamard", "hankel", "helmert", "hilbert", "invhilbert",

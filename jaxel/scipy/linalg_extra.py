@@ -1,5 +1,5 @@
-"""``qr_multiply`` and ``solve_sylvester`` of ``jax.scipy.linalg``, re-exported by
-``jaxel.scipy.linalg``.
+"""``qr_multiply``, ``solve_sylvester``, ``expm_frechet`` and ``eigh_tridiagonal`` of
+``jax.scipy.linalg``, re-exported by ``jaxel.scipy.linalg``.
 
 * ``qr_multiply``: the reduced QR factorisation (``lax.linalg.qr``) and a product with ``Q``,
   so it is differentiable wherever ``qr`` is (JAX applies LAPACK ``ormqr`` to the raw
@@ -13,6 +13,9 @@
   Derivatives come from the implicit function (a ``custom_jvp``):
   ``A dX + dX B = dC - dA X - X dB``, solved with the same factorisations, so both methods
   are differentiable in ``A``, ``B`` and ``C`` (JAX's are not: Schur has no derivative).
+* ``expm_frechet``: the JVP of ``expm`` (as JAX computes it).
+* ``eigh_tridiagonal``: ``eigh`` of the dense tridiagonal matrix (JAX bisects for the
+  eigenvalues and inverse-iterates for the vectors); same values, differentiable.
 """
 from __future__ import annotations
 
@@ -189,4 +192,70 @@ def solve_sylvester(A, B, C, *, method: str = "schur", tol: float = 1e-8):
     return _sylvester(A, B, C, method, float(tol))
 
 
-__all__ = ["qr_multiply", "solve_sylvester"]
+def expm_frechet(A, E, *, method=None, compute_expm: bool = True):
+    """Fréchet derivative of the matrix exponential at ``A`` in the direction ``E``
+    (``jax.scipy.linalg.expm_frechet``): the JVP of ``expm``. Returns
+    ``(expm(A), L(A, E))``, or ``L(A, E)`` alone without ``compute_expm``; ``A`` and ``E``
+    are ``(..., N, N)`` of the same shape. ``method`` is ignored, as in JAX.
+
+    Example::
+
+        expm_a, frechet = expm_frechet(a, e)
+    """
+    del method
+    from jaxel import jvp
+    from jaxel.scipy.linalg import expm
+    A, E = jnp.asarray(A), jnp.asarray(E)
+    if A.ndim < 2 or A.shape[-2] != A.shape[-1]:
+        raise ValueError(f"expected A to be a (batched) square matrix, got A.shape={A.shape}")
+    if E.ndim < 2 or E.shape[-2] != E.shape[-1]:
+        raise ValueError(f"expected E to be a (batched) square matrix, got E.shape={E.shape}")
+    if A.shape != E.shape:
+        raise ValueError(f"expected A and E to be the same shape, got A.shape={A.shape} "
+                         f"E.shape={E.shape}")
+    A, E = promote_dtypes_inexact(A, E)
+    expm_a, frechet = jvp(expm, (A,), (E,))
+    return (expm_a, frechet) if compute_expm else frechet
+
+
+def eigh_tridiagonal(d, e, *, eigvals_only: bool = False, select: str = "a",
+                     select_range=None, tol=None, key=None):
+    """Eigenvalues (ascending) and, unless ``eigvals_only``, eigenvectors of the real
+    symmetric tridiagonal matrix with diagonal ``d`` ``(N,)`` and off-diagonal ``e``
+    ``(N-1,)`` (``jax.scipy.linalg.eigh_tridiagonal``). ``select='i'`` keeps the eigenpairs
+    ``select_range[0] <= i <= select_range[1]``; ``'v'`` is not implemented (as in JAX).
+
+    jaxel solves the dense tridiagonal matrix with ``eigh`` (LAPACK ``syevd``), which is
+    exact to rounding and differentiable; ``tol`` and ``key`` (JAX's bisection tolerance and
+    inverse-iteration seed) are accepted and unused. Eigenvectors are unique up to sign.
+
+    Example::
+
+        w = eigh_tridiagonal(d, e, eigvals_only=True)
+    """
+    del tol, key
+    d, e = promote_dtypes_inexact(jnp.asarray(d), jnp.asarray(e))
+    if d.ndim != 1 or e.ndim != 1 or e.shape[0] != max(d.shape[0] - 1, 0):
+        raise ValueError("eigh_tridiagonal needs d of shape (N,) and e of shape (N-1,), got "
+                         f"{d.shape} and {e.shape}.")
+    if jnp.iscomplexobj(d):
+        raise ValueError("eigh_tridiagonal: the diagonal d must be real.")
+    if select not in ("a", "i", "v"):
+        raise ValueError(f"'select' must have a value in {{'a', 'i', 'v'}}, got {select!r}.")
+    if select == "v":
+        raise NotImplementedError("eigh_tridiagonal(select='v') is not implemented (as in "
+                                  "JAX); use select='i' or 'a'.")
+    n = d.shape[0]
+    lo, hi = (0, n - 1) if select == "a" else (int(select_range[0]), int(select_range[1]))
+    if not 0 <= lo <= hi < n:
+        raise ValueError(f"eigh_tridiagonal: select_range {select_range} is not a valid index "
+                         f"range for N = {n}.")
+    t = jnp.diag(d).astype(e.dtype)
+    if n > 1:
+        t = t + jnp.diag(e, -1) + jnp.diag(jnp.conj(e), 1)
+    v, w = _la.eigh(t, symmetrize_input=False)
+    w, v = w[lo:hi + 1], v[:, lo:hi + 1]
+    return w if eigvals_only else (w, v)
+
+
+__all__ = ["qr_multiply", "solve_sylvester", "expm_frechet", "eigh_tridiagonal"]

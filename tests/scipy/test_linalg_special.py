@@ -301,3 +301,43 @@ def test_solve_sylvester_gradients(method):
         a, b, c = _rand((3, 3)), _rand((2, 2), seed=1), _rand((3, 2), seed=2)
         check_grads(lambda a, b, c: L.solve_sylvester(a, b, c, method=method), (a, b, c),
                     order=1, modes=("fwd", "rev"))
+
+
+# ---- expm_frechet / eigh_tridiagonal --------------------------------------------------------------
+def test_expm_frechet_vs_scipy_and_jax():
+    with _both_x64():
+        a, e = _rand((3, 3)) / 2, _rand((3, 3), seed=1)
+        ea, la = L.expm_frechet(a, e)
+        want_ea, want_la = sl.expm_frechet(a, e)
+        np.testing.assert_allclose(ea, want_ea, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(la, want_la, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(L.expm_frechet(a, e, compute_expm=False),
+                                   np.asarray(JL.expm_frechet(a, e, compute_expm=False)),
+                                   rtol=1e-10, atol=1e-12)
+        ab, eb = np.stack([a, 2 * a]), np.stack([e, -e])
+        _, lb = L.expm_frechet(ab, eb)
+        np.testing.assert_allclose(lb[1], sl.expm_frechet(2 * a, -e)[1], rtol=1e-10,
+                                   atol=1e-12)
+        with pytest.raises(ValueError, match="same shape"):
+            L.expm_frechet(a, e[:2, :2])
+
+
+@pytest.mark.parametrize("select,rng", [("a", None), ("i", (1, 2))])
+def test_eigh_tridiagonal_vs_scipy(select, rng):
+    with _both_x64():
+        d, e = _rand((5,)), _rand((4,), seed=1)
+        w = L.eigh_tridiagonal(d, e, eigvals_only=True, select=select, select_range=rng)
+        want = sl.eigh_tridiagonal(d, e, eigvals_only=True, select=select, select_range=rng)
+        np.testing.assert_allclose(w, want, atol=1e-10)
+        np.testing.assert_allclose(w, np.asarray(JL.eigh_tridiagonal(
+            d, e, eigvals_only=True, select=select, select_range=rng)), atol=1e-8)
+        w, v = L.eigh_tridiagonal(d, e, select=select, select_range=rng)
+        _, v_want = sl.eigh_tridiagonal(d, e, select=select, select_range=rng)
+        signs = np.sign(np.sum(np.asarray(v) * v_want, axis=0))  # unique up to sign
+        np.testing.assert_allclose(np.asarray(v) * signs, v_want, atol=1e-10)
+        check_grads(lambda d, e: L.eigh_tridiagonal(d, e, eigvals_only=True), (d, e),
+                    order=1, modes=("fwd", "rev"))
+        with pytest.raises(NotImplementedError):
+            L.eigh_tridiagonal(d, e, select="v", select_range=(0., 1.))
+        with pytest.raises(ValueError):
+            L.eigh_tridiagonal(d, e[:3])
