@@ -21,7 +21,7 @@ Implementation notes:
 * ``eigh(a, b)``: the generalised problem through ``b = L Lᴴ``: ``L⁻¹ a L⁻ᴴ y = w y``,
   ``v = L⁻ᴴ y`` (so ``vᴴ b v = I``).
 
-Not implemented: ``rsf2csf`` and ``funm`` (they raise ``NotImplementedError``).
+Not implemented: ``funm`` (it raises ``NotImplementedError``).
 """
 from __future__ import annotations
 
@@ -539,7 +539,6 @@ def hessenberg(a, *, calc_q: bool = False, overwrite_a: bool = False,
     return h, q
 
 
-rsf2csf = _not_implemented("rsf2csf")
 funm = _not_implemented("funm")
 
 __all__ = ["solve_triangular", "cholesky", "cho_factor", "cho_solve", "lu", "lu_factor",
@@ -554,7 +553,7 @@ from jaxel.scipy.linalg_special import (circulant, companion, convolution_matrix
                                         helmert, hilbert, invhilbert, invpascal, leslie,
                                         pascal, toeplitz)
 from jaxel.scipy.linalg_extra import (eigh_tridiagonal, expm_frechet,  # noqa: E402
-                                      qr_multiply, solve_sylvester)
+                                      qr_multiply, rsf2csf, solve_sylvester)
 
 __all__ += ["circulant", "companion", "convolution_matrix", "dft", "fiedler",
             "fiedler_companion", "hadamard", "hankel", "helmert", "hilbert", "invhilbert",

@@ -1,5 +1,5 @@
-"""``qr_multiply``, ``solve_sylvester``, ``expm_frechet`` and ``eigh_tridiagonal`` of
-``jax.scipy.linalg``, re-exported by ``jaxel.scipy.linalg``.
+"""``qr_multiply``, ``solve_sylvester``, ``expm_frechet``, ``eigh_tridiagonal`` and
+``rsf2csf`` of ``jax.scipy.linalg``, re-exported by ``jaxel.scipy.linalg``.
 
 * ``qr_multiply``: the reduced QR factorisation (``lax.linalg.qr``) and a product with ``Q``,
   so it is differentiable wherever ``qr`` is (JAX applies LAPACK ``ormqr`` to the raw
@@ -258,4 +258,55 @@ def eigh_tridiagonal(d, e, *, eigvals_only: bool = False, select: str = "a",
     return w if eigvals_only else (w, v)
 
 
-__all__ = ["qr_multiply", "solve_sylvester", "expm_frechet", "eigh_tridiagonal"]
+def rsf2csf(T, Z, check_finite: bool = True):
+    """Convert a real Schur form ``(T, Z)`` (``A = Z T Zᵀ``, ``T`` quasi-upper-triangular)
+    to the complex Schur form (``T`` upper triangular, ``Z`` unitary;
+    ``jax.scipy.linalg.rsf2csf``). ``T`` and ``Z`` are ``(..., N, N)``, batch dimensions
+    broadcast; results are complex.
+
+    From the bottom up, each non-negligible sub-diagonal entry ``T[m, m-1]``
+    (``> eps (|T[m-1, m-1]| + |T[m, m]|)``) is removed by the unitary rotation
+    ``G = [[c̄, s], [-s, c]]``, ``(c, s) = (μ, T[m, m-1]) / ‖(μ, T[m, m-1])‖`` with ``μ`` the
+    first eigenvalue of the 2 x 2 block minus ``T[m, m]``, applied to rows ``m-1, m`` and
+    columns ``m-1, m`` of ``T`` and columns of ``Z`` (SciPy's algorithm).
+
+    Example::
+
+        t, z = rsf2csf(*schur(a))
+    """
+    del check_finite
+    T, Z = jnp.asarray(T), jnp.asarray(Z)
+    if T.ndim < 2 or T.shape[-1] != T.shape[-2]:
+        raise ValueError("Input 'T' must be square.")
+    if Z.ndim < 2 or Z.shape[-1] != Z.shape[-2]:
+        raise ValueError("Input 'Z' must be square.")
+    if T.shape[-1] != Z.shape[-1]:
+        raise ValueError(f"Input array shapes must match: Z: {Z.shape} vs. T: {T.shape}")
+    T, Z = promote_dtypes_inexact(T, Z)
+    cdt = _complex_of(T.dtype)
+    T, Z = T.astype(cdt), Z.astype(cdt)
+    batch = np.broadcast_shapes(T.shape[:-2], Z.shape[:-2])
+    n = T.shape[-1]
+    T = jnp.broadcast_to(T, batch + (n, n))
+    Z = jnp.broadcast_to(Z, batch + (n, n))
+    eps = float(jnp.finfo(cdt).eps)
+    for m in range(n - 1, 0, -1):
+        sub, tmm, tm1 = T[..., m, m - 1], T[..., m, m], T[..., m - 1, m - 1]
+        rotate = jnp.abs(sub) > eps * (jnp.abs(tm1) + jnp.abs(tmm))
+        mu = jnp.linalg.eigvals(T[..., m - 1:m + 1, m - 1:m + 1])[..., 0] - tmm
+        r = jnp.sqrt(jnp.abs(mu) ** 2 + jnp.abs(sub) ** 2)
+        r = jnp.where(rotate & (r > 0), r, 1).astype(cdt)
+        c, s = mu / r, sub / r
+        G = jnp.stack([jnp.stack([jnp.conj(c), s], -1), jnp.stack([-s, c], -1)], -2)
+        Gh = _H(G)
+        eye = jnp.eye(2, dtype=cdt)
+        G = jnp.where(rotate[..., None, None], G, eye)
+        Gh = jnp.where(rotate[..., None, None], Gh, eye)
+        T = T.at[..., m - 1:m + 1, m - 1:].set(_mm(G, T[..., m - 1:m + 1, m - 1:]))
+        T = T.at[..., :m + 1, m - 1:m + 1].set(_mm(T[..., :m + 1, m - 1:m + 1], Gh))
+        Z = Z.at[..., :, m - 1:m + 1].set(_mm(Z[..., :, m - 1:m + 1], Gh))
+        T = T.at[..., m, m - 1].set(0)
+    return T, Z
+
+
+__all__ = ["qr_multiply", "solve_sylvester", "expm_frechet", "eigh_tridiagonal", "rsf2csf"]

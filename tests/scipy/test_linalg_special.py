@@ -341,3 +341,34 @@ def test_eigh_tridiagonal_vs_scipy(select, rng):
             L.eigh_tridiagonal(d, e, select="v", select_range=(0., 1.))
         with pytest.raises(ValueError):
             L.eigh_tridiagonal(d, e[:3])
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_rsf2csf_vs_scipy_and_jax(n):
+    with _both_x64():
+        a = _rand((n, n), seed=n)
+        t, z = sl.schur(a)
+        got_t, got_z = L.rsf2csf(t, z)
+        want_t, want_z = sl.rsf2csf(t, z)
+        np.testing.assert_allclose(got_t, want_t, atol=1e-10)
+        np.testing.assert_allclose(got_z, want_z, atol=1e-10)
+        jt, jz = JL.rsf2csf(t, z)
+        assert got_t.dtype == jt.dtype == np.complex128
+        np.testing.assert_allclose(got_t, np.asarray(jt), atol=1e-10)
+        # a = z t zᴴ with t upper triangular
+        np.testing.assert_allclose(np.asarray(got_z) @ np.asarray(got_t)
+                                   @ np.conj(np.asarray(got_z).T), a, atol=1e-10)
+        assert not np.tril(np.asarray(got_t), -1).any()
+
+
+def test_rsf2csf_batched_float32_and_errors():
+    a = _rand((2, 4, 4), np.float32)
+    tz = [sl.schur(x) for x in a]
+    t, z = L.rsf2csf(np.stack([x[0] for x in tz]), np.stack([x[1] for x in tz]))
+    assert t.dtype == np.complex64
+    for i in range(2):
+        np.testing.assert_allclose(t[i], sl.rsf2csf(*tz[i])[0], atol=1e-4)
+    with pytest.raises(ValueError, match="square"):
+        L.rsf2csf(np.ones((2, 3)), np.eye(2))
+    with pytest.raises(ValueError, match="match"):
+        L.rsf2csf(np.eye(3), np.eye(2))
