@@ -21,7 +21,9 @@ Implementation notes:
 * ``eigh(a, b)``: the generalised problem through ``b = L Lᴴ``: ``L⁻¹ a L⁻ᴴ y = w y``,
   ``v = L⁻ᴴ y`` (so ``vᴴ b v = I``).
 
-Not implemented: ``funm`` (it raises ``NotImplementedError``).
+``qr_multiply``, ``solve_sylvester``, ``expm_frechet``, ``eigh_tridiagonal``, ``rsf2csf``
+and ``funm`` live in ``linalg_extra.py``, the special-matrix constructors in
+``linalg_special.py``.
 """
 from __future__ import annotations
 
@@ -485,15 +487,6 @@ def block_diag(*arrs):
     return jnp.concatenate(rows, axis=0)
 
 
-def _not_implemented(name):
-    def f(*args, **kwargs):
-        raise NotImplementedError(f"jaxel.scipy.linalg.{name} is not implemented (it needs a "
-                                  "LAPACK kernel jaxel does not wrap yet).")
-    f.__name__ = name
-    f.__doc__ = f"``jax.scipy.linalg.{name}``: not implemented in jaxel."
-    return f
-
-
 def schur(a, output: str = "real"):
     """Schur decomposition ``a = z @ t @ zᴴ`` (``jax.scipy.linalg.schur``; CPU only, LAPACK
     ``gees``): ``t`` upper quasi-triangular (``output='real'`` on real input: 2 x 2 blocks for
@@ -539,7 +532,6 @@ def hessenberg(a, *, calc_q: bool = False, overwrite_a: bool = False,
     return h, q
 
 
-funm = _not_implemented("funm")
 
 __all__ = ["solve_triangular", "cholesky", "cho_factor", "cho_solve", "lu", "lu_factor",
            "lu_solve", "solve", "det", "inv", "svd", "qr", "eigh", "expm", "sqrtm", "polar",
@@ -553,7 +545,7 @@ from jaxel.scipy.linalg_special import (circulant, companion, convolution_matrix
                                         helmert, hilbert, invhilbert, invpascal, leslie,
                                         pascal, toeplitz)
 from jaxel.scipy.linalg_extra import (eigh_tridiagonal, expm_frechet,  # noqa: E402
-                                      qr_multiply, rsf2csf, solve_sylvester)
+                                      funm, qr_multiply, rsf2csf, solve_sylvester)
 
 __all__ += ["circulant", "companion", "convolution_matrix", "dft", "fiedler",
             "fiedler_companion", "hadamard", "hankel", "helmert", "hilbert", "invhilbert",

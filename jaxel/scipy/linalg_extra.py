@@ -1,5 +1,5 @@
 """``qr_multiply``, ``solve_sylvester``, ``expm_frechet``, ``eigh_tridiagonal`` and
-``rsf2csf`` of ``jax.scipy.linalg``, re-exported by ``jaxel.scipy.linalg``.
+``rsf2csf`` and ``funm`` of ``jax.scipy.linalg``, re-exported by ``jaxel.scipy.linalg``.
 
 * ``qr_multiply``: the reduced QR factorisation (``lax.linalg.qr``) and a product with ``Q``,
   so it is differentiable wherever ``qr`` is (JAX applies LAPACK ``ormqr`` to the raw
@@ -309,4 +309,50 @@ def rsf2csf(T, Z, check_finite: bool = True):
     return T, Z
 
 
-__all__ = ["qr_multiply", "solve_sylvester", "expm_frechet", "eigh_tridiagonal", "rsf2csf"]
+def funm(A, func, disp: bool = True):
+    """Matrix function ``f(A)`` for a scalar function ``func`` (``jax.scipy.linalg.funm``):
+    Schur-Parlett. With the complex Schur form ``A = Z T Zᴴ`` (``schur`` then ``rsf2csf``),
+    ``F = f(T)`` has ``F_ii = f(T_ii)`` and, one super-diagonal at a time (Golub & Van Loan,
+    Algorithm 11.1.1), ``F_ij = (T_ij (F_jj - F_ii) + Σ_{i<k<j} (T_ik F_kj - F_ik T_kj)) /
+    (T_jj - T_ii)``; returns ``Z F Zᴴ`` (complex, as JAX). ``func`` is applied to the
+    vector of eigenvalues, so it must work elementwise on arrays. Repeated or close
+    eigenvalues make the recurrence inaccurate; with ``disp=False`` the pair ``(F, err)``
+    carries SciPy's error estimate. ``A`` is ``(N, N)``.
+
+    Example::
+
+        f = funm(a, lambda x: jnp.sin(x) + 2 * jnp.cos(x))
+    """
+    from jaxel.scipy.linalg import schur
+    A = jnp.asarray(A)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError("expected square array_like input")
+    T, Z = rsf2csf(*schur(A))
+    n = T.shape[-1]
+    t_diag = jnp.diagonal(T)
+    f_diag = jnp.asarray(func(t_diag)).astype(T.dtype)
+    F = jnp.diag(f_diag)
+    T_strict = jnp.triu(T, 1)
+    F_off = jnp.zeros_like(T)
+    rows, cols = np.arange(n)[:, None], np.arange(n)[None, :]
+    minden = jnp.abs(T[0, 0]) if n else jnp.zeros((), jnp.real(T).dtype)
+    for p in range(1, n):
+        band = cols - rows == p
+        s = (T * (f_diag[None, :] - f_diag[:, None])
+             + _mm(T_strict, F_off) - _mm(F_off, T_strict))
+        den = t_diag[None, :] - t_diag[:, None]
+        val = jnp.where(den != 0, s / jnp.where(den != 0, den, 1), s)
+        F_off = jnp.where(band, val, F_off)
+        minden = jnp.minimum(minden, jnp.min(jnp.where(band, jnp.abs(den), jnp.inf)))
+    F = _mm(_mm(Z, F + F_off), _H(Z))
+    if disp:
+        return F
+    tol = float(jnp.finfo(F.dtype).eps)
+    minden = jnp.where(minden == 0, tol, minden)
+    err = jnp.where(jnp.any(jnp.isinf(F)), np.inf, jnp.minimum(1, jnp.maximum(
+        tol, (tol / minden) * jnp.linalg.norm(jnp.triu(T, 1), 1))))
+    return F, err
+
+
+__all__ = ["qr_multiply", "solve_sylvester", "expm_frechet", "eigh_tridiagonal", "rsf2csf",
+           "funm"]

@@ -372,3 +372,22 @@ def test_rsf2csf_batched_float32_and_errors():
         L.rsf2csf(np.ones((2, 3)), np.eye(2))
     with pytest.raises(ValueError, match="match"):
         L.rsf2csf(np.eye(3), np.eye(2))
+
+
+@pytest.mark.parametrize("dt", [np.float64, np.complex128, np.float32])
+def test_funm_vs_scipy_and_jax(dt):
+    with _both_x64():
+        a = _rand((4, 4), dt, seed=3)
+        f = L.funm(a, lambda x: jnp.sin(x) + 2 * jnp.cos(x))
+        want = sl.funm(a.astype(np.complex128), lambda x: np.sin(x) + 2 * np.cos(x))
+        tol = 1e-4 if dt == np.float32 else 1e-9
+        np.testing.assert_allclose(f, want, rtol=tol, atol=tol)
+        jf = JL.funm(a, lambda x: jax.numpy.sin(x) + 2 * jax.numpy.cos(x))
+        assert f.dtype == jf.dtype
+        np.testing.assert_allclose(f, np.asarray(jf), rtol=tol, atol=tol)
+        np.testing.assert_allclose(L.funm(a, jnp.exp), sl.expm(a.astype(np.complex128)),
+                                   rtol=tol, atol=tol)
+        f2, err = L.funm(a, jnp.exp, disp=False)
+        assert float(err) < 1e-3
+        with pytest.raises(ValueError, match="square"):
+            L.funm(a[:3], jnp.exp)
