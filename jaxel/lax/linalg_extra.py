@@ -326,7 +326,7 @@ def _reflectors(a, k):
     """The Householder vectors ``V`` ``[..., m, k]``: ``a``'s first ``k`` columns below the
     diagonal, with a unit diagonal."""
     aa = aval_of(a)
-    m = aa.shape[-1 - 1]
+    m = aa.shape[-2]
     v = _shape.slice(a, (0,) * aa.ndim, aa.shape[:-1] + (k,))
     return _ew.add(_tril(v, -1), _eye(aa.shape[:-2] + (m, k), aa.dtype))
 
