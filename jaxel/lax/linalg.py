@@ -1,7 +1,12 @@
 """Linear-algebra primitives (``jax.lax.linalg``): ``cholesky``, ``triangular_solve``, ``lu``,
 ``qr``, ``eigh``, ``svd``, ``eig``, ``schur``, ``hessenberg`` and ``householder_product``
 (the last three not differentiable, as in JAX), each declared once with its abstract evaluation, lowering, JVP,
-transpose (``triangular_solve``, linear in ``b``) and batching rules.
+transpose (``triangular_solve``, linear in ``b``) and batching rules; the algorithm enums
+``EigImplementation``, ``EighImplementation`` and ``SvdAlgorithm``. Declared beside this
+module, sharing its helpers, and re-exported here: ``cholesky_update``,
+``lu_pivots_to_permutation``, ``ormqr`` and ``symmetric_product`` (``linalg_extra.py``),
+``tridiagonal`` and ``tridiagonal_solve`` (``linalg_tridiagonal.py``) and ``qdwh``
+(``linalg_qdwh.py``, a composition).
 
 Every operand is a stack of matrices ``[..., m, n]``: the leading dimensions are batch
 dimensions, and the kernels run over them natively.
@@ -17,8 +22,11 @@ FFI signatures):
 * ``?trsm``: ``(a, b) -> x``, attributes ``side``, ``uplo``, ``trans_x``, ``diag``.
 * ``?getrf``: ``a -> (lu, ipiv (1-based, [..., min(m, n)]), info)``.
 * ``?geqrf``: ``a -> (a, taus [..., min(m, n)])``; ``?orgqr``/``?ungqr``: ``(a, taus) -> q``.
+* ``?geqp3`` (pivoted QR): ``(a, jpvt) -> (a, jpvt (1-based), taus)``; ``jpvt = 0`` frees
+  every column.
 * ``?syevd``/``?heevd``: ``a -> (v, w, info)``, attributes ``mode`` ('V'/'N'), ``uplo``.
-* ``?gesdd``: ``a -> (a, s, u, vt, info)``, attribute ``mode`` ('A', 'S' or 'N').
+* ``?gesdd`` (and ``?gesvd`` for ``SvdAlgorithm.QR``): ``a -> (a, s, u, vt, info)``,
+  attribute ``mode`` ('A', 'S' or 'N').
 * ``?geev`` (general eigenproblem): real ``a -> (wr, wi, vl, vr, info)``, complex
   ``a -> (w, vl, vr, info)``, attributes ``compute_left``/``compute_right`` ('V'/'N'); the
   eigenvectors come back complex (the kernel unpacks LAPACK's real conjugate-pair storage),
@@ -54,6 +62,7 @@ dimensions already.
 """
 from __future__ import annotations
 
+import enum
 
 import numpy as np
 
@@ -107,6 +116,15 @@ def _layout(ndim, matrix):
     return f"dense<[{', '.join(map(str, dims))}]> : tensor<{len(dims)}xindex>"
 
 
+def _attr_text(key, value):
+    """One FFI attribute: bool (``.Attr<bool>``), i32, or a LAPACK character code (ui8)."""
+    if isinstance(value, bool):  # before int: bool is an int subclass
+        return f"{key} = {'true' if value else 'false'}"
+    if isinstance(value, int):
+        return f"{key} = {value} : i32"
+    return f"{key} = {ord(value)} : ui8"
+
+
 def _custom_call(ctx, target, operands, in_avals, in_matrix, out_avals, out_matrix, config=None,
                  aliases=()):
     """Emit a typed-FFI custom call to ``target``; returns its result names."""
@@ -115,8 +133,7 @@ def _custom_call(ctx, target, operands, in_avals, in_matrix, out_avals, out_matr
     ops_in = list(operands)
     in_layouts = [_layout(a.ndim, m) for a, m in zip(in_avals, in_matrix)]
     out_layouts = [_layout(a.ndim, m) for a, m in zip(out_avals, out_matrix)]
-    cfg = ", ".join(f"{k} = {v} : i32" if isinstance(v, int) else f"{k} = {ord(v)} : ui8"
-                    for k, v in (config or {}).items())
+    cfg = ", ".join(_attr_text(k, v) for k, v in (config or {}).items())
     alias_text = ", ".join(
         f"#stablehlo.output_operand_alias<output_tuple_indices = "
         f"[{o if len(out_avals) > 1 else ''}], operand_index = {i}, "
@@ -483,21 +500,31 @@ def _qr_shapes(shape, full_matrices):
     return shape[:-2] + (m, k), shape[:-2] + (k, n)
 
 
-def _qr_abstract_eval(x, *, full_matrices):
+def _qr_abstract_eval(x, *, full_matrices, pivoting=False):
     _check_matrix("qr", x)
     qs, rs = _qr_shapes(x.shape, full_matrices)
-    return [ShapedArray(qs, x.dtype), ShapedArray(rs, x.dtype)]
+    out = [ShapedArray(qs, x.dtype), ShapedArray(rs, x.dtype)]
+    if pivoting:
+        out.append(ShapedArray(x.shape[:-2] + x.shape[-1:], _I32))
+    return out
 
 
-def _qr_lowering(ctx, x, *, full_matrices):
+def _qr_lowering(ctx, x, *, full_matrices, pivoting=False):
     xa = ctx.avals_in[0]
-    q_a, r_a = ctx.avals_out
+    q_a, r_a = ctx.avals_out[:2]
     batch = xa.shape[:-2]
     m, n = xa.shape[-2:]
     k = min(m, n)
     tau_a = ShapedArray(batch + (k,), xa.dtype)
-    a, taus = _custom_call(ctx, _target(xa.dtype, "geqrf"), [x], [xa], [True], [xa, tau_a],
-                           [True, False], aliases=[(0, 0)])
+    if pivoting:  # geqp3 with every column free (jpvt = 0); it returns 1-based pivots
+        p_a = ShapedArray(batch + (n,), _I32)
+        jpvt = _emit(ctx, lambda: [_full(p_a.shape, 0, _I32)], [], [])[0]
+        a, piv, taus = _custom_call(ctx, _target(xa.dtype, "geqp3"), [x, jpvt], [xa, p_a],
+                                    [True, False], [xa, p_a, tau_a], [True, False, False],
+                                    aliases=[(0, 0), (1, 1)])
+    else:
+        a, taus = _custom_call(ctx, _target(xa.dtype, "geqrf"), [x], [xa], [True],
+                               [xa, tau_a], [True, False], aliases=[(0, 0)])
     qcols = q_a.shape[-1]
     # orgqr builds Q from the first qcols reflectors' columns: pad or slice a to [m, qcols]
     # (and taus to qcols, zero taus being identity reflectors).
@@ -521,6 +548,9 @@ def _qr_lowering(ctx, x, *, full_matrices):
     q = _custom_call(ctx, _target(xa.dtype, "orgqr"), [a_in, t_in], [a_in_a, tau_in_a],
                      [True, False], [a_in_a],
                      [True], aliases=[(0, 0)])[0]
+    if pivoting:
+        return [q, r, _emit(ctx, lambda p: [_ew.sub(p, _full(p_a.shape, 1, _I32))], [p_a],
+                            [piv])[0]]
     return [q, r]
 
 
@@ -540,16 +570,43 @@ def qr(x, *, pivoting: bool = False, full_matrices: bool = True, use_magma=None)
 
     With ``full_matrices`` ``q`` is ``[..., m, m]`` and ``r`` ``[..., m, n]``; otherwise
     ``k = min(m, n)`` gives ``q`` ``[..., m, k]`` and ``r`` ``[..., k, n]``. ``q`` has
-    orthonormal columns, ``r`` is upper triangular.
+    orthonormal columns, ``r`` is upper triangular. With ``pivoting`` (LAPACK ``geqp3``,
+    column pivoting) it returns ``(q, r, p)``: ``x[..., :, p] = q @ r`` with ``p`` int32
+    ``[..., n]`` and ``|diag(r)|`` non-increasing.
 
     Example::
 
         q, r = lax.linalg.qr(a, full_matrices=False)
     """
-    if pivoting:
-        raise NotImplementedError("lax.linalg.qr: pivoting=True (geqp3) is not implemented in "
-                                  "jaxel.")
-    return tuple(qr_p.bind(x, full_matrices=bool(full_matrices)))
+    return tuple(qr_p.bind(x, full_matrices=bool(full_matrices), pivoting=bool(pivoting)))
+
+
+# ---- algorithm choices ---------------------------------------------------------------------------
+class EigImplementation(enum.Enum):
+    """Which kernel ``eig`` uses (``jax.lax.linalg.EigImplementation``); jaxel runs on the CPU,
+    where only ``LAPACK`` (``geev``, also the default) exists."""
+    CUSOLVER = "cusolver"
+    MAGMA = "magma"
+    LAPACK = "lapack"
+
+
+class EighImplementation(enum.Enum):
+    """Which algorithm ``eigh`` uses (``jax.lax.linalg.EighImplementation``); on the CPU only
+    ``QR`` (LAPACK ``syevd``/``heevd``, also the default) exists."""
+    QR = "qr"
+    JACOBI = "jacobi"
+    QDWH = "qdwh"
+
+
+class SvdAlgorithm(enum.Enum):
+    """Which algorithm ``svd`` uses (``jax.lax.linalg.SvdAlgorithm``). On the CPU ``DEFAULT``
+    and ``DIVIDE_AND_CONQUER`` are LAPACK ``gesdd`` and ``QR`` is ``gesvd``; ``JACOBI`` and
+    ``POLAR`` do not exist there."""
+    DEFAULT = "default"
+    QR = "QR"
+    JACOBI = "Jacobi"
+    POLAR = "polar"
+    DIVIDE_AND_CONQUER = "divide_and_conquer"
 
 
 # ---- eigh --------------------------------------------------------------------------------------
@@ -582,17 +639,25 @@ eigh_p.lowering = _eigh_lowering
 
 
 def eigh(x, *, lower: bool = True, symmetrize_input: bool = True,
-         sort_eigenvalues: bool = True, subset_by_index=None):
+         sort_eigenvalues: bool = True, subset_by_index=None, implementation=None):
     """Eigendecomposition of Hermitian matrices ``[..., n, n]`` (``jax.lax.linalg.eigh``).
 
     Returns ``(v, w)``: eigenvectors as the columns of ``v`` and eigenvalues ``w`` (real,
     ascending), with ``x = v @ diag(w) @ vᴴ``. With ``symmetrize_input`` the input is first
     replaced by ``(x + xᴴ) / 2``; otherwise only the triangle named by ``lower`` is read.
+    ``implementation`` is ``None`` or ``EighImplementation.QR`` (LAPACK, the only CPU kernel;
+    ``JACOBI`` and ``QDWH`` raise ``NotImplementedError`` as in JAX on the CPU).
 
     Example::
 
         v, w = lax.linalg.eigh(a + a.T)
     """
+    if implementation is not None and implementation != EighImplementation.QR:
+        if not isinstance(implementation, EighImplementation):
+            raise TypeError("lax.linalg.eigh: implementation must be None or a "
+                            f"lax.linalg.EighImplementation, got {implementation!r}.")
+        raise NotImplementedError(f"lax.linalg.eigh: {implementation} is not supported on CPU "
+                                  "(only EighImplementation.QR, LAPACK syevd/heevd).")
     if subset_by_index is not None:
         n = aval_of(x).shape[-1]
         if tuple(subset_by_index) != (0, n):
@@ -617,7 +682,7 @@ def _svd_shapes(shape, full_matrices):
     return b + (k,), b + (m, k), b + (k, n)
 
 
-def _svd_abstract_eval(x, *, full_matrices, compute_uv):
+def _svd_abstract_eval(x, *, full_matrices, compute_uv, algorithm="gesdd"):
     _check_matrix("svd", x)
     s, u, vt = _svd_shapes(x.shape, full_matrices)
     out = [ShapedArray(s, _real_dtype(x.dtype))]
@@ -626,7 +691,7 @@ def _svd_abstract_eval(x, *, full_matrices, compute_uv):
     return out
 
 
-def _svd_lowering(ctx, x, *, full_matrices, compute_uv):
+def _svd_lowering(ctx, x, *, full_matrices, compute_uv, algorithm="gesdd"):
     xa = ctx.avals_in[0]
     batch = xa.shape[:-2]
     m, n = xa.shape[-2:]
@@ -640,7 +705,7 @@ def _svd_lowering(ctx, x, *, full_matrices, compute_uv):
     u_a, vt_a = ShapedArray(u_shape, xa.dtype), ShapedArray(vt_shape, xa.dtype)
     info_aval = ShapedArray(batch, _I32)
     _, s, u, vt, info = _custom_call(
-        ctx, _target(xa.dtype, "gesdd"), [x], [xa], [True],
+        ctx, _target(xa.dtype, algorithm), [x], [xa], [True],
         [xa, s_a, u_a, vt_a, info_aval], [True, False, True, True, False], {"mode": mode},
         aliases=[(0, 0)])
     if not compute_uv:
@@ -655,6 +720,21 @@ def _svd_lowering(ctx, x, *, full_matrices, compute_uv):
 
 svd_p.abstract_eval = _svd_abstract_eval
 svd_p.lowering = _svd_lowering
+
+
+def _svd_kernel(algorithm):
+    """The LAPACK driver for an ``SvdAlgorithm`` (or ``None``), as JAX picks it on the CPU."""
+    if algorithm is None:
+        return "gesdd"
+    if not isinstance(algorithm, SvdAlgorithm):
+        raise TypeError(f"lax.linalg.svd: algorithm must be None or a "
+                        f"lax.linalg.SvdAlgorithm, got {algorithm!r}.")
+    if algorithm in (SvdAlgorithm.DEFAULT, SvdAlgorithm.DIVIDE_AND_CONQUER):
+        return "gesdd"
+    if algorithm == SvdAlgorithm.QR:
+        return "gesvd"
+    raise NotImplementedError("The SVD Jacobi and Polar algorithms are not implemented on CPU "
+                              f"(got algorithm={algorithm}); use SvdAlgorithm.DEFAULT or QR.")
 
 
 def svd(x, *, full_matrices: bool = True, compute_uv: bool = True, subset_by_index=None,
@@ -674,11 +754,9 @@ def svd(x, *, full_matrices: bool = True, compute_uv: bool = True, subset_by_ind
         if tuple(subset_by_index) != (0, k):
             raise NotImplementedError("lax.linalg.svd: subset_by_index is not implemented in "
                                       "jaxel (only the full range).")
-    if algorithm is not None and str(getattr(algorithm, "name", algorithm)).lower() not in (
-            "default", "svdalgorithm.default"):
-        raise NotImplementedError(f"lax.linalg.svd: algorithm={algorithm!r} is not supported "
-                                  "by jaxel (only the default, LAPACK gesdd).")
-    out = svd_p.bind(x, full_matrices=bool(full_matrices), compute_uv=bool(compute_uv))
+    kernel = _svd_kernel(algorithm)
+    out = svd_p.bind(x, full_matrices=bool(full_matrices), compute_uv=bool(compute_uv),
+                     algorithm=kernel)
     if compute_uv:
         s, u, vt = out
         return u, s, vt
@@ -694,7 +772,8 @@ def _complex_dtype(dt):
     return np.dtype(np.complex64 if dt in (np.float32, np.complex64) else np.complex128)
 
 
-def _eig_abstract_eval(x, *, compute_left_eigenvectors, compute_right_eigenvectors):
+def _eig_abstract_eval(x, *, compute_left_eigenvectors, compute_right_eigenvectors,
+                       enable_eigvec_derivs=False):
     _check_matrix("eig", x, square=True)
     cdt = _complex_dtype(x.dtype)
     out = [ShapedArray(x.shape[:-1], cdt)]
@@ -705,7 +784,8 @@ def _eig_abstract_eval(x, *, compute_left_eigenvectors, compute_right_eigenvecto
     return out
 
 
-def _eig_lowering(ctx, x, *, compute_left_eigenvectors, compute_right_eigenvectors):
+def _eig_lowering(ctx, x, *, compute_left_eigenvectors, compute_right_eigenvectors,
+                  enable_eigvec_derivs=False):
     xa = ctx.avals_in[0]
     batch = xa.shape[:-2]
     cdt = _complex_dtype(xa.dtype)
@@ -749,7 +829,7 @@ eig_p.lowering = _eig_lowering
 
 
 def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors: bool = True,
-        use_magma=None):
+        enable_eigvec_derivs: bool = False, implementation=None, use_magma=None):
     """Eigendecomposition of general square matrices ``[..., n, n]`` (``jax.lax.linalg.eig``;
     CPU only, LAPACK ``geev``).
 
@@ -758,14 +838,28 @@ def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors
     ``compute_right_eigenvectors``, as columns. All results are complex (complex64 for
     float32/complex64 input); the eigenvalues are in LAPACK's order (unsorted), each
     eigenvector has unit 2-norm and its largest component real. Only the eigenvalues are
-    differentiable (as in JAX).
+    differentiable unless ``enable_eigvec_derivs``: the eigenvector derivatives then follow
+    LAPACK's normalisation (unit 2-norm, largest component real) and are valid only for
+    distinct eigenvalues and no ties for the largest component (as in JAX, which cannot check
+    this). ``implementation`` is ``None`` or
+    ``EigImplementation.LAPACK`` (others raise ``ValueError``, as JAX on the CPU).
 
     Example::
 
         w, vr = lax.linalg.eig(a, compute_left_eigenvectors=False)
     """
+    if use_magma is not None:
+        import warnings
+        warnings.warn("use_magma is deprecated, please use "
+                      "implementation=EigImplementation.MAGMA instead.", DeprecationWarning,
+                      stacklevel=2)
+        implementation = EigImplementation.MAGMA if use_magma else EigImplementation.LAPACK
+    if implementation is not None and implementation != EigImplementation.LAPACK:
+        raise ValueError("Only the lapack implementation is supported on CPU "
+                         f"(lax.linalg.eig got implementation={implementation!r}).")
     return list(eig_p.bind(x, compute_left_eigenvectors=bool(compute_left_eigenvectors),
-                           compute_right_eigenvectors=bool(compute_right_eigenvectors)))
+                           compute_right_eigenvectors=bool(compute_right_eigenvectors),
+                           enable_eigvec_derivs=bool(enable_eigvec_derivs)))
 
 
 # ---- schur --------------------------------------------------------------------------------------
@@ -915,7 +1009,11 @@ def householder_product(a, taus):
 __all__ = ["cholesky", "triangular_solve", "lu", "qr", "eigh", "svd", "eig", "schur",
            "hessenberg", "householder_product", "symmetrize", "cholesky_p",
            "triangular_solve_p", "lu_p", "qr_p", "eigh_p", "svd_p", "eig_p", "schur_p",
-           "hessenberg_p", "householder_product_p"]
+           "hessenberg_p", "householder_product_p", "EigImplementation", "EighImplementation",
+           "SvdAlgorithm", "cholesky_update", "cholesky_update_p", "lu_pivots_to_permutation",
+           "lu_pivots_to_permutation_p", "ormqr", "ormqr_p", "qdwh", "symmetric_product",
+           "symmetric_product_p", "tridiagonal", "tridiagonal_p", "tridiagonal_solve",
+           "tridiagonal_solve_p"]
 
 
 # ---- differentiation rules -----------------------------------------------------------------------
@@ -1037,12 +1135,16 @@ def _lu_jvp(primals, tangents):
 lu_p.jvp = _lu_jvp
 
 
-def _qr_jvp(primals, tangents, *, full_matrices):
+def _qr_jvp(primals, tangents, *, full_matrices, pivoting=False):
     (x,), (t,) = primals, tangents
-    q, r = qr_p.bind(x, full_matrices=full_matrices)
+    outs = qr_p.bind(x, full_matrices=full_matrices, pivoting=pivoting)
+    q, r = outs[:2]
+    zeros = [_ad.zero_like(outs[2])] if pivoting else []
     if type(t) is _ad.Zero:
-        return [q, r], [_ad.Zero(_ad.tangent_aval(aval_of(q))),
-                        _ad.Zero(_ad.tangent_aval(aval_of(r)))]
+        return outs, [_ad.Zero(_ad.tangent_aval(aval_of(q))),
+                      _ad.Zero(_ad.tangent_aval(aval_of(r)))] + zeros
+    if pivoting:  # Q R = X P, with the permutation P locally constant: permute dX's columns
+        t = _mm(t, _T(_perm_matrix(outs[2], aval_of(t).dtype)))
     m, n = aval_of(x).shape[-2:]
     if full_matrices and m > n:
         raise NotImplementedError("The derivative of lax.linalg.qr with full_matrices=True is "
@@ -1068,7 +1170,7 @@ def _qr_jvp(primals, tangents, *, full_matrices):
         t2 = _slice_cols(t, k, n)
         dr2 = _mm(_H(q), _ew.sub(t2, _mm(dq, r2)))
         dr = _shape.concatenate([dr, dr2], _ndim(dr) - 1)
-    return [q, r], [dq, dr]
+    return outs, [dq, dr] + zeros
 
 
 def _slice_cols(x, lo, hi):
@@ -1112,9 +1214,10 @@ def _eigh_jvp(primals, tangents, *, lower, sort_eigenvalues):
 eigh_p.jvp = _eigh_jvp
 
 
-def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
+def _svd_jvp(primals, tangents, *, full_matrices, compute_uv, algorithm="gesdd"):
     (x,), (t,) = primals, tangents
-    outs = svd_p.bind(x, full_matrices=full_matrices, compute_uv=compute_uv)
+    outs = svd_p.bind(x, full_matrices=full_matrices, compute_uv=compute_uv,
+                      algorithm=algorithm)
     if type(t) is _ad.Zero:
         return outs, [_ad.Zero(_ad.tangent_aval(aval_of(o))) for o in outs]
     xa = aval_of(x)
@@ -1124,7 +1227,7 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
                                   f"not defined for non-square matrices (shape {xa.shape}): "
                                   "the extra singular vectors are not unique; use "
                                   "full_matrices=False.")
-    s, u, vt = svd_p.bind(x, full_matrices=False, compute_uv=True)
+    s, u, vt = svd_p.bind(x, full_matrices=False, compute_uv=True, algorithm=algorithm)
     dt = xa.dtype
     v = _H(vt)
     dP = _mm(_mm(_H(u), t), v)
@@ -1163,27 +1266,75 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
 svd_p.jvp = _svd_jvp
 
 
-def _eig_jvp(primals, tangents, *, compute_left_eigenvectors, compute_right_eigenvectors):
+def _solve_square(a, b):
+    """``a⁻¹ b`` through ``lu`` (``P a = L U``)."""
+    lu_, _, perm = lu_p.bind(a)
+    y = _mm(_perm_matrix(perm, aval_of(a).dtype), b)
+    y = triangular_solve(lu_, y, left_side=True, lower=True, unit_diagonal=True)
+    return triangular_solve(lu_, y, left_side=True, lower=False)
+
+
+def _eigvec_tangent(w, v, da):
+    """``(dw, dv)`` for ``A V = V diag(w)`` under LAPACK's normalisation of ``V``.
+
+    With ``P = V⁻¹ dA V``: ``dw = diag(P)`` and ``dv_j = u_j + c_j v_j``, ``U = V (F ∘ P)``,
+    ``F_ij = 1 / (w_j - w_i)`` off the diagonal; ``c_j`` keeps ``‖v_j‖ = 1``
+    (``Re c_j = -Re(v_jᴴ u_j)``) and the largest component ``v_kj`` real
+    (``Im c_j = -Im(u_kj) / v_kj``)."""
+    va = aval_of(v)
+    dt = va.dtype
+    P = _mm(_solve_square(v, da), v)
+    dw = _diag(P)
+    U = _mm(v, _ew.mul(_offdiag_inverse_gaps(w), P))
+    nd = va.ndim
+    k = _red.argmax(_ew.abs(v), nd - 2, _I32)  # [..., n]: row of each column's largest entry
+    rows = _shape.broadcasted_iota(_I32, va.shape, nd - 2)
+    mask = _ew.eq(rows, _shape.broadcast_in_dim(k, va.shape, tuple(range(nd - 2)) + (nd - 1,)))
+    zero = _full(va.shape, 0, dt)
+    u_k = _red.reduce_sum(_ew.select(mask, U, zero), (nd - 2,))
+    v_k = _red.reduce_sum(_ew.select(mask, v, zero), (nd - 2,))
+    re_c = _ew.neg(_ew.real(_red.reduce_sum(_ew.mul(_ew.conj(v), U), (nd - 2,))))
+    im_c = _ew.neg(_ew.div(_ew.imag(u_k), _ew.real(v_k)))
+    c = _ew.complex(re_c, im_c)
+    return dw, _ew.add(U, _ew.mul(v, _col_bcast(c, va.shape)))
+
+
+def _eig_jvp(primals, tangents, *, compute_left_eigenvectors, compute_right_eigenvectors,
+             enable_eigvec_derivs=False):
     (x,), (t,) = primals, tangents
     params = dict(compute_left_eigenvectors=compute_left_eigenvectors,
-                  compute_right_eigenvectors=compute_right_eigenvectors)
+                  compute_right_eigenvectors=compute_right_eigenvectors,
+                  enable_eigvec_derivs=enable_eigvec_derivs)
     outs = eig_p.bind(x, **params)
     if type(t) is _ad.Zero:
         return outs, [_ad.Zero(_ad.tangent_aval(aval_of(o))) for o in outs]
-    if compute_left_eigenvectors or compute_right_eigenvectors:
+    vectors = compute_left_eigenvectors or compute_right_eigenvectors
+    if vectors and not enable_eigvec_derivs:
         raise NotImplementedError(
-            "The derivatives of eigenvectors (lax.linalg.eig with compute_left_eigenvectors or "
-            "compute_right_eigenvectors) are not implemented, only those of the eigenvalues "
-            "(as in JAX): use lax.linalg.eig(x, compute_left_eigenvectors=False, "
-            "compute_right_eigenvectors=False) or jnp.linalg.eigvals.")
-    # dw_i = u_iᴴ dA v_i / (u_iᴴ v_i), u/v the left/right eigenvectors.
-    _, vl, vr = eig_p.bind(x, compute_left_eigenvectors=True, compute_right_eigenvectors=True)
+            "Derivatives of non-symmetric eigenvectors are only valid under assumptions on "
+            "the input that cannot be checked (distinct eigenvalues, no tie for the largest "
+            "component of an eigenvector): pass enable_eigvec_derivs=True to "
+            "lax.linalg.eig to opt in, or differentiate only the eigenvalues "
+            "(compute_left_eigenvectors=False, compute_right_eigenvectors=False, or "
+            "jnp.linalg.eigvals).")
+    _, vl, vr = eig_p.bind(x, compute_left_eigenvectors=True, compute_right_eigenvectors=True,
+                           enable_eigvec_derivs=enable_eigvec_derivs)
+    w = outs[0]
     cdt = aval_of(vr).dtype
     tc = _to(t, cdt)
-    uh = _H(vl)
-    num = _diag(_mm(_mm(uh, tc), vr))
-    den = _diag(_mm(uh, vr))
-    return outs, [_ew.div(num, den)]
+    if not vectors:
+        # dw_i = u_iᴴ dA v_i / (u_iᴴ v_i), u/v the left/right eigenvectors.
+        uh = _H(vl)
+        num = _diag(_mm(_mm(uh, tc), vr))
+        den = _diag(_mm(uh, vr))
+        return outs, [_ew.div(num, den)]
+    dw, dvr = _eigvec_tangent(w, vr, tc)
+    tangents_out = [dw]
+    if compute_left_eigenvectors:  # vlᴴ A = W vlᴴ: vl are right eigenvectors of Aᴴ
+        tangents_out.append(_eigvec_tangent(_ew.conj(w), vl, _H(tc))[1])
+    if compute_right_eigenvectors:
+        tangents_out.append(dvr)
+    return outs, tangents_out
 
 
 eig_p.jvp = _eig_jvp
@@ -1221,3 +1372,12 @@ for _p in (cholesky_p, triangular_solve_p, lu_p, qr_p, eigh_p, svd_p, eig_p, sch
            hessenberg_p, householder_product_p):
     _p.batch = _front_rule(_p)
 del _p
+
+
+# ---- primitives declared beside this module (they use the helpers above) -------------------------
+from jaxel.lax.linalg_extra import (cholesky_update, cholesky_update_p,  # noqa: E402
+                                    lu_pivots_to_permutation, lu_pivots_to_permutation_p,
+                                    ormqr, ormqr_p, symmetric_product, symmetric_product_p)
+from jaxel.lax.linalg_tridiagonal import (tridiagonal, tridiagonal_p,  # noqa: E402
+                                          tridiagonal_solve, tridiagonal_solve_p)
+from jaxel.lax.linalg_qdwh import qdwh  # noqa: E402

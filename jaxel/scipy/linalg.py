@@ -21,8 +21,9 @@ Implementation notes:
 * ``eigh(a, b)``: the generalised problem through ``b = L Lᴴ``: ``L⁻¹ a L⁻ᴴ y = w y``,
   ``v = L⁻ᴴ y`` (so ``vᴴ b v = I``).
 
-Not implemented: ``rsf2csf``, ``funm``, ``expm_frechet``,
-``eigh_tridiagonal`` (they raise ``NotImplementedError``), ``qr(pivoting=True)``.
+``qr_multiply``, ``solve_sylvester``, ``expm_frechet``, ``eigh_tridiagonal``, ``rsf2csf``
+and ``funm`` live in ``linalg_extra.py``, the special-matrix constructors in
+``linalg_special.py``.
 """
 from __future__ import annotations
 
@@ -293,22 +294,22 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, overwrite_a: boo
 def qr(a, overwrite_a: bool = False, lwork=None, mode: str = "full", pivoting: bool = False,
        check_finite: bool = True):
     """QR decomposition (``jax.scipy.linalg.qr``): ``(q, r)`` for ``mode='full'`` or
-    ``'economic'``, ``(r,)`` for ``'r'``.
+    ``'economic'``, ``(r,)`` for ``'r'``. With ``pivoting`` (column pivoting, LAPACK
+    ``geqp3``) the column permutation ``p`` (``a[:, p] = q @ r``) is appended: ``(q, r, p)``,
+    or ``(r, p)`` for ``'r'``.
 
     Example::
 
         q, r = qr(a, mode="economic")
     """
-    if pivoting:
-        raise NotImplementedError("jaxel.scipy.linalg.qr: pivoting=True is not implemented.")
     if mode not in ("full", "r", "economic"):
         raise ValueError(f"jaxel.scipy.linalg.qr: mode must be 'full', 'r' or 'economic', got "
                          f"{mode!r}.")
     a = _prep("qr", a)
-    q, r = _la.qr(a, full_matrices=(mode == "full"))
+    q, r, *p = _la.qr(a, full_matrices=(mode != "economic"), pivoting=bool(pivoting))
     if mode == "r":
-        return (r,)
-    return q, r
+        return (r, p[0]) if pivoting else (r,)
+    return (q, r, p[0]) if pivoting else (q, r)
 
 
 def eigh(a, b=None, lower: bool = True, eigvals_only: bool = False, overwrite_a: bool = False,
@@ -486,15 +487,6 @@ def block_diag(*arrs):
     return jnp.concatenate(rows, axis=0)
 
 
-def _not_implemented(name):
-    def f(*args, **kwargs):
-        raise NotImplementedError(f"jaxel.scipy.linalg.{name} is not implemented (it needs a "
-                                  "LAPACK kernel jaxel does not wrap yet).")
-    f.__name__ = name
-    f.__doc__ = f"``jax.scipy.linalg.{name}``: not implemented in jaxel."
-    return f
-
-
 def schur(a, output: str = "real"):
     """Schur decomposition ``a = z @ t @ zᴴ`` (``jax.scipy.linalg.schur``; CPU only, LAPACK
     ``gees``): ``t`` upper quasi-triangular (``output='real'`` on real input: 2 x 2 blocks for
@@ -540,12 +532,21 @@ def hessenberg(a, *, calc_q: bool = False, overwrite_a: bool = False,
     return h, q
 
 
-rsf2csf = _not_implemented("rsf2csf")
-funm = _not_implemented("funm")
-expm_frechet = _not_implemented("expm_frechet")
-eigh_tridiagonal = _not_implemented("eigh_tridiagonal")
 
 __all__ = ["solve_triangular", "cholesky", "cho_factor", "cho_solve", "lu", "lu_factor",
            "lu_solve", "solve", "det", "inv", "svd", "qr", "eigh", "expm", "sqrtm", "polar",
            "block_diag", "schur", "hessenberg", "rsf2csf", "funm", "expm_frechet",
            "eigh_tridiagonal"]
+
+
+# ---- functions declared beside this module -------------------------------------------------------
+from jaxel.scipy.linalg_special import (circulant, companion, convolution_matrix,  # noqa: E402
+                                        dft, fiedler, fiedler_companion, hadamard, hankel,
+                                        helmert, hilbert, invhilbert, invpascal, leslie,
+                                        pascal, toeplitz)
+from jaxel.scipy.linalg_extra import (eigh_tridiagonal, expm_frechet,  # noqa: E402
+                                      funm, qr_multiply, rsf2csf, solve_sylvester)
+
+__all__ += ["circulant", "companion", "convolution_matrix", "dft", "fiedler",
+            "fiedler_companion", "hadamard", "hankel", "helmert", "hilbert", "invhilbert",
+            "invpascal", "leslie", "pascal", "toeplitz", "qr_multiply", "solve_sylvester"]

@@ -184,6 +184,29 @@ QR_CASES = [Case(f"qr-{d.name}-{s}-{'full' if f else 'reduced'}", _qr_fn(f), _qr
                             (C64, (3, 4), True))]
 
 
+def _qr_pivoted_ref(full, dt):
+    import scipy.linalg as sl
+
+    def ref(a):
+        a = _wide(a)
+        outs = [sl.qr(x, mode="full" if full else "economic", pivoting=True)
+                for x in a.reshape((-1,) + a.shape[-2:])]
+        q, r, p = (np.stack([o[i] for o in outs]) for i in range(3))
+        return [q.reshape(a.shape[:-2] + q.shape[1:]).astype(dt),
+                r.reshape(a.shape[:-2] + r.shape[1:]).astype(dt),
+                p.reshape(a.shape[:-2] + p.shape[1:]).astype(np.int32)]
+    return ref
+
+
+# Column-pivoted QR (geqp3): SciPy runs the same LAPACK routine, so Q, R and the permutation
+# agree directly.
+QR_CASES += [Case(f"qr-pivoted-{d.name}-{s}-{'full' if f else 'reduced'}",
+                  lambda a, f=f: list(L.qr(a, full_matrices=f, pivoting=True)),
+                  _qr_pivoted_ref(f, d), [Arg(s, d)], **TOL, exact_jit=False)
+             for d, s, f in ((F32, (4, 3), False), (F32, (3, 5), True), (F32, (2, 4, 4), False),
+                             (C64, (3, 4), True))]
+
+
 # ---- eigh --------------------------------------------------------------------------------------
 def _eigh_fn(a):
     v, w = L.eigh(a + _jH(a))
@@ -368,6 +391,157 @@ HOUSEHOLDER_PRODUCT_CASES = [
     for d, s, k in ((F32, (5, 5), 4), (F32, (2, 5, 5), 2), (C64, (4, 4), 3))]
 
 
+# ---- cholesky_update / symmetric_product / lu_pivots_to_permutation -------------------------------
+
+def _chol_update_ref(dt):
+    def ref(r, w):
+        r = np.triu(_wide(r))
+        w = _wide(w)
+        a = np.swapaxes(r, -1, -2) @ r + w[..., :, None] * w[..., None, :]
+        return np.swapaxes(np.linalg.cholesky(a), -1, -2).astype(dt)
+    return ref
+
+
+CHOLESKY_UPDATE_CASES = [
+    Case(f"cholesky_update-{d.name}-{s}", lambda r, w: L.cholesky_update(r, w),
+         _chol_update_ref(d), [Arg(s, d, "positive"), Arg(s[:-1], d)], **TOL, exact_jit=False)
+    for d, s in ((F32, (3, 3)), (F32, (2, 4, 4)))]
+
+
+def _sym_prod_ref(alpha, beta, dt):
+    def ref(a, c):
+        a, c = _wide(a), _wide(c)
+        return (alpha * a @ np.swapaxes(a, -1, -2) + beta * c).astype(dt)
+    return ref
+
+
+SYMMETRIC_PRODUCT_CASES = [
+    Case(f"symmetric_product-{d.name}-{sa}-{al}-{be}",
+         lambda a, c, al=al, be=be: L.symmetric_product(a, c, alpha=al, beta=be),
+         _sym_prod_ref(al, be, d), [Arg(sa, d), Arg(sa[:-1] + (sa[-2],), d)], **TOL,
+         exact_jit=False)
+    for d, sa, al, be in ((F32, (3, 2), 1.0, 0.0), (F32, (2, 3, 4), 2.0, -0.5))]
+
+
+def _pivots_ref(size):
+    def ref(piv):
+        flat = piv.reshape((int(np.prod(piv.shape[:-1])), piv.shape[-1]))
+        out = []
+        for p in flat:
+            perm = np.arange(size, dtype=np.int32)
+            for i, j in enumerate(p):
+                perm[[i, j]] = perm[[j, i]]
+            out.append(perm)
+        return np.stack(out).reshape(piv.shape[:-1] + (size,))
+    return ref
+
+
+LU_PIVOTS_TO_PERMUTATION_CASES = [
+    Case(f"lu_pivots_to_permutation-{piv.shape}-{size}",
+         lambda p, size=size: L.lu_pivots_to_permutation(p, size), _pivots_ref(size), [piv])
+    for piv, size in ((np.array([2, 2, 3], np.int32), 5),
+                      (np.array([[1, 1, 2, 3], [3, 2, 3, 3]], np.int32), 4),
+                      (np.zeros((2, 0), np.int32), 3))]
+
+
+# ---- ormqr -------------------------------------------------------------------------------------------
+# The reflectors (a below its diagonal, taus) are free inputs: ormqr is defined (and smooth)
+# for any of them, and the reference builds Q = H_1 ... H_k explicitly.
+def _np_q(a, taus):
+    m = a.shape[-2]
+    k = taus.shape[-1]
+    q = np.eye(m, dtype=a.dtype)
+    for i in range(k):
+        v = np.concatenate([np.zeros(i), [1.0], a[i + 1:, i]]).astype(a.dtype)
+        q = q @ (np.eye(m) - taus[i] * np.outer(v, np.conj(v)))
+    return q
+
+
+def _ormqr_ref(left, transpose, dt):
+    def ref(a, taus, c):
+        a, taus, c = _wide(a), _wide(taus), _wide(c)
+        fa = a.reshape((-1,) + a.shape[-2:])
+        ft = taus.reshape((-1, taus.shape[-1]))
+        fc = c.reshape((-1,) + c.shape[-2:])
+        out = []
+        for x, t, y in zip(fa, ft, fc):
+            q = _np_q(x, t)
+            if transpose:
+                q = _npH(q)
+            out.append(q @ y if left else y @ q)
+        return np.stack(out).reshape(c.shape).astype(dt)
+    return ref
+
+
+def _ormqr_case(d, a_shape, k, c_shape, left, transpose):
+    return Case(f"ormqr-{d.name}-{a_shape}-k{k}-{c_shape}-{'L' if left else 'R'}"
+                f"{'T' if transpose else ''}",
+                lambda a, t, c: L.ormqr(a, t, c, left=left, transpose=transpose),
+                _ormqr_ref(left, transpose, d),
+                [Arg(a_shape, d), Arg(a_shape[:-2] + (k,), d), Arg(c_shape, d)], **TOL,
+                exact_jit=False)
+
+
+ORMQR_CASES = [
+    _ormqr_case(F32, (4, 3), 3, (4, 2), True, False),
+    _ormqr_case(F32, (4, 3), 2, (4, 2), True, True),
+    _ormqr_case(F32, (4, 4), 3, (2, 4), False, False),
+    _ormqr_case(F32, (2, 4, 3), 3, (2, 3, 4), False, True),
+    _ormqr_case(C64, (3, 3), 2, (3, 2), True, True),
+    _ormqr_case(C64, (3, 2), 2, (2, 3), False, False),
+]
+
+
+# ---- tridiagonal / tridiagonal_solve --------------------------------------------------------------
+def _tridiagonal_ref(dt, lower):
+    from scipy.linalg import lapack
+
+    def ref(a):
+        x = a.astype(np.complex128 if dt.kind == "c" else np.float64)
+        x = x + _npH(x)
+        fn = lapack.zhetrd if dt.kind == "c" else lapack.dsytrd
+        outs = [fn(m, lower=int(lower))[:4] for m in x.reshape((-1,) + x.shape[-2:])]
+        real = np.dtype(dt).type(0).real.dtype
+        n = x.shape[-1]
+        return [np.stack([o[0] for o in outs]).reshape(x.shape).astype(dt),
+                np.stack([o[1] for o in outs]).reshape(x.shape[:-1]).astype(real),
+                np.stack([o[2] for o in outs]).reshape(x.shape[:-2] + (n - 1,)).astype(real),
+                np.stack([o[3] for o in outs]).reshape(x.shape[:-2] + (n - 1,)).astype(dt)]
+    return ref
+
+
+TRIDIAGONAL_CASES = [
+    Case(f"tridiagonal-{d.name}-{s}-{'lower' if lo else 'upper'}",
+         lambda a, d=d, lo=lo: list(L.tridiagonal(a.astype(d) + _jH(a.astype(d)), lower=lo)),
+         _tridiagonal_ref(d, lo), [Arg(s, I32)], rtol=1e-3, atol=1e-3, exact_jit=False)
+    for d, s, lo in ((F32, (4, 4), True), (F32, (2, 3, 3), False), (C64, (4, 4), True))]
+
+
+def _tds_ref(dt):
+    def ref(dl, d, du, b):
+        dl, d, du, b = (_wide(v) for v in (dl, d, du, b))
+        d = d + 4
+        out = []
+        for l_, m_, u_, y in zip(dl.reshape(-1, dl.shape[-1]), d.reshape(-1, d.shape[-1]),
+                                 du.reshape(-1, du.shape[-1]),
+                                 b.reshape((-1,) + b.shape[-2:])):
+            a = np.diag(m_) + np.diag(l_[1:], -1) + np.diag(u_[:-1], 1)
+            out.append(np.linalg.solve(a, y))
+        return np.stack(out).reshape(b.shape).astype(dt)
+    return ref
+
+
+def _tds_case(d, s, k, ps):
+    return Case(f"tridiagonal_solve-{d.name}-{s}-k{k}{'-perturbed' if ps else ''}",
+                lambda dl, dd, du, b: L.tridiagonal_solve(dl, dd + 4, du, b,
+                                                          perturb_singular=ps),
+                _tds_ref(d), [Arg(s, d), Arg(s, d, "positive" if d.kind == "f" else "normal"),
+                              Arg(s, d), Arg(s + (k,), d)], **TOL, exact_jit=False)
+
+
+TRIDIAGONAL_SOLVE_CASES = [_tds_case(F32, (4,), 2, False), _tds_case(F32, (2, 5), 1, False),
+                           _tds_case(C64, (3,), 2, False), _tds_case(F32, (4,), 3, True)]
+
 CASES = {
     "cholesky": CHOLESKY_CASES,
     "triangular_solve": TRIANGULAR_SOLVE_CASES,
@@ -379,4 +553,10 @@ CASES = {
     "schur": SCHUR_CASES,
     "hessenberg": HESSENBERG_CASES,
     "householder_product": HOUSEHOLDER_PRODUCT_CASES,
+    "cholesky_update": CHOLESKY_UPDATE_CASES,
+    "symmetric_product": SYMMETRIC_PRODUCT_CASES,
+    "lu_pivots_to_permutation": LU_PIVOTS_TO_PERMUTATION_CASES,
+    "ormqr": ORMQR_CASES,
+    "tridiagonal": TRIDIAGONAL_CASES,
+    "tridiagonal_solve": TRIDIAGONAL_SOLVE_CASES,
 }

@@ -189,12 +189,6 @@ def test_block_diag():
     assert L.block_diag(np.ones((1, 1), np.int32), np.ones((2, 1), np.int32)).dtype == np.int32
 
 
-def test_not_implemented():
-    for f in (L.rsf2csf, L.funm):
-        with pytest.raises(NotImplementedError):
-            f(np.eye(2), np.eye(2))
-
-
 @pytest.mark.parametrize("dt", DT + [np.float32, np.complex64])
 @pytest.mark.parametrize("output", ["real", "complex"])
 def test_schur(dt, output):
