@@ -313,8 +313,8 @@ def _btrs(data, count, prob, shape, dtype, max_iters):
               + _stirling_tail(m) + _stirling_tail(count - m)
               - _stirling_tail(k) - _stirling_tail(count - k))
         accept = accept1 | (~reject & (v <= ub))
-        # the first accepted k is kept (JAX 0.12.1; 0.10 let a later acceptance overwrite it)
-        return i + 1, lax.select(accept & ~accepted, k, k_out), accepted | accept, key
+        # a later acceptance overwrites k (as JAX's binomial; its poisson keeps the first)
+        return i + 1, lax.select(accept, k, k_out), accepted | accept, key
 
     def cond(carry):
         return jnp.any(~carry[2]) & (carry[0] < max_iters)
