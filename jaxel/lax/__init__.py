@@ -12,5 +12,6 @@ from jaxel.lax.dot_conv import *  # noqa: F401,F403
 from jaxel.lax.ad_ops import *  # noqa: F401,F403
 from jaxel.lax.parallel import *  # noqa: F401,F403
 from jaxel.lax.control_flow import *  # noqa: F401,F403
+from jaxel.lax.special import *  # noqa: F401,F403
 from jaxel.lax import linalg  # noqa: F401,E402
 from jaxel.lax.fft import fft, fft_p, FftType  # noqa: F401,E402
