@@ -204,6 +204,38 @@ def _forward_partial(fun, i, args):
     return jvp(fun, tuple(args), tangents)[1]
 
 
+_partials: dict = {}
+
+
+def _partial(fun, i):
+    """``d fun / d arg i`` as a function of the primal arguments, computed by forward-mode
+    differentiation of ``fun`` and itself given a ``custom_jvp`` rule of the same kind (built
+    on demand). So derivatives of any order work in forward and reverse mode although ``fun``
+    contains ``while_loop``s, which reverse mode cannot differentiate: a loop is only ever
+    differentiated forwards, at the primal level."""
+    key = (fun, i)
+    f = _partials.get(key)
+    if f is not None:
+        return f
+    from jaxel.custom_derivatives import custom_jvp
+
+    def d(*args):
+        return _forward_partial(fun, i, args)
+
+    f = custom_jvp(d)
+
+    @f.defjvp
+    def _rule(primals, tangents):
+        tan = None
+        for j, t in enumerate(tangents):
+            term = mul(t, _partial(d, j)(*primals))
+            tan = term if tan is None else add(tan, term)
+        return f(*primals), tan
+
+    _partials[key] = f
+    return f
+
+
 def _igamma_grad_a_impl(a, x):
     return _igamma_all(a, x)[2]
 
@@ -225,7 +257,7 @@ _ad.defjvp(igammac_p, lambda t, a, x: neg(mul(t, igamma_grad_a(a, x))),
            lambda t, a, x: neg(mul(t, _igamma_dx(a, x))))
 # d/dx dP/da = density * (log x - digamma(a)); d/da by forward differentiation of the loop.
 _ad.defjvp(igamma_grad_a_p,
-           lambda t, a, x: mul(t, _forward_partial(_igamma_grad_a_impl, 0, (a, x))),
+           lambda t, a, x: mul(t, _partial(_igamma_grad_a_impl, 0)(a, x)),
            lambda t, a, x: mul(t, mul(_igamma_dx(a, x), sub(log(x), digamma(a)))))
 
 
@@ -318,8 +350,8 @@ regularized_incomplete_beta_p = standard_naryop("regularized_incomplete_beta", "
 regularized_incomplete_beta_p.lowering = lower_via(_betainc_impl, upcast_16bit=True)
 _batching.defbroadcasting(regularized_incomplete_beta_p)
 _ad.defjvp(regularized_incomplete_beta_p,
-           lambda t, a, b, x: mul(t, _forward_partial(_betainc_impl, 0, (a, b, x))),
-           lambda t, a, b, x: mul(t, _forward_partial(_betainc_impl, 1, (a, b, x))),
+           lambda t, a, b, x: mul(t, _partial(_betainc_impl, 0)(a, b, x)),
+           lambda t, a, b, x: mul(t, _partial(_betainc_impl, 1)(a, b, x)),
            lambda t, a, b, x: mul(t, _betainc_dx(a, b, x)))
 
 
