@@ -13,5 +13,8 @@ from jaxel.lax.ad_ops import *  # noqa: F401,F403
 from jaxel.lax.parallel import *  # noqa: F401,F403
 from jaxel.lax.control_flow import *  # noqa: F401,F403
 from jaxel.lax.special import *  # noqa: F401,F403
+from jaxel.lax.pi_trig import *  # noqa: F401,F403
+from jaxel.lax.arith_more import *  # noqa: F401,F403
+from jaxel.lax.accuracy import AccuracyMode, Tolerance  # noqa: F401
 from jaxel.lax import linalg  # noqa: F401,E402
 from jaxel.lax.fft import fft, fft_p, FftType  # noqa: F401,E402

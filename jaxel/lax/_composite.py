@@ -15,12 +15,14 @@ from jaxel import dtypes as _dtypes
 _cache: dict = {}
 
 
-def lower_via(fun, *, upcast_16bit: bool = False):
+def lower_via(fun, *, upcast_16bit: bool = False, upcast_32bit: bool = False):
     """A lowering rule that emits ``fun(*operands, **params)`` (a composition of lax ops).
 
     Rank-0 operands are broadcast to the result shape first, so ``fun`` sees equal shapes.
     ``upcast_16bit``: float16/bfloat16 operands are computed in float32 and the result rounded
     back (the series and continued fractions need the range and precision).
+    ``upcast_32bit``: 16- and 32-bit floats are computed in float64 (whatever the x64 setting:
+    it only governs the dtypes users see), for results correctly rounded in float32.
     """
     from jaxel.jaxpr.staging import trace_to_jaxpr
     from jaxel.lowering.lower import lower_jaxpr_body
@@ -31,7 +33,8 @@ def lower_via(fun, *, upcast_16bit: bool = False):
         closed = _cache.get(key)
         if closed is None:
             closed = trace_to_jaxpr(lambda *xs: _as_list(_call(fun, xs, out_avals[0].shape,
-                                                               upcast_16bit, params)),
+                                                               upcast_16bit, upcast_32bit,
+                                                               params)),
                                     list(ctx.avals_in))
             if len(_cache) > 512:  # many shapes: keep the table bounded
                 _cache.clear()
@@ -64,18 +67,28 @@ def _as_list(out):
     return list(out) if isinstance(out, (list, tuple)) else [out]
 
 
-def _call(fun, xs, shape, upcast_16bit, params):
-    from jaxel.lax.elementwise import convert_element_type
+def _convert(x, dt):
+    # The primitive itself: lax.convert_element_type would canonicalise float64 away.
+    from jaxel.lax.elementwise import convert_element_type_p
+    return convert_element_type_p.bind(x, new_dtype=np.dtype(dt), weak_type=False, sharding=None)
+
+
+def _call(fun, xs, shape, upcast_16bit, upcast_32bit, params):
     from jaxel.lax.shape_ops import broadcast_in_dim
     xs = [broadcast_in_dim(x, shape, ()) if x.aval.shape != shape else x for x in xs]
     dt = xs[0].aval.dtype if xs else None
-    narrow = upcast_16bit and dt is not None and dt.itemsize == 2 and _dtypes.is_float(dt)
-    if narrow:
-        xs = [convert_element_type(x, np.float32) for x in xs]
+    wide = None
+    if dt is not None and _dtypes.is_float(dt):
+        if upcast_32bit and dt.itemsize <= 4:
+            wide = np.float64
+        elif upcast_16bit and dt.itemsize == 2:
+            wide = np.float32
+    if wide is not None:
+        xs = [_convert(x, wide) for x in xs]
     out = fun(*xs, **params)
-    if narrow:
-        out = [convert_element_type(o, dt) for o in out] if isinstance(out, (list, tuple)) \
-            else convert_element_type(out, dt)
+    if wide is not None:
+        out = [_convert(o, dt) for o in out] if isinstance(out, (list, tuple)) \
+            else _convert(out, dt)
     return out
 
 
