@@ -25,6 +25,7 @@ __all__ = [
     "multigammaln", "boxcox", "boxcox1p", "exp1", "expi", "expn", "bernoulli", "erfcx",
     "bessel_jn", "dawsn", "fresnel", "hyp1f1", "hyp2f1", "owens_t", "sici", "spence",
     "sph_harm_y", "wofz", "erfcinv", "ndtri_exp", "gammaincinv", "gammainccinv",
+    "iv", "jn", "kn", "yn",
 ]
 
 
@@ -560,3 +561,4 @@ from jaxel.scipy._special_hyper import hyp1f1, hyp2f1  # noqa: E402
 from jaxel.scipy._special_bessel import bessel_jn  # noqa: E402
 from jaxel.scipy._special_harmonic import sph_harm_y  # noqa: E402
 from jaxel.scipy._special_inverse import erfcinv, gammainccinv, gammaincinv, ndtri_exp  # noqa: E402
+from jaxel.scipy._special_bessel_int import iv, jn, kn, yn  # noqa: E402
