@@ -15,10 +15,12 @@ from jaxel import dtypes as _dtypes
 _cache: dict = {}
 
 
-def lower_via(fun, *, upcast_16bit: bool = False, upcast_32bit: bool = False):
+def lower_via(fun, *, upcast_16bit: bool = False, upcast_32bit: bool = False,
+              broadcast: bool = True):
     """A lowering rule that emits ``fun(*operands, **params)`` (a composition of lax ops).
 
-    Rank-0 operands are broadcast to the result shape first, so ``fun`` sees equal shapes.
+    Rank-0 operands are broadcast to the result shape first, so ``fun`` sees equal shapes
+    (``broadcast=False``: operands are passed as they are).
     ``upcast_16bit``: float16/bfloat16 operands are computed in float32 and the result rounded
     back (the series and continued fractions need the range and precision).
     ``upcast_32bit``: 16- and 32-bit floats are computed in float64 (whatever the x64 setting:
@@ -34,7 +36,7 @@ def lower_via(fun, *, upcast_16bit: bool = False, upcast_32bit: bool = False):
         if closed is None:
             closed = trace_to_jaxpr(lambda *xs: _as_list(_call(fun, xs, out_avals[0].shape,
                                                                upcast_16bit, upcast_32bit,
-                                                               params)),
+                                                               broadcast, params)),
                                     list(ctx.avals_in))
             if len(_cache) > 512:  # many shapes: keep the table bounded
                 _cache.clear()
@@ -73,9 +75,10 @@ def _convert(x, dt):
     return convert_element_type_p.bind(x, new_dtype=np.dtype(dt), weak_type=False, sharding=None)
 
 
-def _call(fun, xs, shape, upcast_16bit, upcast_32bit, params):
+def _call(fun, xs, shape, upcast_16bit, upcast_32bit, broadcast, params):
     from jaxel.lax.shape_ops import broadcast_in_dim
-    xs = [broadcast_in_dim(x, shape, ()) if x.aval.shape != shape else x for x in xs]
+    if broadcast:
+        xs = [broadcast_in_dim(x, shape, ()) if x.aval.shape != shape else x for x in xs]
     dt = xs[0].aval.dtype if xs else None
     wide = None
     if dt is not None and _dtypes.is_float(dt):

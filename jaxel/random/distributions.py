@@ -21,6 +21,7 @@ from jaxel.batching import vmap
 from jaxel.random import threefry
 from jaxel.random._util import (broadcast_param_shapes, canonical_shape, check_safe_cast,
                                 check_shape, float_dtype)
+from jaxel.random.gamma_primitive import random_gamma_p
 from jaxel.random.key_reuse import consumes
 from jaxel.random.keys import raw_data
 from jaxel.random.samplers import (_exponential, _normal, _subkeys, _uniform, _rademacher_jit)
@@ -80,8 +81,8 @@ def _gamma(data, a, shape, dtype, log_space):
     if n == 0:
         return jnp.zeros(shape, dtype)
     keys = threefry.split_data(data, (n,))
-    out = vmap(functools.partial(_gamma_one, log_space=log_space))(keys, jnp.reshape(a, (n,)))
-    return jnp.reshape(out, shape)
+    # One primitive application (vmapped _gamma_one inside), differentiable in ``a``.
+    return random_gamma_p.bind(jnp.reshape(keys, tuple(shape) + (2,)), a, log_space=log_space)
 
 
 _gamma_jit = _static_jit("shape", "dtype", "log_space")(_gamma)
