@@ -151,14 +151,14 @@ def _square_lowering(ctx, x):
 
 
 square_p.lowering = _square_lowering
-_ad.defjvp(square_p, lambda t, x: mul(t, mul(x, 2)))
+_ad.defjvp(square_p, lambda t, x: mul(t, mul(x, 2.0)))
 _batching.defvectorized(square_p)
 
 # (1 + x)(1 - x), not 1 - x*x: no cancellation for |x| near 1. As a primitive, its derivative
 # is -2x, not (1 - x) - (1 + x), which cancels to 0 for tiny x.
 one_minus_square_p = _unary("one_minus_square", _NUMBER,
                             lambda x: mul(add(x, 1), sub(1, x)))
-_ad.defjvp(one_minus_square_p, lambda t, x: mul(t, mul(x, -2)))
+_ad.defjvp(one_minus_square_p, lambda t, x: mul(t, mul(x, -2.0)))
 
 
 def square(x):

@@ -1,9 +1,10 @@
 """``random_gamma_p``: Gamma(a, 1) sampling as a primitive, as in JAX.
 
 ``random_gamma_p.bind(key_data, a, log_space=False)`` draws one Gamma(``a``, 1) value per
-element of ``a`` from the matching key: ``key_data`` is the raw ``uint32`` data of a key array
-of ``a``'s shape (shape ``a.shape + (2,)``; JAX binds typed keys, jaxel's typed keys carry this
-data). ``log_space=True`` returns the log of the draw, computed without underflow for small
+element of ``a``. ``key_data`` is the raw ``uint32`` data (trailing dimension 2) of a key array
+whose shape is a leading part of ``a``'s: as in JAX, each key is split into as many keys as it
+has elements of ``a`` to draw (a single key for the whole array is the common case; JAX binds
+typed keys, jaxel's typed keys carry this data). ``log_space=True`` returns the log of the draw, computed without underflow for small
 ``a``. The primitive lowers to the vectorised Marsaglia-Tsang sampler of
 ``jaxel.random.distributions`` (so draws are JAX's stream), and gives the samplers what a loop
 cannot: a derivative in ``a``, by implicit differentiation of the CDF
@@ -33,22 +34,28 @@ random_gamma_p = Primitive("random_gamma")
 
 def _abstract_eval(keys, a, *, log_space):
     check_kinds("random_gamma", a, FLOAT, "shape parameter a")
-    if keys.dtype != np.dtype(np.uint32) or keys.shape != a.shape + (2,):
-        raise TypeError("random_gamma_p takes raw uint32 key data of shape a.shape + (2,) "
-                        f"(one key per draw), got {keys.dtype.name}{list(keys.shape)} for a of "
-                        f"shape {a.shape}.")
+    k = keys.shape[:-1]
+    if (keys.dtype != np.dtype(np.uint32) or not keys.shape or keys.shape[-1] != 2
+            or a.shape[:len(k)] != k):
+        raise TypeError("random_gamma_p takes raw uint32 key data of shape S + (2,) where S "
+                        f"is a leading part of a's shape {a.shape}, got "
+                        f"{keys.dtype.name}{list(keys.shape)}.")
     return ShapedArray(a.shape, a.dtype, False)
 
 
 def _sample(keys, a, *, log_space):
     from jaxel.batching import vmap
     from jaxel.random.distributions import _gamma_one
+    from jaxel.random.threefry import split_data
     shape = a.aval.shape
     n = math.prod(shape)
     if n == 0:
         return a
+    n_keys = math.prod(keys.aval.shape[:-1])
+    count = n // n_keys  # draws per key
+    subkeys = vmap(lambda d: split_data(d, (count,)))(lax.reshape(keys, (n_keys, 2)))
     flat = vmap(functools.partial(_gamma_one, log_space=log_space))(
-        lax.reshape(keys, (n, 2)), lax.reshape(a, (n,)))
+        lax.reshape(subkeys, (n, 2)), lax.reshape(a, (n,)))
     return lax.reshape(flat, shape)
 
 
