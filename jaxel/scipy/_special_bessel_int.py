@@ -91,7 +91,7 @@ def jn(n, z):
     out = _jn(m)(x)
     if n < 0 and m % 2:
         out = -out
-    return out.astype(dt)
+    return jnp.where(jnp.isinf(x), 0.0, out).astype(dt)  # the limit, as JAX
 
 
 # ---- Y_n ---------------------------------------------------------------------------------------
@@ -223,7 +223,11 @@ def iv(v, z):
     (``I_-v = I_v``)."""
     v = _order("iv", v)
     x, dt = _prepare("iv", z)
-    return _iv(abs(v))(x).astype(dt)
+    m = abs(v)
+    out = _iv(m)(x)
+    # I_m(+-inf) = inf, with the sign of (+-1)^m (as JAX)
+    limit = jnp.where((x < 0) & (m % 2 == 1), -jnp.inf, jnp.inf)
+    return jnp.where(jnp.isinf(x), limit, out).astype(dt)
 
 
 # ---- K_n ---------------------------------------------------------------------------------------
