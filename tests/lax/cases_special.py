@@ -122,7 +122,8 @@ def _total_order_cases(name, prim, op):
     return ([Case(f"{name}-special-f32", fn, ref, [_SPECIAL_X, _SPECIAL_Y]),
              Case(f"{name}-special-f64", fn, ref, [_SPECIAL_X.astype(F64), _SPECIAL_Y.astype(F64)],
                   x64=True)] +
-            binary(name, fn, ref, [F32, F16, I32, U8], shapes=SMALL))
+            binary(name, fn, ref, [F32], shapes=SMALL) +
+            binary(name, fn, ref, [F16, I32, U8], shapes=[(3,)]))
 
 
 def _poly_ref(x, *cs):
@@ -210,22 +211,28 @@ CASES = {
                   shapes=SMALL),
     "log2p1": unary("log2p1", lax.log2p1, lambda x: np.log1p(x) / _LN2, [F32, F16], "positive",
                     shapes=SMALL),
-    "fma": _ternary("fma", lax.fma, lambda a, b, c: a * b + c, [F32, F16, bf16]) +
+    "fma": _ternary("fma", lax.fma, lambda a, b, c: a * b + c, [F32]) +
+           _ternary("fma", lax.fma, lambda a, b, c: a * b + c, [F16, bf16], shapes=[(3,)]) +
            [Case("fma-float64", lax.fma, _f(lambda a, b, c: a * b + c, F64), [Arg((3,), F64)] * 3,
                  x64=True)],
-    "fmuladd": _ternary("fmuladd", lax.fmuladd, lambda a, b, c: a * b + c, [F32, F16, bf16]),
-    "mulhi": binary("mulhi", lax.mulhi, _mulhi_ref, [I32, U32, I8, U8], ("any_int", "any_int"),
+    "fmuladd": _ternary("fmuladd", lax.fmuladd, lambda a, b, c: a * b + c, [F32]) +
+               _ternary("fmuladd", lax.fmuladd, lambda a, b, c: a * b + c, [F16, bf16],
+                        shapes=[(3,)]),
+    "mulhi": binary("mulhi", lax.mulhi, _mulhi_ref, [I32], ("any_int", "any_int"),
                     shapes=SMALL) +
+             binary("mulhi", lax.mulhi, _mulhi_ref, [U32, I8, U8], ("any_int", "any_int"),
+                    shapes=[(3,)]) +
              [Case(f"mulhi-{dt.name}-x64", lax.mulhi, _mulhi_ref,
                    [np.array([-7, 2**62 + 11, -(2**63), 5], dt) if dt.kind == "i" else
                     np.array([2**63 + 5, 2**64 - 1, 7, 0], dt),
                     np.array([2**62, 3, -(2**63), -1], dt) if dt.kind == "i" else
                     np.array([2**63 + 3, 2**64 - 1, 2**40, 9], dt)], x64=True)
               for dt in (np.dtype(np.int64), np.dtype(np.uint64))],
-    "square": unary("square", lax.square, lambda x: x * x,
-                    [F32, F16, bf16, np.dtype(np.complex64)], shapes=SMALL) +
-              unary("square", lax.square, lambda x: x * x, [I32, I8, U8], "small_int",
-                    shapes=SMALL),
+    "square": unary("square", lax.square, lambda x: x * x, [F32], shapes=SMALL) +
+              unary("square", lax.square, lambda x: x * x, [F16, bf16, np.dtype(np.complex64)],
+                    shapes=[(3,)]) +
+              unary("square", lax.square, lambda x: x * x, [I32, U8], "small_int",
+                    shapes=[(3,)]),
     "one_minus_square": unary("one_minus_square", lax.one_minus_square,
                               lambda x: (1 + x) * (1 - x), [F32, F16, np.dtype(np.complex64)],
                               shapes=SMALL) +
@@ -236,6 +243,7 @@ CASES = {
     "le_to": _total_order_cases("le_to", lax.le_to_p, np.less_equal),
     "lt_to": _total_order_cases("lt_to", lax.lt_to_p, np.less),
     "random_gamma": _random_gamma_cases(),
-    "copy": unary("copy", lax.copy_p.bind, lambda x: x, [F32, bf16, I32, np.dtype(bool)],
-                  shapes=SMALL),
+    "copy": unary("copy", lax.copy_p.bind, lambda x: x, [F32], shapes=SMALL) +
+            unary("copy", lax.copy_p.bind, lambda x: x, [bf16, I32, np.dtype(bool)],
+                  shapes=[(3,)]),
 }
