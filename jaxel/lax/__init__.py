@@ -24,5 +24,9 @@ from jaxel.lax.generic_reduce import *  # noqa: F401,F403
 from jaxel.lax.select_scatter import *  # noqa: F401,F403
 from jaxel.lax.composite import *  # noqa: F401,F403
 from jaxel.lax.tokens import *  # noqa: F401,F403
+from jaxel.lax.special import *  # noqa: F401,F403
+from jaxel.lax.pi_trig import *  # noqa: F401,F403
+from jaxel.lax.arith_more import *  # noqa: F401,F403
+from jaxel.lax.accuracy import AccuracyMode, Tolerance  # noqa: F401
 from jaxel.lax import linalg  # noqa: F401,E402
 from jaxel.lax.fft import fft, fft_p, FftType  # noqa: F401,E402

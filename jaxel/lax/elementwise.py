@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from jaxel import dtypes as _dtypes
+from jaxel.lax.accuracy import check_accuracy as _check_accuracy
 from jaxel.lax._rules import (ANY, BOOL, COMPLEX, FLOAT, INEXACT, INT, INTEGRAL, NUMBER, SINT,
                               UINT, as_operands, broadcast_scalar_operands, check_kinds, check_same_shapes_dtypes,
                               dtype_kind, standard_naryop, standard_unary, weak_of)
@@ -352,6 +353,21 @@ def _unary(p, doc):
     return f
 
 
+def _unary_acc(p, doc):
+    """A wrapper taking JAX's ``accuracy=`` argument (see jaxel/lax/accuracy.py: validated,
+    then ignored, since XLA's CPU backend has one implementation of each function)."""
+    name = p.name
+
+    def f(x, *, accuracy=None):
+        if accuracy is not None:
+            _check_accuracy(name, accuracy)
+        return p.bind(x)
+    f.__name__ = name
+    f.__doc__ = doc + (" ``accuracy``: a ``lax.Tolerance`` or ``lax.AccuracyMode``, accepted "
+                       "for JAX compatibility and ignored on CPU.")
+    return f
+
+
 def _binary(p, doc):
     def f(x, y):
         x, y = as_operands(x, y)
@@ -366,16 +382,16 @@ sign = _unary(sign_p, "Elementwise sign (-1, 0, 1; NaN for NaN).")
 floor = _unary(floor_p, "Elementwise floor.")
 ceil = _unary(ceil_p, "Elementwise ceiling.")
 is_finite = _unary(is_finite_p, "Elementwise test for finite values (not inf, not NaN).")
-exp = _unary(exp_p, "Elementwise e**x.")
-exp2 = _unary(exp2_p, "Elementwise 2**x.")
-log = _unary(log_p, "Elementwise natural logarithm.")
-expm1 = _unary(expm1_p, "Elementwise e**x - 1, accurate near 0.")
-log1p = _unary(log1p_p, "Elementwise log(1 + x), accurate near 0.")
-tanh = _unary(tanh_p, "Elementwise hyperbolic tangent.")
-logistic = _unary(logistic_p, "Elementwise logistic sigmoid 1 / (1 + e**-x).")
-sin = _unary(sin_p, "Elementwise sine.")
-cos = _unary(cos_p, "Elementwise cosine.")
-tan = _unary(tan_p, "Elementwise tangent.")
+exp = _unary_acc(exp_p, "Elementwise e**x.")
+exp2 = _unary_acc(exp2_p, "Elementwise 2**x.")
+log = _unary_acc(log_p, "Elementwise natural logarithm.")
+expm1 = _unary_acc(expm1_p, "Elementwise e**x - 1, accurate near 0.")
+log1p = _unary_acc(log1p_p, "Elementwise log(1 + x), accurate near 0.")
+tanh = _unary_acc(tanh_p, "Elementwise hyperbolic tangent.")
+logistic = _unary_acc(logistic_p, "Elementwise logistic sigmoid 1 / (1 + e**-x).")
+sin = _unary_acc(sin_p, "Elementwise sine.")
+cos = _unary_acc(cos_p, "Elementwise cosine.")
+tan = _unary_acc(tan_p, "Elementwise tangent.")
 asin = _unary(asin_p, "Elementwise arcsine.")
 acos = _unary(acos_p, "Elementwise arccosine.")
 atan = _unary(atan_p, "Elementwise arctangent.")
@@ -384,9 +400,9 @@ cosh = _unary(cosh_p, "Elementwise hyperbolic cosine.")
 asinh = _unary(asinh_p, "Elementwise inverse hyperbolic sine.")
 acosh = _unary(acosh_p, "Elementwise inverse hyperbolic cosine.")
 atanh = _unary(atanh_p, "Elementwise inverse hyperbolic tangent.")
-sqrt = _unary(sqrt_p, "Elementwise square root.")
-rsqrt = _unary(rsqrt_p, "Elementwise 1 / sqrt(x).")
-cbrt = _unary(cbrt_p, "Elementwise cube root.")
+sqrt = _unary_acc(sqrt_p, "Elementwise square root.")
+rsqrt = _unary_acc(rsqrt_p, "Elementwise 1 / sqrt(x).")
+cbrt = _unary_acc(cbrt_p, "Elementwise cube root.")
 lgamma = _unary(lgamma_p, "Elementwise log of the absolute value of the gamma function.")
 digamma = _unary(digamma_p, "Elementwise digamma (derivative of lgamma).")
 erf = _unary(erf_p, "Elementwise error function.")
@@ -432,11 +448,6 @@ def round(x, rounding_method=0):  # noqa: A001
 def integer_pow(x, y: int):
     """Elementwise ``x ** y`` for a Python int ``y`` (exact repeated multiplication)."""
     return integer_pow_p.bind(x, y=int(y))
-
-
-def square(x):
-    """Elementwise x * x."""
-    return integer_pow_p.bind(x, y=2)
 
 
 def reciprocal(x):

@@ -29,7 +29,9 @@ def dense_attr(value: np.ndarray) -> str:
     value = np.asarray(value)
     if value.dtype == np.bool_:
         flat = value.ravel()
-        if flat.size and (flat == flat[0]).all():
+        if not flat.size:  # "dense<[]>" only parses for rank 1; a splat fits every empty shape
+            return "dense<false>"
+        if (flat == flat[0]).all():
             return f"dense<{'true' if flat[0] else 'false'}>"
         return "dense<[" + ", ".join("true" if b else "false" for b in flat) + "]>"
     data = np.ascontiguousarray(value).astype(value.dtype.newbyteorder("<")).tobytes()

@@ -11,6 +11,7 @@ from jaxel.random.keys import (  # noqa: F401
     key_dtype, Key,
 )
 from jaxel.random.key_reuse import KeyReuseError  # noqa: F401
+from jaxel.random.gamma_primitive import random_gamma_p  # noqa: F401
 from jaxel.random.samplers import (  # noqa: F401
     bits, uniform, normal, randint, permutation, choice, gumbel, categorical, bernoulli,
     truncated_normal, exponential, laplace, logistic, cauchy, rademacher, geometric,

@@ -1,5 +1,6 @@
 """Samplers built on loops or linear algebra: ``gamma``/``loggamma`` (Marsaglia-Tsang with
-rejection, one ``while_loop`` per element, vectorised with ``vmap``), ``beta``, ``dirichlet``,
+rejection, one ``while_loop`` per element, vectorised with ``vmap`` inside the
+``random_gamma_p`` primitive of gamma_primitive.py), ``beta``, ``dirichlet``,
 ``chisquare``, ``t``, ``poisson`` (Knuth / Hormann's transformed rejection), ``binomial``
 (inversion / BTRS), ``multivariate_normal``, ``orthogonal``, ``ball``.
 
@@ -17,10 +18,9 @@ from jaxel import dtypes
 from jaxel import lax
 from jaxel import numpy as jnp
 from jaxel.api import jit
-from jaxel.batching import vmap
-from jaxel.random import threefry
 from jaxel.random._util import (broadcast_param_shapes, canonical_shape, check_safe_cast,
                                 check_shape, float_dtype)
+from jaxel.random.gamma_primitive import random_gamma_p
 from jaxel.random.key_reuse import consumes
 from jaxel.random.keys import raw_data
 from jaxel.random.samplers import (_exponential, _normal, _subkeys, _uniform, _rademacher_jit)
@@ -79,9 +79,9 @@ def _gamma(data, a, shape, dtype, log_space):
     n = math.prod(shape)
     if n == 0:
         return jnp.zeros(shape, dtype)
-    keys = threefry.split_data(data, (n,))
-    out = vmap(functools.partial(_gamma_one, log_space=log_space))(keys, jnp.reshape(a, (n,)))
-    return jnp.reshape(out, shape)
+    # One primitive application (the key split n ways, vmapped _gamma_one), differentiable
+    # in ``a``.
+    return random_gamma_p.bind(data, a, log_space=log_space)
 
 
 _gamma_jit = _static_jit("shape", "dtype", "log_space")(_gamma)

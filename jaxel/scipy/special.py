@@ -1,10 +1,10 @@
 """``jaxel.scipy.special`` (JAX's ``jax.scipy.special``): error functions, gamma family,
 incomplete gamma/beta integrals, Bessel ``I0``/``I1``, Hurwitz zeta and entropy helpers.
 
-Everything is a composition of ``jaxel.lax``/``jaxel.numpy``. Iterative algorithms
-(incomplete gamma and beta) run as one vectorised ``lax.while_loop`` that stops when every
-element has converged; their derivatives come from ``custom_jvp`` rules, so no loop is ever
-differentiated.
+Everything is a composition of ``jaxel.lax``/``jaxel.numpy``. The incomplete gamma and beta
+integrals, polygamma, zeta and ``i0e``/``i1e`` are lax primitives (``jaxel/lax/special.py``, as
+in JAX); the other loop-based functions (``hyp1f1``...) take their derivatives from
+``custom_jvp`` rules (``_with_derivatives``), so no loop is ever differentiated in reverse.
 """
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ __all__ = [
     "rel_entr", "kl_div", "i0", "i0e", "i1", "i1e", "zeta", "factorial", "comb", "poch",
     "multigammaln", "boxcox", "boxcox1p", "exp1", "expi", "expn", "bernoulli", "erfcx",
     "bessel_jn", "dawsn", "fresnel", "hyp1f1", "hyp2f1", "owens_t", "sici", "spence",
-    "sph_harm_y", "wofz",
+    "sph_harm_y", "wofz", "erfcinv", "ndtri_exp", "gammaincinv", "gammainccinv",
+    "iv", "jn", "kn", "yn",
 ]
 
 
@@ -220,166 +221,29 @@ def multigammaln(a, d):
 
 
 # ---- Hurwitz zeta and polygamma ------------------------------------------------------------------
-# B_2k / (2k)! for k = 1..12 (Bernoulli numbers divided by factorials).
+# B_2k for k = 1..12 (Bernoulli numbers; _special_integrals uses them).
 _BERN = [1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798,
          -174611 / 330, 854513 / 138, -236364091 / 2730]
-_BERN_OVER_FACT = [b / math.factorial(2 * (k + 1)) for k, b in enumerate(_BERN)]
-_ZETA_N = 9
 
 
 def zeta(x, q=None):
-    """The Hurwitz zeta function ``sum_k (k + q)^-x`` (Riemann zeta when ``q`` is None), by
-    Euler-Maclaurin summation: ``_ZETA_N`` direct terms, the integral, and 12 correction
-    terms."""
+    """The Hurwitz zeta function ``sum_k (k + q)^-x`` (``lax.zeta``; the Riemann zeta function
+    when ``q`` is None, which JAX does not offer). Differentiable in both arguments."""
     if q is None:
         q = 1.0
-    x, q = _promote_bcast(x, q)
-    direct = jnp.zeros_like(x)
-    for k in range(_ZETA_N):
-        direct = direct + (q + k) ** (-x)
-    w = q + _ZETA_N
-    wx = w ** (-x)
-    tail = w * wx / (x - 1.0) + 0.5 * wx
-    # sum_j B_2j/(2j)! * x (x+1) ... (x+2j-2) * w^(-x-2j+1)
-    fact = x  # rising product x (x+1) ... (x + 2j - 2)
-    wpow = wx / w
-    inv_w2 = 1.0 / (w * w)
-    corr = jnp.zeros_like(x)
-    for j, c in enumerate(_BERN_OVER_FACT):
-        corr = corr + c * fact * wpow
-        fact = fact * (x + 2 * j + 1) * (x + 2 * j + 2)
-        wpow = wpow * inv_w2
-    out = direct + tail + corr
-    out = jnp.where(x == 1.0, jnp.inf, out)
-    out = jnp.where(x < 1.0, jnp.nan, out)
-    # q a non-positive integer: a pole in the sum
-    return jnp.where((q <= 0) & (jnp.floor(q) == q), jnp.inf, out)
+    return lax.zeta(*_promote_bcast(x, q))
 
 
 def polygamma(n, x):
-    """The ``n``-th derivative of digamma: ``(-1)^(n+1) n! zeta(n + 1, x)``."""
+    """The ``n``-th derivative of digamma (``lax.polygamma``); NaN unless ``n`` is a
+    non-negative integer value. Differentiable in ``x``."""
     n, x = _promote_bcast(n, x)
     nint = jnp.round(n)
-    sign = jnp.where(nint - 2.0 * jnp.floor(nint / 2.0) == 0.0, -1.0, 1.0)
-    val = sign * jnp.exp(lax.lgamma(nint + 1.0)) * zeta(nint + 1.0, x)
-    out = jnp.where(nint == 0, lax.digamma(x), val)
+    out = lax.polygamma(nint, x)
     return jnp.where((n != nint) | (n < 0), jnp.nan, out)
 
 
-# ---- regularised incomplete gamma ----------------------------------------------------------------
-_MAX_ITERS = 2000
-
-
-_HALF_LOG_2PI_C = 0.5 * math.log(2 * math.pi)
-
-
-def _igamma_prefactor_log(a, x):
-    """``a log x - x - lgamma(a)``. For ``a >= 10`` Stirling's series for ``lgamma`` turns it
-    into ``a log1p((x - a) / a) + (a - x) + log(a) / 2 - log(2 pi) / 2 - S(a)``, which avoids
-    the cancellation of three large terms (float32 with ``a ~ 1e4``)."""
-    direct = a * jnp.log(x) - x - lax.lgamma(a)
-    big = a >= 10.0
-    ab = jnp.where(big, a, 10.0)
-    inv = 1.0 / ab
-    inv2 = inv * inv
-    stirling = inv * (1.0 / 12 - inv2 * (1.0 / 360 - inv2 * (1.0 / 1260 - inv2 / 1680)))
-    stable = (ab * jnp.log1p((x - ab) / ab) + (ab - x) + 0.5 * jnp.log(ab) - _HALF_LOG_2PI_C
-              - stirling)
-    return jnp.where(big, stable, direct)
-
-
-def _igamma_series(a, x):
-    """P(a, x) by its power series, and dP/da; meant for ``x < a + 1``."""
-    eps = _eps(a.dtype)
-
-    def cond(c):
-        i, _, term, s, _, _, _ = c
-        return (i < _MAX_ITERS) & jnp.any(jnp.abs(term) > jnp.abs(s) * eps)
-
-    def body(c):
-        i, ap, term, s, h, dterm_s, _ = c
-        ap = ap + 1.0
-        term = term * x / ap
-        h = h + 1.0 / ap
-        return i + 1, ap, term, s + term, h, dterm_s - term * h, None
-
-    term0 = 1.0 / a
-    init = (jnp.asarray(0), a, term0, term0, term0, -term0 * term0, None)
-    _, _, _, s, _, ds, _ = lax.while_loop(cond, body, init)
-    logpref = _igamma_prefactor_log(a, x)
-    pref = jnp.exp(logpref)
-    p = pref * s
-    dp = p * (jnp.log(x) - lax.digamma(a)) + pref * ds
-    return p, dp
-
-
-def _igammac_cf(a, x):
-    """Q(a, x) by its continued fraction (modified Lentz), and dQ/da by carrying the
-    derivatives of every Lentz quantity; meant for ``x >= a + 1``."""
-    eps, tiny = _eps(a.dtype), _tiny(a.dtype) * 1e3
-
-    def cond(c):
-        i, *_, dl, ddl = c
-        return (i < _MAX_ITERS) & jnp.any((jnp.abs(dl - 1.0) > eps) | (jnp.abs(ddl) > eps))
-
-    def body(c):
-        i, b, c_, d, h, dc, dd, dh, _, _ = c
-        fi = (i + 1).astype(a.dtype)
-        an = -fi * (fi - a)
-        dan = fi
-        b = b + 2.0  # db/da stays -1
-        dpre = an * d + b
-        ddpre = dan * d + an * dd - 1.0
-        dpre = jnp.where(jnp.abs(dpre) < tiny, tiny, dpre)
-        cpre = b + an / c_
-        dcpre = -1.0 + (dan * c_ - an * dc) / (c_ * c_)
-        cpre = jnp.where(jnp.abs(cpre) < tiny, tiny, cpre)
-        d = 1.0 / dpre
-        dd = -ddpre * d * d
-        dl = d * cpre
-        ddl = dd * cpre + d * dcpre
-        dh = dh * dl + h * ddl
-        h = h * dl
-        return i + 1, b, cpre, d, h, dcpre, dd, dh, dl, ddl
-
-    b0 = x + 1.0 - a
-    d0 = 1.0 / b0
-    init = (jnp.asarray(0), b0, jnp.full_like(x, 1.0 / tiny), d0, d0, jnp.zeros_like(x),
-            d0 * d0, d0 * d0, jnp.zeros_like(x), jnp.ones_like(x))
-    out = lax.while_loop(cond, body, init)
-    h, dh = out[4], out[7]
-    pref = jnp.exp(_igamma_prefactor_log(a, x))
-    q = pref * h
-    dq = q * (jnp.log(x) - lax.digamma(a)) + pref * dh
-    return q, dq
-
-
-def _igamma_both(a, x):
-    """(P, Q, dP/da) with edge cases as JAX: NaN for a < 0 or x < 0, P(0, x>0) = 1."""
-    use_series = x < a + 1.0
-    bad = (a < 0) | (x < 0) | jnp.isnan(a) | jnp.isnan(x)
-    trivial = (x == 0) | (a == 0) | jnp.isinf(x) | bad
-    a_s = jnp.where(trivial, 1.0, a)
-    xs = jnp.where(use_series & ~trivial, x, 0.5 * a_s)
-    xc = jnp.where(use_series | trivial, 2.0 * a_s + 10.0, x)
-    p_ser, dp_ser = _igamma_series(a_s, xs)
-    q_cf, dq_cf = _igammac_cf(a_s, xc)
-    p = jnp.where(use_series, p_ser, 1.0 - q_cf)
-    q = jnp.where(use_series, 1.0 - p_ser, q_cf)
-    dp = jnp.where(use_series, dp_ser, -dq_cf)
-    p_edge = jnp.where(x == 0, 0.0, 1.0)
-    p = jnp.where(trivial, p_edge, p)
-    q = jnp.where(trivial, 1.0 - p_edge, q)
-    dp = jnp.where(trivial, 0.0, dp)
-    p = jnp.where(bad, jnp.nan, p)
-    q = jnp.where(bad, jnp.nan, q)
-    return p, q, dp
-
-
-def _igamma_dx(a, x):
-    return jnp.exp((a - 1.0) * jnp.log(x) - x - lax.lgamma(a))
-
-
+# ---- derivative helper for loop-based compositions (used by _special_hyper) ----------------------
 def _with_derivatives(impl, partials, depth):
     """``impl`` (a loop-based function of array arguments) as a ``custom_jvp`` whose rule is
     ``sum_i t_i * partial_i(*args)``. ``partials[i]`` is a function giving the derivative in
@@ -421,91 +285,21 @@ def _with_derivatives(impl, partials, depth):
 _DERIV_DEPTH = 1  # derivatives of order 2 work in reverse mode; any order in forward mode
 
 
-def _gammainc_da(a, x):
-    return _igamma_both(a, x)[2]
-
-
-_gammainc = _with_derivatives(lambda a, x: _igamma_both(a, x)[0],
-                              (_gammainc_da, _igamma_dx), _DERIV_DEPTH)
-_gammaincc = _with_derivatives(lambda a, x: _igamma_both(a, x)[1],
-                               (lambda a, x: -_gammainc_da(a, x),
-                                lambda a, x: -_igamma_dx(a, x)), _DERIV_DEPTH)
-
-
 def gammainc(a, x):
-    """The regularised lower incomplete gamma function ``P(a, x)`` (differentiable in both
-    arguments)."""
-    return _gammainc(*_promote_bcast(a, x))
+    """The regularised lower incomplete gamma function ``P(a, x)`` (``lax.igamma``;
+    differentiable in both arguments)."""
+    return lax.igamma(*_promote_bcast(a, x))
 
 
 def gammaincc(a, x):
     """The regularised upper incomplete gamma function ``Q(a, x) = 1 - P(a, x)``."""
-    return _gammaincc(*_promote_bcast(a, x))
-
-
-# ---- regularised incomplete beta -----------------------------------------------------------------
-def _betacf(a, b, x):
-    """The continued fraction of I_x(a, b) (modified Lentz, two steps per iteration)."""
-    eps, tiny = _eps(a.dtype), _tiny(a.dtype) * 1e3
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-
-    def clamp(v):
-        return jnp.where(jnp.abs(v) < tiny, tiny, v)
-
-    def cond(c):
-        m, _, _, _, dl = c
-        return (m <= _MAX_ITERS) & jnp.any(jnp.abs(dl - 1.0) > eps)
-
-    def body(c):
-        m, c_, d, h, _ = c
-        fm = m.astype(a.dtype)
-        m2 = 2.0 * fm
-        aa = fm * (b - fm) * x / ((qam + m2) * (a + m2))
-        d = 1.0 / clamp(1.0 + aa * d)
-        c_ = clamp(1.0 + aa / c_)
-        h = h * d * c_
-        aa = -(a + fm) * (qab + fm) * x / ((a + m2) * (qap + m2))
-        d = 1.0 / clamp(1.0 + aa * d)
-        c_ = clamp(1.0 + aa / c_)
-        dl = d * c_
-        return m + 1, c_, d, h * dl, dl
-
-    d0 = 1.0 / clamp(1.0 - qab * x / qap)
-    init = (jnp.asarray(1), jnp.ones_like(x), d0, d0, jnp.zeros_like(x))
-    return lax.while_loop(cond, body, init)[3]
-
-
-def _betainc_impl(a, b, x):
-    bad = (a <= 0) | (b <= 0) | (x < 0) | (x > 1) | jnp.isnan(a) | jnp.isnan(b) | jnp.isnan(x)
-    edge = (x == 0) | (x == 1)
-    swap = x > (a + 1.0) / (a + b + 2.0)
-    aa = jnp.where(swap, b, a)
-    bb = jnp.where(swap, a, b)
-    xx = jnp.where(swap, 1.0 - x, x)
-    safe = bad | edge
-    aa = jnp.where(safe, 1.0, aa)
-    bb = jnp.where(safe, 1.0, bb)
-    xx = jnp.where(safe, 0.5, xx)
-    front = jnp.exp(aa * jnp.log(xx) + bb * jnp.log1p(-xx) - betaln(aa, bb)) / aa
-    r = front * _betacf(aa, bb, xx)
-    out = jnp.where(swap, 1.0 - r, r)
-    out = jnp.where(x == 0, 0.0, jnp.where(x == 1, 1.0, out))
-    return jnp.where(bad, jnp.nan, out)
-
-
-def _betainc_dx(a, b, x):
-    return jnp.exp((a - 1.0) * jnp.log(x) + (b - 1.0) * jnp.log1p(-x) - betaln(a, b))
-
-
-# d/dx is the beta density; d/da and d/db come from forward-mode differentiation of the
-# continued fraction itself.
-_betainc = _with_derivatives(_betainc_impl, (None, None, _betainc_dx), _DERIV_DEPTH)
+    return lax.igammac(*_promote_bcast(a, x))
 
 
 def betainc(a, b, x):
-    """The regularised incomplete beta function ``I_x(a, b)`` (differentiable in all three
-    arguments; JAX supports ``x`` only)."""
-    return _betainc(*_promote_bcast(a, b, x))
+    """The regularised incomplete beta function ``I_x(a, b)`` (``lax.betainc``; differentiable
+    in all three arguments, where JAX supports ``x`` only)."""
+    return lax.betainc(*_promote_bcast(a, b, x))
 
 
 # ---- softmax family, logistic --------------------------------------------------------------------
@@ -602,94 +396,28 @@ def kl_div(p, q):
 
 
 # ---- modified Bessel functions I0, I1 ------------------------------------------------------------
-_BESSEL_SWITCH = 30.0
-_BESSEL_SERIES_TERMS = 60
-_BESSEL_ASYMP_TERMS = 20
-
-
-def _bessel_series_scaled(nu, ax):
-    """``exp(-ax) * I_nu(ax)`` by the power series (0 <= ax <= switch)."""
-    y = 0.25 * ax * ax
-    term = jnp.ones_like(ax) if nu == 0 else 0.5 * ax
-    s = term
-    for k in range(1, _BESSEL_SERIES_TERMS):
-        term = term * y / (k * (k + nu))
-        s = s + term
-    return s * jnp.exp(-ax)
-
-
-def _bessel_asymptotic_scaled(nu, ax):
-    """``exp(-ax) * I_nu(ax)`` by Hankel's asymptotic expansion (large ax)."""
-    mu = 4.0 * nu * nu
-    inv = 1.0 / (8.0 * ax)
-    term = jnp.ones_like(ax)
-    s = term
-    for k in range(1, _BESSEL_ASYMP_TERMS + 1):
-        term = -term * (mu - (2 * k - 1) ** 2) * inv / k
-        s = s + term
-    return s / jnp.sqrt(2.0 * math.pi * ax)
-
-
-def _bessel_scaled(nu, x):
-    ax = jnp.abs(x)
-    small = ax <= _BESSEL_SWITCH
-    series = _bessel_series_scaled(nu, jnp.where(small, ax, 0.0))
-    asym = _bessel_asymptotic_scaled(nu, jnp.where(small, 2 * _BESSEL_SWITCH, ax))
-    out = jnp.where(small, series, asym)
-    if nu == 1:
-        out = jnp.where(x < 0, -out, out)
-    return out
-
-
-@custom_jvp
-def _i0e(x):
-    return _bessel_scaled(0, x)
-
-
-@_i0e.defjvp
-def _i0e_jvp(primals, tangents):
-    (x,), (t,) = primals, tangents
-    a, b = _i0e(x), _i1e(x)
-    return a, t * (b - jnp.sign(x) * a)
-
-
-@custom_jvp
-def _i1e(x):
-    return _bessel_scaled(1, x)
-
-
-@_i1e.defjvp
-def _i1e_jvp(primals, tangents):
-    (x,), (t,) = primals, tangents
-    a, b = _i0e(x), _i1e(x)
-    safe = jnp.where(x == 0, 1.0, x)
-    # d/dx I1(x) = I0(x) - I1(x)/x (1/2 at 0)
-    d = jnp.where(x == 0, 0.5, a - b * (jnp.sign(x) + 1.0 / safe))
-    return b, t * d
-
-
 def i0e(x):
     """The exponentially scaled modified Bessel function of order 0, ``exp(-|x|) I0(x)``."""
     (x,) = _promote(x)
-    return _i0e(x)
+    return lax.bessel_i0e(x)
 
 
 def i1e(x):
     """The exponentially scaled modified Bessel function of order 1, ``exp(-|x|) I1(x)``."""
     (x,) = _promote(x)
-    return _i1e(x)
+    return lax.bessel_i1e(x)
 
 
 def i0(x):
     """The modified Bessel function of order 0."""
     (x,) = _promote(x)
-    return jnp.exp(jnp.abs(x)) * _i0e(x)
+    return jnp.exp(jnp.abs(x)) * lax.bessel_i0e(x)
 
 
 def i1(x):
     """The modified Bessel function of order 1."""
     (x,) = _promote(x)
-    return jnp.exp(jnp.abs(x)) * _i1e(x)
+    return jnp.exp(jnp.abs(x)) * lax.bessel_i1e(x)
 
 
 # ---- Box-Cox ---------------------------------------------------------------------------------------
@@ -832,3 +560,5 @@ from jaxel.scipy._special_integrals import owens_t, sici, spence  # noqa: E402
 from jaxel.scipy._special_hyper import hyp1f1, hyp2f1  # noqa: E402
 from jaxel.scipy._special_bessel import bessel_jn  # noqa: E402
 from jaxel.scipy._special_harmonic import sph_harm_y  # noqa: E402
+from jaxel.scipy._special_inverse import erfcinv, gammainccinv, gammaincinv, ndtri_exp  # noqa: E402
+from jaxel.scipy._special_bessel_int import iv, jn, kn, yn  # noqa: E402

@@ -222,11 +222,7 @@ def test_key_dtype():
 
 
 # ---- namespace ------------------------------------------------------------------------------
-NAMESPACE_EXCLUDED = {
-    # a Primitive object (the gamma rejection sampler as one primitive) is an implementation
-    # detail of JAX's gamma; jaxel's gamma is a composition of lax ops with the same stream.
-    "random_gamma_p",
-}
+NAMESPACE_EXCLUDED: set = set()
 
 
 def test_every_public_jax_random_name_exists():
