@@ -40,7 +40,8 @@ def _unary(name, kinds, impl, upcast=False):
 
 # expm1(x ln 2) and log1p(x) / ln 2 keep the accuracy of expm1/log1p near 0.
 exp2m1_p = _unary("exp2m1", FLOAT, lambda x: expm1(mul(x, _LN2)))
-log2_p = _unary("log2", INEXACT, lambda x: div(log(x), _LN2))
+log2_p = standard_unary("log2", "stablehlo.log2", INEXACT)  # a StableHLO op, as JAX lowers it
+_batching.defvectorized(log2_p)
 log2p1_p = _unary("log2p1", FLOAT, lambda x: div(log1p(x), _LN2))
 _ad.defjvp(exp2m1_p, lambda t, x: mul(t, mul(exp2(x), _LN2)))
 _ad.defjvp(log2_p, lambda t, x: div(t, mul(x, _LN2)))

@@ -1,5 +1,5 @@
-"""Primitives whose last bits follow JAX 0.12.1's own lowerings (jaxel/lax/expansions.py and
-jaxel/lax/cpu_math.py): bit-equal with JAX where it is installed, and accurate against SciPy."""
+"""Primitives whose last bits follow JAX 0.12.1's own lowerings (jaxel/lax/expansions.py,
+jaxel/lax/cpu_math.py, StableHLO's log2/exp2): bit-equal with JAX where it is installed, and accurate against SciPy."""
 import numpy as np
 import pytest
 import scipy.special as sp
@@ -16,6 +16,8 @@ CASES = {  # name -> (inputs, scipy reference)
                 sp.erfinv),
     "erfc": (np.concatenate([RNG.uniform(-6, 30, 3000), RNG.uniform(-1, 1, 500), EDGES]),
              sp.erfc),
+    "log2": (np.concatenate([RNG.uniform(0, 100, 3000), [1e-30, 2.0, 0.5], EDGES]), np.log2),
+    "exp2": (np.concatenate([RNG.uniform(-100, 100, 3000), [0.5, 3.0], EDGES]), np.exp2),
     "logistic": (np.concatenate([RNG.uniform(-40, 40, 3000), [-100.0, 100.0], EDGES]),
                  sp.expit),
     "lgamma": (np.concatenate([RNG.uniform(-20, 60, 3000), RNG.uniform(0, 3, 1000), EDGES]),
