@@ -18,7 +18,7 @@ from jaxel import tree_util
 from jaxel.jaxpr.eval import eval_jaxpr
 from jaxel.jaxpr.staging import trace_to_jaxpr
 from jaxel.lowering.lower import lower_jaxpr_body
-from jaxel.tracing.core import Primitive, _state
+from jaxel.tracing.core import Primitive, _state, set_current_trace
 from jaxel.transforms.ad_util import Zero, aval_of, instantiate, tangent_aval
 
 
@@ -151,13 +151,17 @@ class custom_jvp:
         if self.jvp is None:
             raise AttributeError(f"No JVP defined for custom_jvp function {self.__name__} "
                                  "using defjvp.")
+        n = len(args)
+        nondiff, dyn = _split_nondiff(args, self.nondiff_argnums)
+        leaves, in_tree = tree_util.tree_flatten(dyn)
+        trace = _dispatch_trace(leaves)
+        if trace is not _state.trace:
+            with set_current_trace(trace):
+                return self(*args)
         if not _tracing_now():
             return self.fun(*args)
-        n = len(args)
-        nondiff, dyn, leaves, in_tree, closed, consts, out_tree = _stage_user_fun(
-            self.fun, args, self.nondiff_argnums)
+        user_jvp, name = self.jvp, self.__name__
         store = {}
-        user_jvp = self.jvp
 
         def flat_jvp(consts_vals, primals, tangents):
             # consts are closure arrays of fun: the user's rule closes over them itself.
@@ -170,21 +174,62 @@ class custom_jvp:
                 out, t_out = user_jvp(p, t)
             out_leaves, tree_o = tree_util.tree_flatten(out)
             t_leaves, tree_t = tree_util.tree_flatten(t_out)
-            if tree_o != out_tree or tree_t != out_tree:
+            want = store.get("out_tree", tree_o)
+            if tree_o != want or tree_t != want:
                 raise TypeError(
-                    f"Custom JVP rule of {self.__name__} must produce primal and tangent "
-                    f"outputs with the function's output structure {out_tree}; got primal "
+                    f"Custom JVP rule of {name} must produce primal and tangent "
+                    f"outputs with the function's output structure {want}; got primal "
                     f"{tree_o} and tangent {tree_t}.")
+            store["out_tree"] = tree_o
             for o, t_ in zip(out_leaves, t_leaves):
                 if type(t_) is not Zero and aval_of(o).shape != aval_of(t_).shape:
                     raise TypeError(
-                        f"Custom JVP rule of {self.__name__} returned a tangent of shape "
+                        f"Custom JVP rule of {name} returned a tangent of shape "
                         f"{aval_of(t_).shape} for a primal output of shape {aval_of(o).shape}.")
             return out_leaves, t_leaves
 
+        if _differentiating(trace, leaves):
+            # Under the JVP interpreter only the rule runs: the function itself is not
+            # traced (JAX calls it no more often), so its side effects happen as in JAX.
+            outs = _apply_jvp_rule(trace, leaves, lambda p, t: flat_jvp((), p, t),
+                                   self.symbolic_zeros)
+            return tree_util.tree_unflatten(store["out_tree"], outs)
+        _, _, leaves, in_tree, closed, consts, out_tree = _stage_user_fun(
+            self.fun, args, self.nondiff_argnums)
+        store["out_tree"] = out_tree
         outs = custom_jvp_call_p.bind(*consts, *leaves, call_jaxpr=closed, jvp=flat_jvp,
                                       num_consts=len(consts), symbolic_zeros=self.symbolic_zeros)
         return tree_util.tree_unflatten(out_tree, outs)
+
+
+def _dispatch_trace(leaves):
+    """The trace a custom-rule call belongs to: a partial-evaluation trace hands operations
+    whose operands it all knows to its parent, so a call with only known operands skips it
+    (reverse mode of a rule that calls the function again then runs it like JAX)."""
+    from jaxel.transforms.partial_eval import PartialEvalTrace
+    t = _state.trace
+    while type(t) is PartialEvalTrace and not any(t.is_unknown(x) for x in leaves):
+        t = t.parent
+    return t
+
+
+def _differentiating(trace, leaves) -> bool:
+    """True when ``trace`` is a JVP interpreter and some operand carries a tangent in it."""
+    from jaxel.transforms.jvp import JVPTrace, JVPTracer
+    return type(trace) is JVPTrace and any(
+        type(x) is JVPTracer and x._trace is trace and type(x.tangent) is not Zero
+        for x in leaves)
+
+
+def _apply_jvp_rule(trace, leaves, rule, symbolic_zeros):
+    """Run ``rule(primals, tangents) -> (outs, tangent_outs)`` for the operands ``leaves`` of
+    the JVP ``trace`` in its parent (as the trace runs primitive rules); returns its tracers."""
+    unpacked = [trace.unpack(x) for x in leaves]
+    primals = [p for p, _ in unpacked]
+    with set_current_trace(trace.parent):
+        tangents = [t if symbolic_zeros else instantiate(t) for _, t in unpacked]
+        outs, t_outs = rule(primals, tangents)
+    return [trace._tracer(o, t) for o, t in zip(outs, t_outs)]
 
 
 def _zeros_for(primal, t):
@@ -284,11 +329,15 @@ class custom_vjp:
         if self.fwd is None:
             raise AttributeError(f"No VJP defined for custom_vjp function {self.__name__} "
                                  "using defvjp.")
+        n = len(args)
+        nondiff, dyn = _split_nondiff(args, self.nondiff_argnums)
+        leaves, in_tree = tree_util.tree_flatten(dyn)
+        trace = _dispatch_trace(leaves)
+        if trace is not _state.trace:
+            with set_current_trace(trace):
+                return self(*args)
         if not _tracing_now():
             return self.fun(*args)
-        n = len(args)
-        nondiff, dyn, leaves, in_tree, closed, consts, out_tree = _stage_user_fun(
-            self.fun, args, self.nondiff_argnums)
         store = {}
         user_fwd, user_bwd, name = self.fwd, self.bwd, self.__name__
 
@@ -301,15 +350,16 @@ class custom_vjp:
                                 f"(output, residuals), got {type(got).__name__}.")
             out, res = got
             out_leaves, tree_o = tree_util.tree_flatten(out)
-            if tree_o != out_tree:
+            want = store.setdefault("out_tree", tree_o)
+            if tree_o != want:
                 raise TypeError(f"Custom VJP fwd rule of {name} returned an output with "
-                                f"structure {tree_o}; the function returns {out_tree}.")
+                                f"structure {tree_o}; the function returns {want}.")
             res_leaves, store["res_tree"] = tree_util.tree_flatten(res)
             return out_leaves, res_leaves
 
         def flat_bwd(res_leaves, cts):
             res = tree_util.tree_unflatten(store["res_tree"], res_leaves)
-            ct = tree_util.tree_unflatten(out_tree, cts)
+            ct = tree_util.tree_unflatten(store["out_tree"], cts)
             args_ct = (*nondiff, res, ct) if self.nondiff_argnums else (res, ct)
             got = user_bwd(*args_ct)
             if not isinstance(got, (tuple, list)):
@@ -328,6 +378,17 @@ class custom_vjp:
                     ct_leaves += tree_util.tree_leaves(c)
             return ct_leaves
 
+        if _differentiating(trace, leaves):
+            # Under the JVP interpreter only fwd runs (the function itself is not traced, as
+            # in JAX); the tangents go through custom_lin, whose transpose calls bwd.
+            def rule(primals, tangents):
+                return _custom_vjp_rule(primals, tangents, call_jaxpr=None, fwd=flat_fwd,
+                                        bwd=flat_bwd, num_consts=0, name=name)
+            outs = _apply_jvp_rule(trace, leaves, rule, False)
+            return tree_util.tree_unflatten(store["out_tree"], outs)
+        _, _, leaves, in_tree, closed, consts, out_tree = _stage_user_fun(
+            self.fun, args, self.nondiff_argnums)
+        store["out_tree"] = out_tree
         outs = custom_vjp_call_p.bind(*consts, *leaves, call_jaxpr=closed, fwd=flat_fwd,
                                       bwd=flat_bwd, num_consts=len(consts), name=name)
         return tree_util.tree_unflatten(out_tree, outs)

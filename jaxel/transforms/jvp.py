@@ -8,7 +8,7 @@ tangent is zero, which is what makes nested differentiation correct.
 """
 from __future__ import annotations
 
-from jaxel.tracing.core import Trace, Tracer, _state
+from jaxel.tracing.core import Literal, Trace, Tracer, _state
 from jaxel.transforms.ad_util import (Zero, aval_of, instantiate, is_differentiable_dtype,
                                       tangent_aval, zero_like)
 
@@ -27,11 +27,38 @@ class JVPTracer(Tracer):
     def aval(self):
         return aval_of(self.primal)
 
+    def to_concrete_value(self):
+        """The primal's concrete value, if it has one: differentiating Python control flow
+        (``if x > 0``, ``int(n)``) works when the primal is known, as in JAX."""
+        p = self.primal
+        if isinstance(p, Tracer):
+            return p.to_concrete_value()
+        return p.val if type(p) is Literal else p
+
+    def _short_repr(self):
+        primal = _pp(self.primal)
+        if self._trace.linearizing:  # grad, vjp, linearize: the tangent is not known yet
+            return f"GradTracer(primal={primal}, typeof(tangent)={aval_of(self.tangent).str_short()})"
+        return f"JVPTracer(primal={primal}, tangent={_pp(self.tangent)})"
+
+
+def _pp(x):
+    if isinstance(x, Tracer):
+        return x._short_repr()
+    if type(x) is Zero:
+        return f"Zero({x.aval})"
+    return str(x)
+
 
 class JVPTrace(Trace):
-    """The forward-mode interpreter."""
+    """The forward-mode interpreter. ``linearizing``: its tangents are staged (linearize, and
+    so grad and vjp), which only changes how its tracers print."""
 
-    __slots__ = ()
+    __slots__ = ("linearizing",)
+
+    def __init__(self, parent, linearizing=False):
+        super().__init__(parent)
+        self.linearizing = linearizing
 
     def unpack(self, x):
         """``(primal, tangent)`` of any value: a constant has a zero tangent."""
@@ -70,8 +97,17 @@ class JVPTrace(Trace):
         finally:
             _state.trace = prev
         if prim.multiple_results:
-            return [JVPTracer(self, o, _nondiff_to_zero(o, t)) for o, t in zip(out, t_out)]
-        return JVPTracer(self, out, _nondiff_to_zero(out, t_out))
+            return [self._tracer(o, t) for o, t in zip(out, t_out)]
+        return self._tracer(out, t_out)
+
+    def _tracer(self, primal, t):
+        """A tracer for ``primal`` with tangent ``t``; a value whose tangent is a symbolic zero
+        is a constant of this trace, so it is returned as the primal itself (as in JAX: it
+        prints, converts and flows like the primal)."""
+        t = _nondiff_to_zero(primal, t)
+        if type(t) is Zero:
+            return primal
+        return JVPTracer(self, primal, t)
 
     def describe(self):
         return "JVPTrace"

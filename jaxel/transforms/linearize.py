@@ -39,7 +39,7 @@ def linearize_flat(fun, primals):
     """
     parent = _state.trace
     pe = PartialEvalTrace(parent)
-    jvp = JVPTrace(pe)
+    jvp = JVPTrace(pe, linearizing=True)
     in_tangent_avals = [tangent_aval(aval_of(p)) for p in primals]
     ins = [JVPTracer(jvp, p, pe.new_arg(a)) for p, a in zip(primals, in_tangent_avals)]
     _state.trace = jvp

@@ -44,8 +44,8 @@ from jaxel import tree_util
 from jaxel.jaxpr.eval import eval_jaxpr
 from jaxel.jaxpr.ir import ClosedJaxpr, Jaxpr, JaxprEqn, Var
 from jaxel.jaxpr.staging import JaxprTrace, trace_to_jaxpr
-from jaxel.lax.control_flow.common import (avals_of, cached, show_types, trace_fun,
-                                           type_mismatch)
+from jaxel.lax.control_flow.common import (avals_of, cached, promote_weak_carry, show_types,
+                                           trace_fun, type_mismatch)
 from jaxel.lowering.emitter import i64_array, tensor_type
 from jaxel.lowering.lower import lower_jaxpr_body
 from jaxel.tracing.avals import ShapedArray
@@ -707,21 +707,19 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
     carry_avals = avals_of(init_leaves)
     slice_avals = [_unstacked(a) for a in x_avals]
     in_tree = tree_util.tree_structure((init, xs))
-    for _ in range(2):
+    for attempt in range(2):
         closed, consts, out_tree = trace_fun(f, in_tree, carry_avals + slice_avals, "scan")
         carry_tree, y_tree = _split_body_output(out_tree)
         n_carry = len(init_leaves)
         out_avals = closed.out_avals
         out_carry = out_avals[:carry_tree.num_leaves]
-        # A weakly typed initial value (a Python scalar) whose body output is strongly typed
-        # of the same dtype is promoted, and the body traced again, as JAX does.
-        promote = [i for i, (a, b) in enumerate(zip(carry_avals, out_carry))
-                   if carry_tree == init_tree and a.weak_type and not b.weak_type
-                   and a.shape == b.shape and a.dtype == b.dtype]
-        if not promote:
+        if attempt or carry_tree != init_tree:
             break
-        for i in promote:
-            carry_avals[i] = carry_avals[i].update(weak_type=False)
+        # A weakly typed initial carry takes the type the body gives it, as in JAX.
+        init_leaves, changed = promote_weak_carry(init_leaves, carry_avals, out_carry)
+        if not changed:
+            break
+        carry_avals = avals_of(init_leaves)
     bad = type_mismatch("the initial carry", init_tree, carry_avals,
                         "the carry returned by the body", carry_tree, out_carry)
     if bad is not None:
@@ -730,11 +728,6 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
             f"pytree structure, shapes and dtypes):\n  {bad}.\n"
             f"  initial carry: {show_types(init_tree, carry_avals)}\n"
             f"  body returns:  {show_types(carry_tree, out_carry)}")
-    from jaxel.lax.elementwise import convert_element_type_p
-    init_leaves = [
-        convert_element_type_p.bind(c, new_dtype=a.dtype, weak_type=False, sharding=None)
-        if a.weak_type is False and _ad.aval_of(c).weak_type else c
-        for c, a in zip(init_leaves, carry_avals)]
     outs = scan_p.bind(*consts, *init_leaves, *xs_leaves, jaxpr=closed, num_consts=len(consts),
                        num_carry=n_carry, length=length, reverse=bool(reverse), unroll=k,
                        linear=(False,) * (len(consts) + n_carry + len(xs_leaves)))
