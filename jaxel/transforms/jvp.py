@@ -8,6 +8,7 @@ tangent is zero, which is what makes nested differentiation correct.
 """
 from __future__ import annotations
 
+from jaxel.tracing.avals import ShapedArray
 from jaxel.tracing.core import Literal, Trace, Tracer, _state
 from jaxel.transforms.ad_util import (Zero, aval_of, instantiate, is_differentiable_dtype,
                                       tangent_aval, zero_like)
@@ -174,12 +175,14 @@ def jvp_flat(fun, primals, tangents, instantiate_zeros=True):
 
 
 def check_tangent_matches(primal, tangent, where: str):
-    """A clear TypeError when a user-supplied tangent does not fit its primal."""
-    want = tangent_aval(aval_of(primal))
+    """A clear TypeError when a user-supplied tangent does not fit its primal (a value or
+    its aval)."""
+    p_aval = primal if isinstance(primal, ShapedArray) else aval_of(primal)
+    want = tangent_aval(p_aval)
     got = aval_of(tangent)
     if got.shape != want.shape or got.dtype != want.dtype:
         raise TypeError(
             f"{where}: the tangent {got.str_short()} does not match its primal "
-            f"{aval_of(primal).str_short()}; a tangent must have the primal's shape and dtype "
+            f"{p_aval.str_short()}; a tangent must have the primal's shape and dtype "
             "(float0 for an integer or boolean primal).")
 
