@@ -284,8 +284,7 @@ class Tracer(_operators.ArrayOperators):
             raise TypeError("Only integer scalar arrays can be converted to a scalar index.")
         self._concretization_error(TracerIntegerConversionError, "index")
 
-    # float() and complex() need an abstract-free value even when a concrete one exists
-    # (JAX raises under grad too), so they have no concrete path.
+    # JAX gives float() and complex() no concrete path (they raise under grad too): nor do we.
     def __float__(self):
         self._check_scalar()
         self._concretization_error(ConcretizationTypeError, "float")

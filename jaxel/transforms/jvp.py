@@ -159,7 +159,8 @@ def jvp_flat(fun, primals, tangents, instantiate_zeros=True):
     """
     parent = _state.trace
     trace = JVPTrace(parent)
-    ins = [JVPTracer(trace, p, t) for p, t in zip(primals, tangents)]
+    # An input with a symbolic zero tangent is a constant of the trace (as in JAX).
+    ins = [p if type(t) is Zero else JVPTracer(trace, p, t) for p, t in zip(primals, tangents)]
     _state.trace = trace
     try:
         outs = fun(*ins)

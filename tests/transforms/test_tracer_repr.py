@@ -2,6 +2,7 @@
 GradTracer, VmapTracer), nested ones included."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import jaxel
@@ -59,4 +60,10 @@ def test_integer_results_under_grad_are_plain_values():
     # A value with a zero tangent is a constant of the trace: it prints like an array.
     seen = []
     jaxel.grad(lambda x: (seen.append(repr(x.astype(jnp.int32))), x)[1])(1.0)
-    assert seen == ["Array(1, dtype=int32)"]
+    # So are integer inputs (float0 tangents), under jvp and grad alike.
+    float0_zeros = np.zeros(2, jaxel.dtypes.float0)
+    jaxel.jvp(lambda x: (seen.append(repr(x)), x)[1], (jnp.arange(2),), (float0_zeros,))
+    jaxel.grad(lambda x, n: (seen.append(repr(n)), x * n)[1], allow_int=True,
+               argnums=(0, 1))(1.0, jnp.asarray(2, jnp.int32))
+    assert seen == ["Array(1, dtype=int32)", "Array([0, 1], dtype=int32)",
+                    "Array(2, dtype=int32)"]
