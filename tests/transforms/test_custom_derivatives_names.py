@@ -81,7 +81,10 @@ def symbolic_cases(lib, m, cdm, log):
 
     g.defjvp(g_jvp, symbolic_zeros=True)
     return [lib.grad(f)(2.0, 3.0), lib.grad(lambda x: two(x)[0])(2.0),
-            lib.jvp(lambda x: g(x, 3.0), (2.0,), (1.0,))[1], lib.grad(lambda y: g(2.0, y))(3.0)]
+            lib.jvp(lambda x: g(x, 3.0), (2.0,), (1.0,))[1], lib.grad(lambda y: g(2.0, y))(3.0),
+            lib.jit(lib.grad(f))(2.0, 3.0), lib.vmap(lib.grad(f))(m.ones(2), m.ones(2)),
+            *lib.grad(lib.jit(f), argnums=(0, 1))(2.0, 3.0), lib.grad(lib.jit(g))(2.0, 3.0),
+            lib.jit(lib.grad(g, argnums=1))(2.0, 3.0), lib.vmap(lib.grad(g))(m.ones(2), m.ones(2))]
 
 
 def test_symbolic_zeros_match_jax():
