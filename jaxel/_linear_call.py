@@ -157,5 +157,9 @@ def _remat_opt_unsupported(*args, **params):
                               "supported by jaxel.")
 
 
+# Every rule refuses the same way (the registry tests require each rule to exist).
 remat_opt_p.impl = _remat_opt_unsupported
 remat_opt_p.abstract_eval = _remat_opt_unsupported
+remat_opt_p.lowering = _remat_opt_unsupported
+remat_opt_p.jvp = _remat_opt_unsupported
+remat_opt_p.batch = _remat_opt_unsupported
