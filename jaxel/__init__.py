@@ -32,6 +32,7 @@ from jaxel.ad import (  # noqa: F401
 from jaxel.batching import vmap  # noqa: F401
 from jaxel import test_util  # noqa: F401
 from jaxel.custom_derivatives import custom_jvp, custom_vjp, closure_convert  # noqa: F401
+from jaxel.custom_derivatives import custom_gradient  # noqa: F401
 from jaxel import ad_checkpoint  # noqa: F401
 from jaxel.ad_checkpoint import checkpoint, remat, checkpoint_policies  # noqa: F401
 from jaxel.runtime.client import devices, local_devices, device_count, default_device  # noqa: F401

@@ -152,33 +152,83 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
         out_store["n"] = len(out_leaves)
         return list(out_leaves) + list(aux_leaves)
 
-    outs, pullback, _ = _vjp_flat(flat_fun, leaves)
+    outs, _, lin = _vjp_flat(flat_fun, leaves)
     n = out_store["n"]
     out_tree = out_store["tree"]
-    out_leaves = outs[:n]
-    primals_out = tree_util.tree_unflatten(out_tree, out_leaves)
-
-    def vjp_fn(ct):
-        ct_leaves, ct_tree = tree_util.tree_flatten(ct)
-        if ct_tree != out_tree:
-            raise TypeError(
-                f"The cotangent passed to the vjp function of {_fun_name(fun)} has structure "
-                f"{ct_tree}, but the function's output has structure {out_tree}; they must "
-                "match.")
-        for i, (c, o) in enumerate(zip(ct_leaves, out_leaves)):
-            ca, oa = aval_of(c), tangent_aval(aval_of(o))
-            if ca.shape != oa.shape:
-                raise ValueError(
-                    f"The cotangent for output leaf {i} of {_fun_name(fun)} has shape "
-                    f"{ca.shape}, but the output has shape {oa.shape}; they must match.")
-        cts = [c if aval_of(c).dtype != float0 else Zero(aval_of(c)) for c in ct_leaves]
-        cts = cts + [Zero(tangent_aval(aval_of(a))) for a in outs[n:]]
-        return tuple(tree_util.tree_unflatten(in_tree, pullback(cts)))
-
+    primals_out = tree_util.tree_unflatten(out_tree, outs[:n])
+    pullback = _VjpFunction(_fun_name(fun), lin, in_tree, out_tree,
+                            [aval_of(o) for o in outs])
+    vjp_fn = VJP(pullback, list(lin.jaxpr.consts))
     if has_aux:
         aux = tree_util.tree_unflatten(out_store["aux_tree"], outs[n:])
         return primals_out, vjp_fn, aux
     return primals_out, vjp_fn
+
+
+class VJP:
+    """The function ``vjp`` returns: ``vjp_fn(ct)`` is the vector-Jacobian product.
+
+    A pytree whose leaves are the residuals (as JAX's ``VJP``), so it can be returned from
+    and passed to ``jit``-compiled functions, vmapped over, or tree-mapped.
+    """
+
+    __slots__ = ("fun", "residuals")
+
+    def __init__(self, fun, residuals):
+        self.fun = fun
+        self.residuals = residuals
+
+    def __call__(self, ct, *extra_args):
+        if extra_args:
+            raise TypeError(
+                f"The function returned by `vjp` applied to {self.fun.name} was called with "
+                f"{len(extra_args) + 1} arguments, but it takes a single argument: the "
+                "cotangent of the single value the differentiated function returned (a tuple "
+                "or other container if it returned several).")
+        return self.fun(self.residuals, ct)
+
+
+tree_util.register_pytree_node(VJP, lambda v: ((v.residuals,), v.fun),
+                               lambda fun, children: VJP(fun, *children))
+
+
+class _VjpFunction:
+    """The static part of a vjp function: the linear jaxpr (without its residuals, which the
+    ``Partial`` around it holds) and the structures of the inputs and outputs.
+    ``self(residuals, ct)`` is the vector-Jacobian product."""
+
+    __slots__ = ("name", "jaxpr", "in_avals", "out_zero", "in_tree", "out_tree", "out_avals",
+                 "n_out", "__weakref__")
+
+    def __init__(self, name, lin, in_tree, out_tree, out_avals):
+        self.name = name
+        self.jaxpr = lin.jaxpr.jaxpr
+        self.in_avals = lin.in_avals
+        self.out_zero = lin.out_zero
+        self.in_tree = in_tree
+        self.out_tree = out_tree
+        self.n_out = out_tree.num_leaves
+        self.out_avals = out_avals  # primal outputs, then aux outputs
+
+    def __call__(self, residuals, ct):
+        ct_leaves, ct_tree = tree_util.tree_flatten(ct)
+        if ct_tree != self.out_tree:
+            raise TypeError(
+                f"The cotangent passed to the vjp function of {self.name} has structure "
+                f"{ct_tree}, but the function's output has structure {self.out_tree}; they "
+                "must match.")
+        for i, (c, oa) in enumerate(zip(ct_leaves, self.out_avals)):
+            ca, oa = aval_of(c), tangent_aval(oa)
+            if ca.shape != oa.shape:
+                raise ValueError(
+                    f"The cotangent for output leaf {i} of {self.name} has shape "
+                    f"{ca.shape}, but the output has shape {oa.shape}; they must match.")
+        cts = [c if aval_of(c).dtype != float0 else Zero(aval_of(c)) for c in ct_leaves]
+        cts = cts + [Zero(tangent_aval(a)) for a in self.out_avals[self.n_out:]]
+        cts = [c for c, z in zip(cts, self.out_zero) if not z]
+        args = [UndefinedPrimal(a) for a in self.in_avals]
+        cts_in = backward_pass(self.jaxpr, list(residuals), args, cts)
+        return tuple(tree_util.tree_unflatten(self.in_tree, [_materialize(c) for c in cts_in]))
 
 
 def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False,
@@ -342,7 +392,6 @@ def linearize(fun, *primals, has_aux=False):
         >>> f_jvp(2.0)
         Array(2., dtype=float32, weak_type=True)
     """
-    from jaxel.jaxpr.eval import eval_jaxpr
     leaves, in_tree = tree_util.tree_flatten(primals)
     store = {}
 
@@ -360,23 +409,44 @@ def linearize(fun, *primals, has_aux=False):
     outs, lin = linearize_flat(flat_fun, leaves)
     n = store["n"]
     out_tree = store["tree"]
-
-    def f_jvp(*tangents):
-        t_leaves, t_tree = tree_util.tree_flatten(tangents)
-        if t_tree != in_tree:
-            raise TypeError(f"linearize: the tangents have structure {t_tree}, but the primals "
-                            f"had structure {in_tree}; they must match.")
-        for i, (p, t) in enumerate(zip(leaves, t_leaves)):
-            check_tangent_matches(p, t, f"linearized function (leaf {i})")
-        vals = eval_jaxpr(lin.jaxpr.jaxpr, lin.jaxpr.consts, *t_leaves)
-        it = iter(vals)
-        out = [zeros_or(a) if z else next(it) for a, z in zip(lin.out_avals, lin.out_zero)]
-        return tree_util.tree_unflatten(out_tree, out[:n])
-
+    # A Partial (a pytree whose leaves are the residuals), as JAX's.
+    f_jvp = tree_util.Partial(
+        _LinearizedFunction(lin, in_tree, out_tree, n, [aval_of(x) for x in leaves]),
+        list(lin.jaxpr.consts))
     primal_out = tree_util.tree_unflatten(out_tree, outs[:n])
     if has_aux:
         return primal_out, f_jvp, tree_util.tree_unflatten(store["aux_tree"], outs[n:])
     return primal_out, f_jvp
+
+
+class _LinearizedFunction:
+    """The static part of a linearized function: the linear jaxpr without its residuals
+    (which the ``Partial`` around it holds). ``self(residuals, *tangents)`` is the JVP."""
+
+    __slots__ = ("jaxpr", "out_avals", "out_zero", "in_tree", "out_tree", "n_out",
+                 "primal_avals", "__weakref__")
+
+    def __init__(self, lin, in_tree, out_tree, n_out, primal_avals):
+        self.jaxpr = lin.jaxpr.jaxpr
+        self.out_avals = lin.out_avals
+        self.out_zero = lin.out_zero
+        self.in_tree = in_tree
+        self.out_tree = out_tree
+        self.n_out = n_out
+        self.primal_avals = primal_avals
+
+    def __call__(self, residuals, *tangents):
+        from jaxel.jaxpr.eval import eval_jaxpr
+        t_leaves, t_tree = tree_util.tree_flatten(tangents)
+        if t_tree != self.in_tree:
+            raise TypeError(f"linearize: the tangents have structure {t_tree}, but the primals "
+                            f"had structure {self.in_tree}; they must match.")
+        for i, (p, t) in enumerate(zip(self.primal_avals, t_leaves)):
+            check_tangent_matches(p, t, f"linearized function (leaf {i})")
+        vals = eval_jaxpr(self.jaxpr, list(residuals), *t_leaves)
+        it = iter(vals)
+        out = [zeros_or(a) if z else next(it) for a, z in zip(self.out_avals, self.out_zero)]
+        return tree_util.tree_unflatten(self.out_tree, out[:self.n_out])
 
 
 def zeros_or(aval):
@@ -453,6 +523,22 @@ def _std_basis(leaves):
     return basis, sizes
 
 
+def _possible_downcast(x, example):
+    """``x`` (a Jacobian block) with the dtype and weak type of ``example``, as JAX gives its
+    Jacobians (the real part when ``x`` is complex and ``example`` is not)."""
+    if isinstance(x, np.ndarray):  # float0 blocks of integer inputs stay as they are
+        return x
+    from jaxel.lax.elementwise import convert_element_type_p, real
+    want = aval_of(example)
+    if aval_of(x).dtype.kind == "c" and want.dtype.kind != "c":
+        x = real(x)
+    a = aval_of(x)
+    if a.dtype == want.dtype and a.weak_type == want.weak_type:
+        return x
+    return convert_element_type_p.bind(x, new_dtype=want.dtype, weak_type=want.weak_type,
+                                       sharding=None)
+
+
 def _stacked_basis(leaves, sizes):
     """The identity over the flattened leaves as one array per leaf, shape
     ``(total, *leaf.shape)``: row ``k`` is the ``k``-th basis vector."""
@@ -463,7 +549,7 @@ def _stacked_basis(leaves, sizes):
         a = aval_of(x)
         block = np.zeros((total, s), a.dtype)
         block[offset:offset + s] = np.eye(s, dtype=a.dtype)
-        out.append(jnp.asarray(block.reshape((total,) + a.shape)))
+        out.append(_possible_downcast(jnp.asarray(block.reshape((total,) + a.shape)), x))
         offset += s
     return out
 
@@ -536,7 +622,7 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
             offset = 0
             for x, s in zip(leaves, sizes):
                 piece = moved[..., offset:offset + s]
-                pieces.append(jnp.reshape(piece, oshape + aval_of(x).shape))
+                pieces.append(_possible_downcast(jnp.reshape(piece, oshape + aval_of(x).shape), o))
                 offset += s
             per_in = tree_util.tree_unflatten(in_tree, pieces)
             per_out.append(per_in[0] if single else per_in)
@@ -600,7 +686,7 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
                     block = [in_leaves_list[r][k] for r in range(offset, offset + s)]
                     stacked = _stack_rows(block, xs)
                 reshape = np.reshape if isinstance(stacked, np.ndarray) else jnp.reshape
-                pieces.append(reshape(stacked, oshape + xs))
+                pieces.append(_possible_downcast(reshape(stacked, oshape + xs), x))
             per_in = tree_util.tree_unflatten(in_tree, pieces)
             per_out.append(per_in[0] if single else per_in)
             offset += s

@@ -18,8 +18,9 @@ from jaxel import tree_util
 from jaxel.jaxpr.eval import eval_jaxpr
 from jaxel.jaxpr.staging import trace_to_jaxpr
 from jaxel.lowering.lower import lower_jaxpr_body
-from jaxel.tracing.core import Primitive, _state
-from jaxel.transforms.ad_util import Zero, aval_of, instantiate, tangent_aval
+from jaxel.tracing.core import Primitive, _state, set_current_trace
+from jaxel.transforms.ad_util import (SymbolicZero, Zero, aval_of, instantiate, tangent_aval,
+                                      zero_from_primal)
 
 
 def _tracing_now() -> bool:
@@ -151,45 +152,130 @@ class custom_jvp:
         if self.jvp is None:
             raise AttributeError(f"No JVP defined for custom_jvp function {self.__name__} "
                                  "using defjvp.")
+        n = len(args)
+        nondiff, dyn = _split_nondiff(args, self.nondiff_argnums)
+        leaves, in_tree = tree_util.tree_flatten(dyn)
+        trace = _dispatch_trace(leaves)
+        if trace is not _state.trace:
+            with set_current_trace(trace):
+                return self(*args)
         if not _tracing_now():
             return self.fun(*args)
-        n = len(args)
-        nondiff, dyn, leaves, in_tree, closed, consts, out_tree = _stage_user_fun(
-            self.fun, args, self.nondiff_argnums)
+        user_jvp, name = self.jvp, self.__name__
         store = {}
-        user_jvp = self.jvp
 
         def flat_jvp(consts_vals, primals, tangents):
             # consts are closure arrays of fun: the user's rule closes over them itself.
             p = tree_util.tree_unflatten(in_tree, list(primals))
-            t = tree_util.tree_unflatten(in_tree, [_zeros_for(x, tt)
-                                                   for x, tt in zip(primals, tangents)])
+            t = tree_util.tree_unflatten(in_tree, [_rule_tangent(tt, self.symbolic_zeros)
+                                                   for tt in tangents])
             if self.nondiff_argnums:
                 out, t_out = user_jvp(*nondiff, p, t)
             else:
                 out, t_out = user_jvp(p, t)
             out_leaves, tree_o = tree_util.tree_flatten(out)
             t_leaves, tree_t = tree_util.tree_flatten(t_out)
-            if tree_o != out_tree or tree_t != out_tree:
+            t_leaves = [Zero(t_.aval) if type(t_) is SymbolicZero else t_ for t_ in t_leaves]
+            want = store.get("out_tree", tree_o)
+            if tree_o != want or tree_t != want:
                 raise TypeError(
-                    f"Custom JVP rule of {self.__name__} must produce primal and tangent "
-                    f"outputs with the function's output structure {out_tree}; got primal "
+                    f"Custom JVP rule of {name} must produce primal and tangent "
+                    f"outputs with the function's output structure {want}; got primal "
                     f"{tree_o} and tangent {tree_t}.")
+            store["out_tree"] = tree_o
             for o, t_ in zip(out_leaves, t_leaves):
                 if type(t_) is not Zero and aval_of(o).shape != aval_of(t_).shape:
                     raise TypeError(
-                        f"Custom JVP rule of {self.__name__} returned a tangent of shape "
+                        f"Custom JVP rule of {name} returned a tangent of shape "
                         f"{aval_of(t_).shape} for a primal output of shape {aval_of(o).shape}.")
             return out_leaves, t_leaves
 
+        if _differentiating(trace, leaves):
+            # Under the JVP interpreter only the rule runs: the function itself is not
+            # traced (JAX calls it no more often), so its side effects happen as in JAX.
+            outs = _apply_jvp_rule(trace, leaves, lambda p, t: flat_jvp((), p, t),
+                                   self.symbolic_zeros)
+            return tree_util.tree_unflatten(store["out_tree"], outs)
+        _, _, leaves, in_tree, closed, consts, out_tree = _stage_user_fun(
+            self.fun, args, self.nondiff_argnums)
+        store["out_tree"] = out_tree
         outs = custom_jvp_call_p.bind(*consts, *leaves, call_jaxpr=closed, jvp=flat_jvp,
                                       num_consts=len(consts), symbolic_zeros=self.symbolic_zeros)
         return tree_util.tree_unflatten(out_tree, outs)
 
 
-def _zeros_for(primal, t):
-    """Integer primals get float0 zeros as tangents, as JAX passes to custom rules."""
-    return instantiate(t) if type(t) is Zero else t
+def _dispatch_trace(leaves):
+    """The trace a custom-rule call belongs to: a partial-evaluation trace hands operations
+    whose operands it all knows to its parent, so a call with only known operands skips it
+    (reverse mode of a rule that calls the function again then runs it like JAX)."""
+    from jaxel.transforms.partial_eval import PartialEvalTrace
+    t = _state.trace
+    while type(t) is PartialEvalTrace and not any(t.is_unknown(x) for x in leaves):
+        t = t.parent
+    return t
+
+
+def _differentiating(trace, leaves) -> bool:
+    """True when ``trace`` is a JVP interpreter and some operand carries a tangent in it."""
+    from jaxel.transforms.jvp import JVPTrace, JVPTracer
+    return type(trace) is JVPTrace and any(
+        type(x) is JVPTracer and x._trace is trace and type(x.tangent) is not Zero
+        for x in leaves)
+
+
+def _apply_jvp_rule(trace, leaves, rule, symbolic_zeros):
+    """Run ``rule(primals, tangents) -> (outs, tangent_outs)`` for the operands ``leaves`` of
+    the JVP ``trace`` in its parent (as the trace runs primitive rules); returns its tracers."""
+    unpacked = [trace.unpack(x) for x in leaves]
+    primals = [p for p, _ in unpacked]
+    with set_current_trace(trace.parent):
+        tangents = [t if symbolic_zeros else instantiate(t) for _, t in unpacked]
+        outs, t_outs = rule(primals, tangents)
+    return [trace._tracer(o, t) for o, t in zip(outs, t_outs)]
+
+
+def _rule_tangent(t, symbolic_zeros):
+    """A tangent as a custom rule sees it: a zero is a ``SymbolicZero`` with
+    ``symbolic_zeros``, else a zero array (float0 for integer primals, as in JAX)."""
+    if type(t) is Zero:
+        return SymbolicZero(t.aval) if symbolic_zeros else instantiate(t)
+    return t
+
+
+class CustomVJPPrimal:
+    """A primal argument as a ``custom_vjp`` forward rule with ``symbolic_zeros=True`` sees
+    it: its ``value`` and whether it is ``perturbed`` (has a nonzero tangent)."""
+
+    __slots__ = ("value", "perturbed")
+
+    def __init__(self, value, perturbed):
+        self.value = value
+        self.perturbed = perturbed
+
+    def __repr__(self):
+        return f"CustomVJPPrimal(value={self.value!r}, perturbed={self.perturbed!r})"
+
+    def __eq__(self, other):
+        return (type(other) is CustomVJPPrimal and self.value is other.value
+                and self.perturbed == other.perturbed)
+
+    __hash__ = None
+
+
+def custom_vjp_primal_tree_values(tree):
+    """Replace each ``CustomVJPPrimal`` leaf of ``tree`` (the arguments a ``symbolic_zeros``
+    forward rule receives) by its ``value``.
+
+    Example::
+
+        >>> custom_vjp_primal_tree_values((CustomVJPPrimal(1.0, True),))
+        (1.0,)
+    """
+    def value(leaf):
+        if type(leaf) is not CustomVJPPrimal:
+            raise TypeError(f"unexpected leaf type {type(leaf)}")
+        return leaf.value
+    return tree_util.tree_map(value, tree)
 
 
 # ---- custom_vjp ------------------------------------------------------------------------------
@@ -222,8 +308,7 @@ custom_lin_p.lowering = _custom_lin_lowering
 
 def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals, name):
     res = args[:num_res]
-    cts = [instantiate(c) for c in cts]
-    cts_in = bwd(list(res), cts)
+    cts_in = bwd(list(res), list(cts))  # bwd instantiates zeros (or keeps them symbolic)
     return [None] * num_res + list(cts_in)
 
 
@@ -240,7 +325,7 @@ custom_lin_p.jvp = _custom_lin_jvp
 def _custom_vjp_rule(primals, tangents, *, call_jaxpr, fwd, bwd, num_consts, name, **_):
     primals = primals[num_consts:]
     tangents = tangents[num_consts:]
-    outs, res = fwd(primals)
+    outs, res = fwd(primals, [type(t) is not Zero for t in tangents])
     out_avals = [tangent_aval(aval_of(o)) for o in outs]
     lin_in = list(res) + [instantiate(t) for t in tangents]
     t_outs = custom_lin_p.bind(*lin_in, num_res=len(res), bwd=bwd, out_avals=tuple(out_avals),
@@ -268,14 +353,20 @@ class custom_vjp:
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
         self.fwd = self.bwd = None
+        self.symbolic_zeros = False
         for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
             if hasattr(fun, attr):
                 setattr(self, attr, getattr(fun, attr))
 
     def defvjp(self, fwd, bwd, symbolic_zeros=False):
         """Set the forward (``fwd(*args) -> (out, res)``) and backward
-        (``bwd(res, ct) -> cotangents tuple``) functions."""
+        (``bwd(res, ct) -> cotangents tuple``) functions.
+
+        With ``symbolic_zeros``, ``fwd`` receives each array argument as a
+        ``CustomVJPPrimal`` (its value and whether it is perturbed), ``bwd`` receives zero
+        cotangents as ``SymbolicZero`` and may return ``SymbolicZero`` (or None) ones."""
         self.fwd, self.bwd = fwd, bwd
+        self.symbolic_zeros = bool(symbolic_zeros)
 
     def __call__(self, *args, **kwargs):
         if kwargs:
@@ -284,15 +375,22 @@ class custom_vjp:
         if self.fwd is None:
             raise AttributeError(f"No VJP defined for custom_vjp function {self.__name__} "
                                  "using defvjp.")
+        n = len(args)
+        nondiff, dyn = _split_nondiff(args, self.nondiff_argnums)
+        leaves, in_tree = tree_util.tree_flatten(dyn)
+        trace = _dispatch_trace(leaves)
+        if trace is not _state.trace:
+            with set_current_trace(trace):
+                return self(*args)
         if not _tracing_now():
             return self.fun(*args)
-        n = len(args)
-        nondiff, dyn, leaves, in_tree, closed, consts, out_tree = _stage_user_fun(
-            self.fun, args, self.nondiff_argnums)
         store = {}
         user_fwd, user_bwd, name = self.fwd, self.bwd, self.__name__
+        symbolic = self.symbolic_zeros
 
-        def flat_fwd(primals):
+        def flat_fwd(primals, perturbed):
+            if symbolic:
+                primals = [CustomVJPPrimal(p, z) for p, z in zip(primals, perturbed)]
             full = _merge(nondiff, tree_util.tree_unflatten(in_tree, list(primals)),
                           self.nondiff_argnums, n)
             got = user_fwd(*full)
@@ -301,15 +399,17 @@ class custom_vjp:
                                 f"(output, residuals), got {type(got).__name__}.")
             out, res = got
             out_leaves, tree_o = tree_util.tree_flatten(out)
-            if tree_o != out_tree:
+            want = store.setdefault("out_tree", tree_o)
+            if tree_o != want:
                 raise TypeError(f"Custom VJP fwd rule of {name} returned an output with "
-                                f"structure {tree_o}; the function returns {out_tree}.")
+                                f"structure {tree_o}; the function returns {want}.")
             res_leaves, store["res_tree"] = tree_util.tree_flatten(res)
             return out_leaves, res_leaves
 
         def flat_bwd(res_leaves, cts):
+            cts = [_rule_tangent(c, symbolic) for c in cts]
             res = tree_util.tree_unflatten(store["res_tree"], res_leaves)
-            ct = tree_util.tree_unflatten(out_tree, cts)
+            ct = tree_util.tree_unflatten(store["out_tree"], cts)
             args_ct = (*nondiff, res, ct) if self.nondiff_argnums else (res, ct)
             got = user_bwd(*args_ct)
             if not isinstance(got, (tuple, list)):
@@ -325,12 +425,102 @@ class custom_vjp:
                 if c is None:
                     ct_leaves += [Zero(tangent_aval(aval_of(x))) for x in a_leaves]
                 else:
-                    ct_leaves += tree_util.tree_leaves(c)
+                    ct_leaves += [Zero(x.aval) if type(x) is SymbolicZero else x
+                                  for x in tree_util.tree_leaves(c)]
             return ct_leaves
 
+        if _differentiating(trace, leaves):
+            # Under the JVP interpreter only fwd runs (the function itself is not traced, as
+            # in JAX); the tangents go through custom_lin, whose transpose calls bwd.
+            def rule(primals, tangents):
+                return _custom_vjp_rule(primals, tangents, call_jaxpr=None, fwd=flat_fwd,
+                                        bwd=flat_bwd, num_consts=0, name=name)
+            outs = _apply_jvp_rule(trace, leaves, rule, True)  # the rule instantiates
+            return tree_util.tree_unflatten(store["out_tree"], outs)
+        _, _, leaves, in_tree, closed, consts, out_tree = _stage_user_fun(
+            self.fun, args, self.nondiff_argnums)
+        store["out_tree"] = out_tree
         outs = custom_vjp_call_p.bind(*consts, *leaves, call_jaxpr=closed, fwd=flat_fwd,
                                       bwd=flat_bwd, num_consts=len(consts), name=name)
         return tree_util.tree_unflatten(out_tree, outs)
+
+
+# ---- custom_gradient -------------------------------------------------------------------------
+def custom_gradient(fun=None, *, with_logs=False, remat=False, with_accums=None):
+    """Define a function and its gradient together (``jax.custom_gradient``, TensorFlow
+    style): ``fun(*args)`` returns ``(value, vjp)`` where ``vjp(ct)`` returns one cotangent per
+    argument. ``vjp`` may close over values computed in ``fun``; it is traced once per use,
+    so it cannot branch in Python on their values.
+
+    ``with_logs``, ``remat`` and ``with_accums`` are not supported (NotImplementedError).
+
+    Example::
+
+        @jaxel.custom_gradient
+        def f(x):
+            return x ** 2, lambda g: (g * x,)
+
+        jaxel.grad(f)(3.0)  # 3.0
+    """
+    if fun is None:
+        return lambda f: custom_gradient(f, with_logs=with_logs, remat=remat,
+                                         with_accums=with_accums)
+    for opt, val, default in (("with_logs", with_logs, False), ("remat", remat, False),
+                              ("with_accums", with_accums, None)):
+        if val is not default and val != default:
+            raise NotImplementedError(f"custom_gradient({opt}=...) is not supported by jaxel.")
+
+    def primal(*args):
+        return fun(*args)[0]
+
+    for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
+        if hasattr(fun, attr):
+            setattr(primal, attr, getattr(fun, attr))
+    wrapped = custom_vjp(primal)
+
+    def fwd(*args):
+        ans, rule = fun(*args)
+        # The residuals are the arrays the traced rule closes over; the rule itself travels
+        # as static data of their pytree.
+        return ans, _traced_rule(rule, ans)
+
+    def bwd(res, ct):
+        return tuple(res(ct))
+
+    wrapped.defvjp(fwd, bwd)
+    return wrapped
+
+
+def _traced_rule(rule, ans):
+    from jaxel.jit_primitive import closure_convert as hoist
+    ans_leaves, ans_tree = tree_util.tree_flatten(ans)
+    store = {}
+
+    def flat_rule(*cts):
+        out = rule(tree_util.tree_unflatten(ans_tree, list(cts)))
+        if not isinstance(out, (tuple, list)):
+            raise TypeError("The vjp function of a custom_gradient function must return a "
+                            f"tuple with one cotangent per argument, got {type(out).__name__}.")
+        leaves, store["tree"] = tree_util.tree_flatten(tuple(out))
+        return leaves
+
+    closed = trace_to_jaxpr(flat_rule, [tangent_aval(aval_of(a)) for a in ans_leaves])
+    closed, consts = hoist(closed)
+    return tree_util.Partial(_TracedRule(closed, ans_tree, store["tree"]), list(consts))
+
+
+class _TracedRule:
+    """``self(consts, ct)``: a custom_gradient rule traced to a jaxpr, applied to ``ct``."""
+
+    __slots__ = ("closed", "ct_tree", "out_tree", "__weakref__")
+
+    def __init__(self, closed, ct_tree, out_tree):
+        self.closed, self.ct_tree, self.out_tree = closed, ct_tree, out_tree
+
+    def __call__(self, consts, ct):
+        cts = tree_util.tree_leaves(ct)
+        outs = eval_jaxpr(self.closed.jaxpr, self.closed.consts, *consts, *cts)
+        return tree_util.tree_unflatten(self.out_tree, outs)
 
 
 # ---- closure_convert -------------------------------------------------------------------------
@@ -385,7 +575,11 @@ def closure_convert(fun, *example_args):
     return converted_fun, consts
 
 
-__all__ = ["closure_convert", "custom_jvp", "custom_vjp", "custom_jvp_call_p", "custom_vjp_call_p", "custom_lin_p"]
+from jaxel._linear_call import linear_call, remat_opt_p  # noqa: E402  (uses custom_vjp's helpers)
+
+__all__ = ["closure_convert", "custom_jvp", "custom_vjp", "custom_jvp_call_p", "custom_vjp_call_p",
+           "custom_lin_p", "custom_gradient", "CustomVJPPrimal", "custom_vjp_primal_tree_values",
+           "SymbolicZero", "zero_from_primal", "linear_call", "remat_opt_p"]
 
 
 # ---- batching rules --------------------------------------------------------------------------
@@ -482,11 +676,11 @@ def _custom_vjp_batch(axis, args, dims, *, call_jaxpr, fwd, bwd, num_consts, nam
     n_out = len(call_jaxpr.out_avals)
     new, _ = batch_jaxpr(call_jaxpr, axis, dims, [0] * n_out)
     p_dims = dims[num_consts:]
-    run_fwd = _vectorized_rule(axis, lambda p: fwd(p))
     run_bwd = _vectorized_rule(axis, lambda r, c: (bwd(r, c),))
     store = {}
 
-    def batched_fwd(primals):
+    def batched_fwd(primals, perturbed):
+        run_fwd = _vectorized_rule(axis, lambda p: fwd(p, perturbed))
         outs, res = run_fwd([p_dims], list(primals))
         store["n_res"] = len(res)
         return outs, res

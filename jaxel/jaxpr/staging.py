@@ -64,6 +64,9 @@ class JaxprTracer(Tracer):
         self.aval = aval
         self.jvar = var
 
+    def _short_repr(self):
+        return f"JitTracer({self.aval})"
+
 
 class JaxprTrace(Trace):
     """The staging interpreter: builds a jaxpr from the primitives applied to its tracers."""

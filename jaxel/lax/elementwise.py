@@ -636,12 +636,14 @@ def _integer_pow_jvp(t, x, *, y):
     return mul(t, mul(integer_pow(x, y - 1), float(y)))
 
 
-def _filled(like, value):
-    """An array of ``like``'s shape and dtype filled with ``value``."""
+def _filled(like, value, weak_type=None):
+    """An array of ``like``'s shape and dtype (and weak type, unless given) filled with
+    ``value``."""
     from jaxel.lax.shape_ops import broadcast_in_dim_p
     aval = _ad.aval_of(like)
+    weak = aval.weak_type if weak_type is None else weak_type
     # Always bind (even for rank 0): a bare Literal is not a value a tracer can carry.
-    return broadcast_in_dim_p.bind(literal(value, aval.dtype, aval.weak_type), shape=aval.shape,
+    return broadcast_in_dim_p.bind(literal(value, aval.dtype, weak), shape=aval.shape,
                                    broadcast_dimensions=(), sharding=None)
 
 
@@ -729,8 +731,9 @@ def _abs_jvp(t, ans, x):
 
 _ad.defjvp2(abs_p, _abs_jvp)
 _ad.deflinear(conj_p, lambda ct, x: [conj(ct)])
-_ad.deflinear(real_p, lambda ct, x: [complex(ct, _filled(ct, 0))])
-_ad.deflinear(imag_p, lambda ct, x: [complex(_filled(ct, 0), neg(ct))])
+# The zero half is strongly typed (as JAX's), so a complex cotangent is never weak.
+_ad.deflinear(real_p, lambda ct, x: [complex(ct, _filled(ct, 0, False))])
+_ad.deflinear(imag_p, lambda ct, x: [complex(_filled(ct, 0, False), neg(ct))])
 
 
 def _complex_transpose(ct, x, y):

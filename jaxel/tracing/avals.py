@@ -78,7 +78,10 @@ class ShapedArray:
         weak = ", weak_type=True" if self.weak_type else ""
         return f"ShapedArray({self.dtype.name}[{','.join(map(str, self.shape))}]{weak})"
 
-    __str__ = str_short
+    def __str__(self):
+        """JAX's form, with long dtype names and ``~`` marking a weak type: ``~float32[3]``."""
+        name = self.dtype.name.replace("void", "float0")
+        return f"{'~' if self.weak_type else ''}{name}[{','.join(map(str, self.shape))}]"
 
     def __reduce__(self):
         return (ShapedArray, (self.shape, self.dtype, self.weak_type))

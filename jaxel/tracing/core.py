@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import operator
 import threading
 
 import numpy as np
@@ -92,6 +93,15 @@ class Literal:
         self.val = val
         self.aval = aval
         self.device_array = None  # its Array on the default device, made on first eager use
+
+    # Array-like views, so rules that receive a Literal operand can inspect it like a value.
+    shape = property(lambda self: self.aval.shape)
+    dtype = property(lambda self: self.aval.dtype)
+    ndim = property(lambda self: 0)
+    weak_type = property(lambda self: self.aval.weak_type)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.val, dtype)
 
     def __repr__(self):
         v = self.val
@@ -235,25 +245,63 @@ class Tracer(_operators.ArrayOperators):
             raise TypeError("iteration over a 0-d array")
         return (self[i] for i in range(self.aval.shape[0]))
 
+    def to_concrete_value(self):
+        """The concrete value this tracer stands for, or None when it is abstract.
+
+        Forward- and reverse-mode tracers of a concrete primal have one (so Python control
+        flow on a differentiated value works outside ``jit``, as in JAX); staging and
+        batching tracers do not.
+        """
+        return None
+
     def _concretization_error(self, cls, what: str):
         raise cls(self._trace.concretization_message(self, what))
 
     def __bool__(self):
+        if self.aval.size != 1:  # as NumPy and JAX do, concrete or not
+            if self.aval.size == 0:
+                raise ValueError("The truth value of an empty array is ambiguous. Use "
+                                 "`array.size > 0` to check that an array is not empty.")
+            raise ValueError("The truth value of an array with more than one element is "
+                             "ambiguous. Use a.any() or a.all()")
+        v = self.to_concrete_value()
+        if v is not None:
+            return bool(v)
         self._concretization_error(TracerBoolConversionError, "bool")
 
     def __int__(self):
-        self._concretization_error(TracerIntegerConversionError, "int")
+        v = self.to_concrete_value()
+        if v is not None:
+            return int(v)
+        self._check_scalar()
+        self._concretization_error(ConcretizationTypeError, "int")
 
     def __index__(self):
+        v = self.to_concrete_value()
+        if v is not None:
+            return operator.index(v)
+        if self.aval.shape != () or self.aval.dtype.kind not in "iu":
+            raise TypeError("Only integer scalar arrays can be converted to a scalar index.")
         self._concretization_error(TracerIntegerConversionError, "index")
 
+    # JAX gives float() and complex() no concrete path (they raise under grad too): nor do we.
     def __float__(self):
+        self._check_scalar()
         self._concretization_error(ConcretizationTypeError, "float")
 
     def __complex__(self):
+        self._check_scalar()
         self._concretization_error(ConcretizationTypeError, "complex")
 
-    def item(self):
+    def _check_scalar(self):
+        if self.aval.ndim:
+            raise TypeError("Only scalar arrays can be converted to Python scalars; got "
+                            f"arr.ndim={self.aval.ndim}")
+
+    def item(self, *args):
+        v = self.to_concrete_value()
+        if v is not None:
+            return np.asarray(v).item(*args)
         self._concretization_error(ConcretizationTypeError, "item")
 
     def tolist(self):
@@ -269,8 +317,12 @@ class Tracer(_operators.ArrayOperators):
     def __hash__(self):
         raise TypeError(f"unhashable type: traced array {self.aval.str_short()}")
 
+    def _short_repr(self) -> str:
+        """JAX's one-line form of a tracer, e.g. ``JitTracer(~float32[3])``."""
+        return f"{type(self).__name__}<{self.aval}>"
+
     def __repr__(self):
-        return f"Traced<{self.aval!r}>with<{self._trace.describe()}>"
+        return self._short_repr()
 
 
 class _State(threading.local):

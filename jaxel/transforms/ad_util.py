@@ -36,6 +36,50 @@ class Zero:
         return f"Zero({self.aval.str_short()})"
 
 
+class SymbolicZero:
+    """A zero tangent or cotangent as custom rules with ``symbolic_zeros=True`` see it
+    (``jax.custom_derivatives.SymbolicZero``): it has the zero's ``aval`` and forwards
+    ``shape``, ``dtype`` and the other aval attributes to it. Rules may also return one.
+
+    Example::
+
+        >>> z = SymbolicZero.from_primal_value(jnp.ones(3))
+        >>> z.shape, z.dtype
+        ((3,), dtype('float32'))
+    """
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    def __repr__(self):
+        return "SymbolicZero"
+
+    def __getattr__(self, name):
+        if name == "aval":  # not set yet (e.g. during unpickling): no recursion
+            raise AttributeError(name)
+        try:
+            return getattr(self.aval, name)
+        except AttributeError:
+            raise AttributeError(f"SymbolicZero has no attribute {name}") from None
+
+    @staticmethod
+    def from_primal_value(val) -> "SymbolicZero":
+        """The symbolic zero tangent of the primal value ``val``."""
+        return SymbolicZero(tangent_aval(aval_of(val)))
+
+
+def zero_from_primal(val, symbolic_zeros=False):
+    """Zero tangents for the pytree of primal values ``val``: ``SymbolicZero`` leaves with
+    ``symbolic_zeros``, else zero arrays (float0 ones for integer primals)."""
+    from jaxel import tree_util
+
+    def zero(x):
+        t = tangent_aval(aval_of(x))
+        return SymbolicZero(t) if symbolic_zeros else zeros_like_aval(t)
+
+    return tree_util.tree_map(zero, val)
+
+
 class UndefinedPrimal:
     """An operand of a linear primitive in which the transpose rule is asked to be linear."""
 

@@ -113,6 +113,9 @@ class BatchTracer(Tracer):
         d = self.bdim
         return ShapedArray(a.shape[:d] + a.shape[d + 1:], a.dtype, a.weak_type)
 
+    def _short_repr(self):
+        return f"VmapTracer(aval={self.aval}, batched={aval_of(self.val)})"
+
 
 class BatchTrace(Trace):
     """The vectorising interpreter for one mapped axis."""

@@ -8,7 +8,8 @@ tangent is zero, which is what makes nested differentiation correct.
 """
 from __future__ import annotations
 
-from jaxel.tracing.core import Trace, Tracer, _state
+from jaxel.tracing.avals import ShapedArray
+from jaxel.tracing.core import Literal, Trace, Tracer, _state
 from jaxel.transforms.ad_util import (Zero, aval_of, instantiate, is_differentiable_dtype,
                                       tangent_aval, zero_like)
 
@@ -27,11 +28,38 @@ class JVPTracer(Tracer):
     def aval(self):
         return aval_of(self.primal)
 
+    def to_concrete_value(self):
+        """The primal's concrete value, if it has one: differentiating Python control flow
+        (``if x > 0``, ``int(n)``) works when the primal is known, as in JAX."""
+        p = self.primal
+        if isinstance(p, Tracer):
+            return p.to_concrete_value()
+        return p.val if type(p) is Literal else p
+
+    def _short_repr(self):
+        primal = _pp(self.primal)
+        if self._trace.linearizing:  # grad, vjp, linearize: the tangent is not known yet
+            return f"GradTracer(primal={primal}, typeof(tangent)={aval_of(self.tangent).str_short()})"
+        return f"JVPTracer(primal={primal}, tangent={_pp(self.tangent)})"
+
+
+def _pp(x):
+    if isinstance(x, Tracer):
+        return x._short_repr()
+    if type(x) is Zero:
+        return f"Zero({x.aval})"
+    return str(x)
+
 
 class JVPTrace(Trace):
-    """The forward-mode interpreter."""
+    """The forward-mode interpreter. ``linearizing``: its tangents are staged (linearize, and
+    so grad and vjp), which only changes how its tracers print."""
 
-    __slots__ = ()
+    __slots__ = ("linearizing",)
+
+    def __init__(self, parent, linearizing=False):
+        super().__init__(parent)
+        self.linearizing = linearizing
 
     def unpack(self, x):
         """``(primal, tangent)`` of any value: a constant has a zero tangent."""
@@ -70,8 +98,17 @@ class JVPTrace(Trace):
         finally:
             _state.trace = prev
         if prim.multiple_results:
-            return [JVPTracer(self, o, _nondiff_to_zero(o, t)) for o, t in zip(out, t_out)]
-        return JVPTracer(self, out, _nondiff_to_zero(out, t_out))
+            return [self._tracer(o, t) for o, t in zip(out, t_out)]
+        return self._tracer(out, t_out)
+
+    def _tracer(self, primal, t):
+        """A tracer for ``primal`` with tangent ``t``; a value whose tangent is a symbolic zero
+        is a constant of this trace, so it is returned as the primal itself (as in JAX: it
+        prints, converts and flows like the primal)."""
+        t = _nondiff_to_zero(primal, t)
+        if type(t) is Zero:
+            return primal
+        return JVPTracer(self, primal, t)
 
     def describe(self):
         return "JVPTrace"
@@ -122,7 +159,8 @@ def jvp_flat(fun, primals, tangents, instantiate_zeros=True):
     """
     parent = _state.trace
     trace = JVPTrace(parent)
-    ins = [JVPTracer(trace, p, t) for p, t in zip(primals, tangents)]
+    # An input with a symbolic zero tangent is a constant of the trace (as in JAX).
+    ins = [p if type(t) is Zero else JVPTracer(trace, p, t) for p, t in zip(primals, tangents)]
     _state.trace = trace
     try:
         outs = fun(*ins)
@@ -138,12 +176,14 @@ def jvp_flat(fun, primals, tangents, instantiate_zeros=True):
 
 
 def check_tangent_matches(primal, tangent, where: str):
-    """A clear TypeError when a user-supplied tangent does not fit its primal."""
-    want = tangent_aval(aval_of(primal))
+    """A clear TypeError when a user-supplied tangent does not fit its primal (a value or
+    its aval)."""
+    p_aval = primal if isinstance(primal, ShapedArray) else aval_of(primal)
+    want = tangent_aval(p_aval)
     got = aval_of(tangent)
     if got.shape != want.shape or got.dtype != want.dtype:
         raise TypeError(
             f"{where}: the tangent {got.str_short()} does not match its primal "
-            f"{aval_of(primal).str_short()}; a tangent must have the primal's shape and dtype "
+            f"{p_aval.str_short()}; a tangent must have the primal's shape and dtype "
             "(float0 for an integer or boolean primal).")
 

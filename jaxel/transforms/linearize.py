@@ -10,7 +10,7 @@ from __future__ import annotations
 from jaxel.jaxpr.dce import dce_closed_jaxpr
 from jaxel.jaxpr.ir import ClosedJaxpr, Jaxpr
 from jaxel.tracing.core import _state
-from jaxel.transforms.ad_util import Zero, tangent_aval, aval_of
+from jaxel.transforms.ad_util import Zero, aval_of, is_differentiable_dtype, tangent_aval
 from jaxel.transforms.jvp import JVPTrace, JVPTracer
 from jaxel.transforms.partial_eval import PartialEvalTrace
 
@@ -39,9 +39,12 @@ def linearize_flat(fun, primals):
     """
     parent = _state.trace
     pe = PartialEvalTrace(parent)
-    jvp = JVPTrace(pe)
+    jvp = JVPTrace(pe, linearizing=True)
     in_tangent_avals = [tangent_aval(aval_of(p)) for p in primals]
-    ins = [JVPTracer(jvp, p, pe.new_arg(a)) for p, a in zip(primals, in_tangent_avals)]
+    # Integer and boolean inputs (float0 tangents) are constants of the JVP trace, as in JAX;
+    # every input still gets a tangent input of the linear jaxpr.
+    ins = [JVPTracer(jvp, p, t) if is_differentiable_dtype(aval_of(p).dtype) else p
+           for p, t in zip(primals, [pe.new_arg(a) for a in in_tangent_avals])]
     _state.trace = jvp
     try:
         outs = fun(*ins)

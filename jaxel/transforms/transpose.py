@@ -36,7 +36,8 @@ def backward_pass(jaxpr, consts, args, cts_out):
             linear.update(eqn.outvars)
             linear_eqns.append(eqn)
             continue
-        ins = [a.val if type(a) is Literal else env[a] for a in eqn.invars]
+        # Literals go in as Literals (not their NumPy values), keeping their weak type.
+        ins = [a if type(a) is Literal else env[a] for a in eqn.invars]
         out = eqn.primitive.bind(*ins, **eqn.params)
         if eqn.primitive.multiple_results:
             env.update(zip(eqn.outvars, out))
@@ -64,7 +65,7 @@ def backward_pass(jaxpr, consts, args, cts_out):
                 f"implemented: `{prim.name}` appeared in the linear part of a computation. "
                 "If it is not linear, its JVP rule should not apply it to tangents.")
         ins = [UndefinedPrimal(a.aval) if isinstance(a, Var) and a in linear else
-               (a.val if type(a) is Literal else env[a]) for a in eqn.invars]
+               (a if type(a) is Literal else env[a]) for a in eqn.invars]
         if prim.multiple_results:
             ct_arg = [Zero(v.aval) if c is None else c for v, c in zip(eqn.outvars, outs_ct)]
         else:

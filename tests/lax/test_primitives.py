@@ -24,8 +24,10 @@ CHECKED_ELSEWHERE = {"jit", "custom_jvp_call", "custom_vjp_call", "custom_lin", 
                      "psum", "pmax", "pmin", "all_gather", "psum_scatter", "ppermute",
                      "all_to_all", "axis_index",
                      # control flow: tests/transforms/test_{cond,while_loop,scan,linear_solve}.py
-                     "cond", "while", "scan", "custom_linear_solve"}
-CHECKED_ELSEWHERE |= {"custom_vmap_call"}  # tests/test_custom_batching.py
+                     "cond", "while", "scan", "custom_linear_solve",
+                     # tests/transforms/test_custom_derivatives_names.py (remat_opt: refuses)
+                     "linear_call", "remat_opt",
+                     "custom_vmap_call"}  # tests/test_custom_batching.py
 
 
 def _all_cases():

@@ -89,6 +89,37 @@ def strip_weak(a: ShapedArray) -> ShapedArray:
     return a.update(weak_type=False) if a.weak_type else a
 
 
+def _weak_arg(aval):
+    """A stand-in for an aval in ``result_type``: a Python scalar of its kind when weakly typed
+    (weak types defer to strong ones), else its dtype."""
+    import numpy as np
+    dt = np.dtype(aval.dtype)
+    if aval.weak_type:
+        return {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}.get(dt.kind, 0.0)
+    return dt
+
+
+def promote_weak_carry(leaves, in_avals, out_avals):
+    """JAX's rule for a weakly typed initial loop carry (a Python scalar, say) whose body
+    returns another type: the initial value is converted to ``result_type(init, body output)``
+    (strongly typed) and the body is traced again.
+
+    A weak carry whose body returns the same shape and dtype strongly typed is made strong too:
+    JAX lets such a loop take a weak carry in and give a strong one out; jaxel's loop primitives
+    keep one carry type, and the loop's result type is the same. Returns ``(leaves, changed)``.
+    """
+    from jaxel import dtypes as _dtypes
+    from jaxel.lax.elementwise import convert_element_type
+    out, changed = list(leaves), False
+    for i, (a, b) in enumerate(zip(in_avals, out_avals)):
+        if not a.weak_type or (a.shape == b.shape and a.dtype == b.dtype and b.weak_type):
+            continue
+        dt = _dtypes.result_type(_weak_arg(a), _weak_arg(b))
+        out[i] = convert_element_type(leaves[i], dt)
+        changed = True
+    return out, changed
+
+
 def leaf_paths(tree) -> list:
     """A readable key path for each leaf position of ``tree`` (a PyTreeDef)."""
     dummy = tree_util.tree_unflatten(tree, list(range(tree.num_leaves)))

@@ -44,8 +44,8 @@ from jaxel import tree_util
 from jaxel.jaxpr.eval import eval_jaxpr
 from jaxel.jaxpr.ir import ClosedJaxpr, Jaxpr, JaxprEqn, Var
 from jaxel.jaxpr.staging import JaxprTrace, trace_to_jaxpr
-from jaxel.lax.control_flow.common import (avals_of, cached, show_types, trace_fun,
-                                           type_mismatch)
+from jaxel.lax.control_flow.common import (avals_of, cached, promote_weak_carry, show_types,
+                                           trace_fun, type_mismatch)
 from jaxel.lowering.emitter import i64_array, tensor_type
 from jaxel.lowering.lower import lower_jaxpr_body
 from jaxel.tracing.avals import ShapedArray
@@ -528,9 +528,15 @@ def _transpose_body(jaxpr, num_consts, num_carry, const_lin, xs_lin, ys_ct_zero)
         new_x = [_ad.instantiate(ct) for ct, l in zip(x_cts, xs_lin) if l]
         return new_acc + new_k + new_x
 
-    strip = [a.update(weak_type=False) if a.weak_type else a
-             for a in res_c_av + acc_av + k_ct_av + res_x_av + y_ct_av]
-    return trace_to_jaxpr(fun, strip)
+    # Cotangents keep their weak types (as JAX's do) when the body keeps the carried ones
+    # unchanged; otherwise the carries are traced strongly typed, which is always consistent.
+    avals = res_c_av + acc_av + k_ct_av + res_x_av + y_ct_av
+    closed = trace_to_jaxpr(fun, avals)
+    n_res, n_k = len(res_c_av), len(acc_av) + len(k_ct_av)
+    if all(a.weak_type == b.weak_type
+           for a, b in zip(avals[n_res:n_res + n_k], closed.out_avals[:n_k])):
+        return closed
+    return trace_to_jaxpr(fun, [a.update(weak_type=False) if a.weak_type else a for a in avals])
 
 
 def _transpose(cts, *args, jaxpr, num_consts, num_carry, length, reverse, unroll, linear):
@@ -542,16 +548,14 @@ def _transpose(cts, *args, jaxpr, num_consts, num_carry, length, reverse, unroll
     body = cached(jaxpr, ("transpose", num_consts, num_carry, const_lin, xs_lin, ys_ct_zero),
                   lambda: _transpose_body(jaxpr, num_consts, num_carry, const_lin, xs_lin,
                                           ys_ct_zero))
-    c_av = jaxpr.in_avals[:num_consts]
-    k_av = jaxpr.in_avals[num_consts:num_consts + num_carry]
     res_c = [c for c, l in zip(consts, const_lin) if not l]
-    acc0 = [_ad.zeros_like_aval(_ad.tangent_aval(a).update(weak_type=False))
-            for a, l in zip(c_av, const_lin) if l]
-    k_ct = [_ad.zeros_like_aval(_ad.tangent_aval(a).update(weak_type=False))
-            if type(c) is _ad.Zero else c for c, a in zip(ct_carry, k_av)]
+    n_acc = sum(const_lin)
+    carry_av = body.in_avals[len(res_c):len(res_c) + n_acc + num_carry]
+    acc0 = [_ad.zeros_like_aval(a) for a in carry_av[:n_acc]]
+    k_ct = [_ad.zeros_like_aval(a) if type(c) is _ad.Zero else _with_weak_type(c, a.weak_type)
+            for c, a in zip(ct_carry, carry_av[n_acc:])]
     res_x = [x for x, l in zip(xs, xs_lin) if not l]
     y_ct = [c for c in ct_ys if type(c) is not _ad.Zero]
-    n_acc = len(acc0)
     lin = ((False,) * len(res_c) + (True,) * (n_acc + len(k_ct)) + (False,) * len(res_x) +
            (True,) * len(y_ct))
     outs = _bind_scan(res_c, acc0 + k_ct, res_x + y_ct, jaxpr=body, length=length,
@@ -567,6 +571,15 @@ def _transpose(cts, *args, jaxpr, num_consts, num_carry, length, reverse, unroll
 
 
 scan_p.transpose = _transpose
+
+
+def _with_weak_type(x, weak):
+    """``x`` with the given weak type (a loop carry must keep one type)."""
+    a = _ad.aval_of(x)
+    if a.weak_type == weak:
+        return x
+    from jaxel.lax.elementwise import convert_element_type_p
+    return convert_element_type_p.bind(x, new_dtype=a.dtype, weak_type=weak, sharding=None)
 
 
 # ---- batching ----------------------------------------------------------------------------------
@@ -707,21 +720,19 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
     carry_avals = avals_of(init_leaves)
     slice_avals = [_unstacked(a) for a in x_avals]
     in_tree = tree_util.tree_structure((init, xs))
-    for _ in range(2):
+    for attempt in range(2):
         closed, consts, out_tree = trace_fun(f, in_tree, carry_avals + slice_avals, "scan")
         carry_tree, y_tree = _split_body_output(out_tree)
         n_carry = len(init_leaves)
         out_avals = closed.out_avals
         out_carry = out_avals[:carry_tree.num_leaves]
-        # A weakly typed initial value (a Python scalar) whose body output is strongly typed
-        # of the same dtype is promoted, and the body traced again, as JAX does.
-        promote = [i for i, (a, b) in enumerate(zip(carry_avals, out_carry))
-                   if carry_tree == init_tree and a.weak_type and not b.weak_type
-                   and a.shape == b.shape and a.dtype == b.dtype]
-        if not promote:
+        if attempt or carry_tree != init_tree:
             break
-        for i in promote:
-            carry_avals[i] = carry_avals[i].update(weak_type=False)
+        # A weakly typed initial carry takes the type the body gives it, as in JAX.
+        init_leaves, changed = promote_weak_carry(init_leaves, carry_avals, out_carry)
+        if not changed:
+            break
+        carry_avals = avals_of(init_leaves)
     bad = type_mismatch("the initial carry", init_tree, carry_avals,
                         "the carry returned by the body", carry_tree, out_carry)
     if bad is not None:
@@ -730,11 +741,6 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
             f"pytree structure, shapes and dtypes):\n  {bad}.\n"
             f"  initial carry: {show_types(init_tree, carry_avals)}\n"
             f"  body returns:  {show_types(carry_tree, out_carry)}")
-    from jaxel.lax.elementwise import convert_element_type_p
-    init_leaves = [
-        convert_element_type_p.bind(c, new_dtype=a.dtype, weak_type=False, sharding=None)
-        if a.weak_type is False and _ad.aval_of(c).weak_type else c
-        for c, a in zip(init_leaves, carry_avals)]
     outs = scan_p.bind(*consts, *init_leaves, *xs_leaves, jaxpr=closed, num_consts=len(consts),
                        num_carry=n_carry, length=length, reverse=bool(reverse), unroll=k,
                        linear=(False,) * (len(consts) + n_carry + len(xs_leaves)))
@@ -784,32 +790,49 @@ def _make_fori_body(body_fun):
     return fori_body
 
 
-def _concrete_int(x):
+def _concrete_bound(x):
+    """``int(x)`` when ``x`` is known now (a Python or NumPy number, an array, or a tracer of a
+    concrete value such as a differentiated one), else None: JAX's test for a static trip
+    count."""
     if isinstance(x, Tracer):
-        return None
-    if isinstance(x, (bool, np.bool_)):
-        return None
+        x = x.to_concrete_value()
+        if x is None:
+            return None
     try:
-        if np.ndim(x) != 0:
-            return None
-        v = np.asarray(x)
-        if v.dtype.kind not in "iu":
-            return None
-        return int(v)
-    except Exception:
+        return int(x)
+    except (TypeError, ValueError):
         return None
+
+
+def _bounds_dtype(lower, upper):
+    """The loop index dtype of ``fori_loop``: the bounds' common dtype; bounds of different
+    signed integer dtypes agree only when exactly one is weakly typed (a Python int)."""
+    from jaxel import dtypes as _dtypes
+    lo_dt = _dtypes.dtype(lower, canonicalize=True)
+    hi_dt = _dtypes.dtype(upper, canonicalize=True)
+    if lo_dt == hi_dt:
+        return lo_dt
+    if lo_dt.kind == "i" and hi_dt.kind == "i":
+        lo_weak, hi_weak = _dtypes.is_weakly_typed(lower), _dtypes.is_weakly_typed(upper)
+        if lo_weak and not hi_weak:
+            return hi_dt
+        if hi_weak and not lo_weak:
+            return lo_dt
+    raise TypeError("lower and upper arguments to fori_loop must have equal types, got "
+                    f"{lo_dt.name} and {hi_dt.name}")
 
 
 def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     """``for i in range(lower, upper): val = body_fun(i, val)`` (``jax.lax.fori_loop``).
 
-    With concrete bounds (Python ints, or concrete integer arrays) the loop is a ``scan`` of
-    ``upper - lower`` steps, so it is reverse-differentiable and ``unroll`` applies. With
-    traced bounds it is a ``while_loop`` (forward-differentiable only), and ``unroll`` must be
-    None.
+    With concrete bounds (Python ints, concrete arrays, or values being differentiated outside
+    ``jit``) the loop is a ``scan`` of ``upper - lower`` steps whose index is a (weakly typed)
+    Python int, so it is reverse-differentiable and ``unroll`` applies. With traced bounds it
+    is a ``while_loop`` (forward-differentiable only) whose index has the bounds' dtype, and
+    ``unroll`` must be None.
 
     Args:
-      lower, upper: integer loop bounds.
+      lower, upper: integer loop bounds (of one dtype, or one of them a Python int).
       body_fun: ``body_fun(i, val) -> val`` keeping ``val``'s types.
       init_val: the initial value (a pytree).
       unroll: body copies per iteration of the compiled loop (static bounds only).
@@ -824,17 +847,12 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     """
     if not callable(body_fun):
         raise TypeError(f"fori_loop: body_fun must be callable, got {body_fun!r}.")
-    lo, hi = _concrete_int(lower), _concrete_int(upper)
-    from jaxel import numpy as jnp
+    dt = _bounds_dtype(lower, upper)
+    lo, hi = _concrete_bound(lower), _concrete_bound(upper)
     if lo is not None and hi is not None:
-        if isinstance(lower, int) and isinstance(upper, int):
-            i0 = jnp.asarray(lo)
-        else:
-            dt = jnp.result_type(lower, upper)
-            i0 = jnp.asarray(lo, dtype=dt)
         length = builtins.max(hi - lo, 0)
         body = _cached_wrapper(_fori_bodies, body_fun, _make_fori_body)
-        (_, out), _ = scan(body, (i0, init_val), None, length=length,
+        (_, out), _ = scan(body, (lo, init_val), None, length=length,
                            unroll=1 if unroll is None else unroll)
         return out
     if unroll is not None and unroll is not False and unroll != 1:
@@ -845,16 +863,17 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     except ImportError:
         raise NotImplementedError("fori_loop with traced bounds needs lax.while_loop, which is "
                                   "not available in this build.") from None
-    dt = jnp.result_type(lower, upper)
-    lower = jnp.asarray(lower, dtype=dt)
-    upper = jnp.asarray(upper, dtype=dt)
+    from jaxel import dtypes as _dtypes
+    from jaxel.lax.elementwise import convert_element_type
+    lower, upper = [convert_element_type(b, dt) if _dtypes.dtype(b, canonicalize=True) != dt
+                    else b for b in (lower, upper)]
 
     def cond(c):
         return c[0] < c[1]
 
     def body(c):
         i, u, x = c
-        return i + 1, u, body_fun(i, x)
+        return i + 1, u, body_fun(i, x)  # keeps the index's dtype and weak type
 
     return while_loop(cond, body, (lower, upper, init_val))[2]
 

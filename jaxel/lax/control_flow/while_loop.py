@@ -27,8 +27,8 @@ import numpy as np
 
 from jaxel import tree_util
 from jaxel.jaxpr.ir import JaxprEqn, Var
-from jaxel.lax.control_flow.common import (_as_value, avals_of, cached, show_types, trace_fun,
-                                           type_mismatch)
+from jaxel.lax.control_flow.common import (_as_value, avals_of, cached, promote_weak_carry,
+                                           show_types, trace_fun, type_mismatch)
 from jaxel.lowering.emitter import tensor_type
 from jaxel.lowering.lower import lower_jaxpr_body
 from jaxel.tracing.core import Primitive, _state
@@ -405,8 +405,6 @@ def _check_cond(cond_tree, cond_avals, in_tree, in_avals):
 def _prepare(cond_fun, body_fun, init_val):
     """Trace and check both functions; returns the (possibly promoted) carry leaves, their
     tree, and the traced ``(cond_closed, cond_consts, body_closed, body_consts)``."""
-    from jaxel import dtypes as _dtypes
-    from jaxel.lax.elementwise import convert_element_type
     if not callable(cond_fun) or not callable(body_fun):
         bad = "cond_fun" if not callable(cond_fun) else "body_fun"
         raise TypeError(f"lax.while_loop: {bad} must be callable, got "
@@ -418,17 +416,12 @@ def _prepare(cond_fun, body_fun, init_val):
         body_closed, body_consts, body_tree = trace_fun(body_fun, args_tree, avals,
                                                         "lax.while_loop body_fun")
         out_avals = body_closed.out_avals
-        if body_tree != in_tree:
+        if body_tree != in_tree or attempt:
             break
         # A weakly typed carry (a Python scalar) takes the type the body gives it, as in JAX.
-        promote = [i for i, (a, b) in enumerate(zip(avals, out_avals))
-                   if a.weak_type and (a.dtype != b.dtype or not b.weak_type)
-                   and a.shape == b.shape]
-        if not promote or attempt:
+        leaves, changed = promote_weak_carry(leaves, avals, out_avals)
+        if not changed:
             break
-        for i in promote:
-            dt = _dtypes.result_type(_weak_arg(avals[i]), _weak_arg(out_avals[i]))
-            leaves[i] = convert_element_type(leaves[i], dt)
         avals = avals_of(leaves)
     msg = type_mismatch("body_fun output", body_tree, out_avals, "init_val (the loop carry)",
                         in_tree, avals)
@@ -442,15 +435,6 @@ def _prepare(cond_fun, body_fun, init_val):
                                                     "lax.while_loop cond_fun")
     _check_cond(cond_tree, cond_closed.out_avals, in_tree, avals)
     return leaves, in_tree, (cond_closed, cond_consts, body_closed, body_consts)
-
-
-def _weak_arg(aval):
-    """A stand-in for ``result_type``: a Python scalar of the kind of a weakly typed aval (weak
-    types defer to strong ones), else the dtype itself."""
-    dt = np.dtype(aval.dtype)
-    if aval.weak_type:
-        return {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}.get(dt.kind, 0.0)
-    return dt
 
 
 def while_loop(cond_fun, body_fun, init_val, *, max_steps=None):
