@@ -10,7 +10,7 @@ import numpy as np
 from jaxel import dtypes as _dtypes
 from jaxel import lax
 from jaxel.runtime.array import Array
-from jaxel.tracing.core import Literal, Tracer, abstractify, literal
+from jaxel.tracing.core import Literal, Tracer, abstractify, check_python_int, literal
 
 _python_scalars = (bool, int, float, complex)
 
@@ -51,9 +51,21 @@ def promote_dtypes_inexact(*args):
     return tuple(_to_dtype(x, dt, weak) for x in args)
 
 
+def promote_dtypes_numeric(*args):
+    """Like ``promote_dtypes`` but a boolean result becomes the default integer dtype (the
+    arithmetic that has no boolean form: floor division, remainder, shifts, powers). Works for
+    one argument too (which then becomes an array-like of that dtype)."""
+    dt, weak = _dtypes.result_type(*args, return_weak_type_flag=True)
+    if dt == np.bool_:
+        dt = _dtypes.default_int_dtype()
+    return tuple(_to_dtype(x, dt, weak) for x in args)
+
+
 def _to_dtype(x, dt, weak):
     t = type(x)
     if t in _python_scalars:
+        if t is int:
+            check_python_int(x)
         return literal(x, dt, weak)
     aval = aval_of(x)
     if aval.dtype == dt and aval.weak_type == weak:
