@@ -35,6 +35,7 @@ from jaxel.numpy.windows import *  # noqa: F401,F403
 from jaxel.numpy.host_io import *  # noqa: F401,F403
 from jaxel.numpy.ufunc_class import ufunc, frompyfunc  # noqa: F401
 from jaxel.numpy import ufunc_class as _ufunc_class
+from jaxel.numpy.view import view as _view  # noqa: F401  (Array.view)
 
 # JAX's 14 ufunc objects (jnp.add.reduce, jnp.add.at, ...) wrap the plain functions.
 globals().update(_ufunc_class.standard_ufuncs(__import__('sys').modules[__name__]))
