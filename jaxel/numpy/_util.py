@@ -9,6 +9,7 @@ import numpy as np
 
 from jaxel import dtypes as _dtypes
 from jaxel import lax
+from jaxel.errors import _IncompatibleShapesError
 from jaxel.runtime.array import Array
 from jaxel.tracing.core import Literal, Tracer, abstractify, check_python_int, literal
 
@@ -89,8 +90,9 @@ def broadcast_shapes(*shapes):
                 d = s[i]
                 if d != 1:
                     if size != 1 and size != d:
-                        raise ValueError("Incompatible shapes for broadcasting: shapes="
-                                         f"{[tuple(s) for s in shapes]}")
+                        raise _IncompatibleShapesError(
+                            "Incompatible shapes for broadcasting: shapes="
+                            f"{[tuple(s) for s in shapes]}")
                     size = d
         out.append(size)
     return tuple(out)
@@ -106,8 +108,8 @@ def broadcast_to_shape(x, shape):
         raise ValueError(f"Cannot broadcast an array of shape {aval.shape} to {shape}.")
     for d, s in zip(aval.shape, shape[nlead:]):
         if d not in (1, s):
-            raise ValueError(f"Incompatible shapes for broadcasting: shapes=[{aval.shape}, "
-                             f"{shape}]")
+            raise _IncompatibleShapesError(f"Incompatible shapes for broadcasting: shapes="
+                                           f"[{aval.shape}, {shape}]")
     if type(x) is Literal:  # a scalar literal broadcasts by becoming a full array
         return lax.broadcast_in_dim_p.bind(x, shape=tuple(shape), broadcast_dimensions=(),
                                            sharding=None)
@@ -133,8 +135,8 @@ def promote_and_broadcast(fun_name, *args):
         return args
     try:
         shape = broadcast_shapes(*shapes)
-    except ValueError as e:
-        raise ValueError(f"jaxel.numpy.{fun_name}: {e}") from None
+    except ValueError as e:  # TypeError as JAX's, and ValueError as NumPy's
+        raise _IncompatibleShapesError(f"jaxel.numpy.{fun_name}: {e}") from None
     # Rank-0 operands stay as they are: lax's elementwise ops broadcast them in the program.
     return tuple(a if aval_of(a).shape in (shape, ()) else broadcast_to_shape(a, shape)
                  for a in args)

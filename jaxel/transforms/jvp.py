@@ -138,11 +138,13 @@ def jvp_flat(fun, primals, tangents, instantiate_zeros=True):
 
 
 def check_tangent_matches(primal, tangent, where: str):
-    """A clear TypeError when a user-supplied tangent does not fit its primal."""
+    """A clear error when a user-supplied tangent does not fit its primal: ValueError for a
+    shape (as JAX; also a TypeError, as jaxel's was), TypeError for a dtype."""
     want = tangent_aval(aval_of(primal))
     got = aval_of(tangent)
     if got.shape != want.shape or got.dtype != want.dtype:
-        raise TypeError(
+        from jaxel.errors import _TangentShapeError
+        raise (_TangentShapeError if got.shape != want.shape else TypeError)(
             f"{where}: the tangent {got.str_short()} does not match its primal "
             f"{aval_of(primal).str_short()}; a tangent must have the primal's shape and dtype "
             "(float0 for an integer or boolean primal).")
