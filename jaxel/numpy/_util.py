@@ -44,11 +44,22 @@ def promote_dtypes(*args):
     return tuple(_to_dtype(x, dt, weak) for x in args)
 
 
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
+def to_inexact_dtype(dt):
+    """The floating dtype JAX 0.12.1 computes a non-floating ``dt`` in: float64 for 64-bit
+    integers (so only with x64), float32 for booleans and narrower integers even with x64."""
+    if _dtypes.is_inexact(dt):
+        return dt
+    return _F64 if dt.itemsize == 8 else _F32
+
+
 def promote_dtypes_inexact(*args):
-    """Like ``promote_dtypes`` but the result is floating (ints and bools become floats)."""
+    """Like ``promote_dtypes`` but the result is floating (ints and bools become floats: see
+    ``to_inexact_dtype``)."""
     dt, weak = _dtypes.result_type(*args, return_weak_type_flag=True)
-    if not _dtypes.is_inexact(dt):
-        dt = _dtypes.default_float_dtype()
+    dt = to_inexact_dtype(dt)
     return tuple(_to_dtype(x, dt, weak) for x in args)
 
 
