@@ -368,7 +368,7 @@ def _seq(tup):
 
 
 def _as_list(x):
-    return x if isinstance(x, list) else [x]
+    return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
 def atleast_1d(*arys):
