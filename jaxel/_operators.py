@@ -126,7 +126,12 @@ class ArrayOperators:
     def repeat(self, repeats, axis=None): return jnp.repeat(self, repeats, axis)
     def trace(self, offset=0, axis1=0, axis2=1): return jnp.trace(self, offset, axis1, axis2)
     def diagonal(self, offset=0, axis1=0, axis2=1): return jnp.diagonal(self, offset, axis1, axis2)
-    def view(self, dtype=None): return jnp.astype(self, dtype) if dtype is not None else self
+    def view(self, dtype=None, type=None):
+        """The same bytes read as ``dtype`` (a bitcast; the last axis scales with the width)."""
+        if type is not None:
+            raise NotImplementedError("view(type=...) is not supported (jaxel has one array "
+                                      "type); pass only a dtype.")
+        return jnp._view(self, dtype)
 
     def __array_namespace__(self, api_version=None):
         """The Array API namespace of this array: ``jaxel.numpy``."""

@@ -55,7 +55,7 @@ __all__ = [
 # ---- scalar-type objects ------------------------------------------------------------------------
 # The NumPy scalar types themselves: they work wherever a dtype is expected (np.dtype(int8),
 # hashing, issubclass(float32, np.floating)).  JAX's versions also build arrays when called
-# (jnp.float32(3) is a jax Array); ours build NumPy scalars, as the array layer owns conversion.
+# (jnp.float32(3) is a jax Array): jaxel.numpy wraps these in such classes (scalar_types.py).
 bool_ = np.bool_
 int8, int16, int32, int64 = np.int8, np.int16, np.int32, np.int64
 uint8, uint16, uint32, uint64 = np.uint8, np.uint16, np.uint32, np.uint64
@@ -773,6 +773,8 @@ _ML_PARENT = {**{dt: np.floating for dt in (_BF16,) + _NARROW_FLOATS},
 
 def _ml_dtype(x):
     """The ml_dtypes dtype ``x`` names (a scalar type, dtype or name), else None."""
+    if isinstance(x, type) and isinstance(getattr(x, "dtype", None), np.dtype):
+        x = x.dtype  # a jaxel.numpy scalar type (jnp.bfloat16)
     if isinstance(x, (np.dtype, str)) or (isinstance(x, type) and x.__module__ == "ml_dtypes"):
         try:
             dt = np.dtype(x)

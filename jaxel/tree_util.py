@@ -1,7 +1,8 @@
 """Pytrees: nested containers whose non-container parts ("leaves") can be listed and put back.
 
 ``tree_flatten(tree)`` returns ``(leaves, treedef)``; ``tree_unflatten(treedef, leaves)`` rebuilds
-a tree of the same shape.  Tuples, lists, dicts (keys sorted), ``None`` (a node with no children),
+a tree of the same shape.  Tuples, lists, dicts (keys sorted; keys that cannot be compared
+raise ValueError, as in JAX), ``None`` (a node with no children),
 namedtuples, ``collections.OrderedDict`` (insertion order) and ``collections.defaultdict`` (keys
 sorted) are containers; so is any type registered with ``register_pytree_node`` and friends.
 Every other object is a leaf.
@@ -538,28 +539,17 @@ def register_static(cls):
 # ---- built-in node types ----------------------------------------------------------------
 
 def _sorted_keys(d):
-    """A dict's keys as a sorted tuple.
-
-    Keys that cannot be compared with each other (``{1: a, "b": c}``) are grouped by type
-    (ordered by the type's module and name), each group sorted on its own or, failing that,
-    by ``repr``: a deterministic order either way.
-    """
+    """A dict's keys as a sorted tuple; ValueError (as JAX) when they cannot be compared with
+    each other (``{1: a, "b": c}``): a dict's leaf order is its sorted key order."""
     try:
         return tuple(sorted(d))
-    except TypeError:
-        pass
-    groups = {}
-    for k in d:
-        groups.setdefault(type(k), []).append(k)
-    out = []
-    for t in sorted(groups, key=lambda t: (t.__module__, t.__qualname__)):
-        group = groups[t]
-        try:
-            group.sort()
-        except TypeError:
-            group.sort(key=repr)
-        out.extend(group)
-    return tuple(out)
+    except TypeError as e:
+        kinds = sorted({type(k).__name__ for k in d})
+        raise ValueError(
+            "Comparator raised exception while sorting pytree dictionary keys: a dict's "
+            f"leaves are ordered by its sorted keys, and these keys ({', '.join(kinds)}) "
+            f"cannot be compared ({e}). Use keys of one comparable type, or an OrderedDict "
+            "(which keeps insertion order).") from e
 
 
 def _dict_flatten(d):

@@ -30,7 +30,16 @@ def test_scalar_conversions():
     assert x.item() == 2.5 and jnp.asarray(np.arange(3)).tolist() == [0, 1, 2]
     assert [10, 20, 30][jnp.asarray(np.int32(1))] == 20
     with pytest.raises(TypeError, match="length-1"):
-        bool(jnp.ones(3))
+        int(jnp.ones(3))
+    # JAX raises ValueError for bool() of several or no elements (jaxel's class is both).
+    for n in (3, 0):
+        with pytest.raises(ValueError, match="ambiguous"):
+            bool(jnp.ones(n))
+        with pytest.raises(TypeError, match="ambiguous"):
+            bool(jnp.ones(n))
+    jax = pytest.importorskip("jax")
+    with pytest.raises(ValueError):
+        bool(jax.numpy.ones(3))
 
 
 def test_pickle_round_trip_keeps_weak_type():

@@ -83,3 +83,51 @@ def test_lax_rem_rejects_complex_before_xla():
     z = np.ones(2, np.complex64)
     with pytest.raises(TypeError, match="lax.rem does not accept dtype complex64"):
         lax.rem(z, z)
+
+
+# ---- JAX's error classes -------------------------------------------------------------------
+def test_jax_errors_classes_exist_with_jax_bases():
+    jax = pytest.importorskip("jax")
+    import jaxel.errors as ours
+    builtin = (TypeError, ValueError, IndexError, RuntimeError, Exception)
+    for name in [n for n in dir(jax.errors) if not n.startswith("_")]:
+        theirs, mine = getattr(jax.errors, name), getattr(ours, name)
+        for base in builtin:  # every builtin class JAX's derives from, jaxel's does too
+            if issubclass(theirs, base):
+                assert issubclass(mine, base), (name, base)
+    assert issubclass(ours.ConcretizationTypeError, ours.JAXTypeError)
+    assert issubclass(ours.NonConcreteBooleanIndexError, ours.JAXIndexError)
+    # XLA's runtime errors are raised by jaxlib as its JaxRuntimeError, which is JAX's class.
+    assert ours.JaxRuntimeError is jax.errors.JaxRuntimeError
+    with pytest.raises(AttributeError):
+        ours.NoSuchError
+
+
+def test_error_classes_match_jax_where_numpy_differs():
+    jax = pytest.importorskip("jax")
+    jjnp = jax.numpy
+    a, b = jnp.ones(2), jnp.ones(3)
+    with pytest.raises(TypeError, match=r"\(2,\).*\(3,\)"):  # JAX: TypeError
+        a + b
+    with pytest.raises(TypeError):
+        jjnp.ones(2) + jjnp.ones(3)
+    with pytest.raises(ValueError):  # jaxel's class is also a ValueError (NumPy's class)
+        jnp.multiply(a, b)
+    with pytest.raises(ValueError):  # JAX: ValueError for broadcast_shapes/where
+        jjnp.broadcast_shapes((2,), (3,))
+    with pytest.raises(ValueError):
+        jnp.broadcast_shapes((2,), (3,))
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(jnp.ones(2))
+    with pytest.raises(ValueError):
+        jax.jvp(lambda x: x, (jjnp.ones(2),), (jjnp.ones(3),))
+    with pytest.raises(ValueError, match="does not match"):
+        jaxel.jvp(lambda x: x, (jnp.ones(2),), (jnp.ones(3),))
+    with pytest.raises(TypeError):  # a dtype mismatch is a TypeError in both
+        jax.jvp(lambda x: x, (jjnp.ones(2),), (jjnp.ones(2, jjnp.float16),))
+    with pytest.raises(TypeError, match="does not match"):
+        jaxel.jvp(lambda x: x, (jnp.ones(2),), (jnp.ones(2, jnp.float16),))
+    leaked = []
+    jaxel.jit(lambda y: leaked.append(y) or y)(1.0)
+    with pytest.raises(TypeError):  # UnexpectedTracerError is a JAXTypeError, as in JAX
+        jaxel.jit(lambda y: y + leaked[0])(1.0)

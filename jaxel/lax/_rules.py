@@ -11,7 +11,7 @@ import numpy as np
 from jaxel import dtypes as _dtypes
 from jaxel.lowering.emitter import tensor_type
 from jaxel.tracing.avals import ShapedArray
-from jaxel.tracing.core import Literal, Primitive, abstractify, literal
+from jaxel.tracing.core import Literal, Primitive, abstractify, check_python_int, literal
 
 _python_scalars = (bool, int, float, complex)
 
@@ -169,6 +169,9 @@ def as_operands(*xs):
             break
     if dt is None:
         return xs
+    for x in xs:
+        if type(x) is int:
+            check_python_int(x)
     return tuple(literal(x, dt, True) if type(x) in _python_scalars else x for x in xs)
 
 

@@ -204,9 +204,9 @@ def _compare_type(dt) -> str:
 
 
 def _comparison(name: str, direction: str, kinds=ANY) -> Primitive:
+    # The result is a weakly typed bool when both operands are weak (JAX's rule: ``1.0 < 2.0``
+    # and ``int32_array < 2.5``, whose operands are weak float32s, give weak bools).
     p = standard_naryop(name, "stablehlo.compare", kinds, out_dtype=lambda dt: np.dtype(bool))
-    base_abstract = p.abstract_eval
-    p.abstract_eval = lambda *a: base_abstract(*a).update(weak_type=False)
 
     def lowering(ctx, x, y):
         x, y = broadcast_scalar_operands(ctx, (x, y))

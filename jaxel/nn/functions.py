@@ -194,20 +194,28 @@ def _axes(axis, ndim):
 
 
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=None):
-    """``log(sum(b * exp(a)))`` over ``axis``, computed stably (``jax.nn.logsumexp``)."""
+    """``log(sum(b * exp(a)))`` over ``axis``, computed stably (``jax.nn.logsumexp``).
+
+    As JAX: entries with ``b == 0`` or ``where`` False are left out (``a`` is replaced there
+    before anything is computed), so their derivatives are exactly 0 and an all-left-out slice
+    gives ``-inf`` with zero (not NaN) gradients; a negative sum gives NaN unless
+    ``return_sign``.
+    """
     a = _float(a)
     axes = _axes(axis, a.ndim)
+    if where is not None:
+        a = jnp.where(where, a, 0.0)  # masked entries never reach exp (the sum skips them)
     if b is not None:
         a, b = jnp.broadcast_arrays(a, jnp.asarray(b, a.dtype))
-    initial = -jnp.inf if where is not None else None
-    amax = jnp.max(a, axis=axes, keepdims=True, where=where, initial=initial)
+        a = jnp.where(b != 0, a, -jnp.inf)
+    amax = jnp.max(a, axis=axes, keepdims=True, where=where, initial=-jnp.inf)
     amax = lax.stop_gradient(jnp.where(jnp.isfinite(amax), amax, 0.0).astype(a.dtype))
     e = jnp.exp(a - amax)
     if b is not None:
         e = e * b
     s = jnp.sum(e, axis=axes, keepdims=True, where=where)
     sign = jnp.sign(s) if jnp.issubdtype(s.dtype, jnp.floating) else None
-    if return_sign:
+    if sign is not None:
         s = jnp.abs(s)
     out = jnp.log(s) + amax
     if not keepdims:
@@ -216,6 +224,8 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
             sign = jnp.squeeze(sign, axis=axes)
     if return_sign:
         return out, sign
+    if b is not None and sign is not None:
+        out = jnp.where(sign < 0, jnp.nan, out)  # the log of a negative sum
     return out
 
 
@@ -231,28 +241,31 @@ def logmeanexp(x, axis=None, where=None, keepdims=False):
 
 
 def softmax(x, axis=-1, where=None):
-    """``exp(x) / sum(exp(x))`` along ``axis`` (masked entries, ``where=False``, get 0)."""
+    """``exp(x) / sum(exp(x))`` along ``axis`` (masked entries, ``where=False``, get 0).
+
+    Masked entries are replaced by ``-inf`` before anything is computed, so no gradient reaches
+    them and a slice with no entry left gives 0s with zero gradients, as in JAX.
+    """
     x = _float(x)
     axes = _axes(axis, x.ndim)
-    initial = -jnp.inf if where is not None else None
-    xmax = jnp.max(x, axis=axes, keepdims=True, where=where, initial=initial)
-    unnormalized = jnp.exp(x - lax.stop_gradient(xmax))
+    xmax = jnp.max(x, axis=axes, keepdims=True, where=where, initial=-jnp.inf)
+    x_safe = x if where is None else jnp.where(where, x, -jnp.inf)
+    unnormalized = jnp.exp(x_safe - lax.stop_gradient(xmax))
+    result = unnormalized / jnp.sum(unnormalized, axis=axes, keepdims=True, where=where)
     if where is not None:
-        unnormalized = jnp.where(where, unnormalized, 0.0)
-    return unnormalized / jnp.sum(unnormalized, axis=axes, keepdims=True)
+        result = jnp.where(where, result, 0.0)
+    return result
 
 
 def log_softmax(x, axis=-1, where=None):
-    """``x - logsumexp(x)`` along ``axis``."""
+    """``x - logsumexp(x)`` along ``axis`` (masked entries, ``where=False``, get ``-inf``;
+    as for ``softmax``, no gradient reaches them, even when a whole slice is masked)."""
     x = _float(x)
     axes = _axes(axis, x.ndim)
-    initial = -jnp.inf if where is not None else None
-    xmax = jnp.max(x, axis=axes, keepdims=True, where=where, initial=initial)
-    shifted = x - lax.stop_gradient(xmax)
-    e = jnp.exp(shifted)
-    if where is not None:
-        e = jnp.where(where, e, 0.0)
-    out = shifted - jnp.log(jnp.sum(e, axis=axes, keepdims=True))
+    xmax = jnp.max(x, axis=axes, keepdims=True, where=where, initial=-jnp.inf)
+    x_safe = x if where is None else jnp.where(where, x, -jnp.inf)
+    shifted = x_safe - lax.stop_gradient(xmax)
+    out = shifted - jnp.log(jnp.sum(jnp.exp(shifted), axis=axes, keepdims=True, where=where))
     if where is not None:
         out = jnp.where(where, out, -jnp.inf)
     return out

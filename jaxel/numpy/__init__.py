@@ -36,6 +36,7 @@ from jaxel.numpy.windows import *  # noqa: F401,F403
 from jaxel.numpy.host_io import *  # noqa: F401,F403
 from jaxel.numpy.ufunc_class import ufunc, frompyfunc  # noqa: F401
 from jaxel.numpy import ufunc_class as _ufunc_class
+from jaxel.numpy.view import view as _view  # noqa: F401  (Array.view)
 
 # JAX's 14 ufunc objects (jnp.add.reduce, jnp.add.at, ...) wrap the plain functions.
 globals().update(_ufunc_class.standard_ufuncs(__import__('sys').modules[__name__]))
@@ -59,3 +60,13 @@ from jaxel.numpy import linalg  # noqa: F401,E402
 from jaxel.numpy import fft  # noqa: F401,E402
 from jaxel.numpy.array_api import __array_api_version__, __array_namespace_info__  # noqa: F401,E402,E501
 from jaxel.dlpack import from_dlpack  # noqa: F401,E402
+
+# The public scalar types become classes whose call makes an Array, as JAX's (jnp.int8(3)).
+from jaxel.numpy import scalar_types as _scalar_types  # noqa: E402
+_scalar_types.wrap_namespace(globals(), [
+    "bool", "bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "bfloat16", "float32", "float64", "complex64", "complex128", "int_", "uint",
+    "float_", "complex_", "double", "single", "cdouble", "csingle", "float4_e2m1fn",
+    "float6_e2m3fn", "float6_e3m2fn", "float8_e3m4", "float8_e4m3", "float8_e4m3b11fnuz",
+    "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu",
+    "int1", "int2", "int4", "uint1", "uint2", "uint4"])

@@ -12,8 +12,9 @@ import numpy as np
 from jaxel import dtypes as _dtypes
 from jaxel.config import config
 from jaxel import lax
+from jaxel.errors import _IncompatibleShapesError
 from jaxel.runtime.array import Array
-from jaxel.tracing.core import Literal, Tracer, abstractify, literal
+from jaxel.tracing.core import Literal, Tracer, abstractify, check_python_int, literal
 
 _python_scalars = (bool, int, float, complex)
 
@@ -46,17 +47,40 @@ def promote_dtypes(*args):
     return tuple(_to_dtype(x, dt, weak) for x in args)
 
 
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
+def to_inexact_dtype(dt):
+    """The floating dtype JAX 0.12.1 computes a non-floating ``dt`` in: float64 for 64-bit
+    integers (so only with x64), float32 for booleans and narrower integers even with x64."""
+    if _dtypes.is_inexact(dt):
+        return dt
+    return _F64 if dt.itemsize == 8 else _F32
+
+
 def promote_dtypes_inexact(*args):
-    """Like ``promote_dtypes`` but the result is floating (ints and bools become floats)."""
+    """Like ``promote_dtypes`` but the result is floating (ints and bools become floats: see
+    ``to_inexact_dtype``)."""
     dt, weak = _dtypes.result_type(*args, return_weak_type_flag=True)
-    if not _dtypes.is_inexact(dt):
-        dt = _dtypes.default_float_dtype()
+    dt = to_inexact_dtype(dt)
+    return tuple(_to_dtype(x, dt, weak) for x in args)
+
+
+def promote_dtypes_numeric(*args):
+    """Like ``promote_dtypes`` but a boolean result becomes the default integer dtype (the
+    arithmetic that has no boolean form: floor division, remainder, shifts, powers). Works for
+    one argument too (which then becomes an array-like of that dtype)."""
+    dt, weak = _dtypes.result_type(*args, return_weak_type_flag=True)
+    if dt == np.bool_:
+        dt = _dtypes.default_int_dtype()
     return tuple(_to_dtype(x, dt, weak) for x in args)
 
 
 def _to_dtype(x, dt, weak):
     t = type(x)
     if t in _python_scalars:
+        if t is int:
+            check_python_int(x)
         return literal(x, dt, weak)
     aval = aval_of(x)
     if aval.dtype == dt and aval.weak_type == weak:
@@ -80,8 +104,9 @@ def broadcast_shapes(*shapes):
                 d = s[i]
                 if d != 1:
                     if size != 1 and size != d:
-                        raise ValueError("Incompatible shapes for broadcasting: shapes="
-                                         f"{[tuple(s) for s in shapes]}")
+                        raise _IncompatibleShapesError(
+                            "Incompatible shapes for broadcasting: shapes="
+                            f"{[tuple(s) for s in shapes]}")
                     size = d
         out.append(size)
     return tuple(out)
@@ -97,8 +122,8 @@ def broadcast_to_shape(x, shape):
         raise ValueError(f"Cannot broadcast an array of shape {aval.shape} to {shape}.")
     for d, s in zip(aval.shape, shape[nlead:]):
         if d not in (1, s):
-            raise ValueError(f"Incompatible shapes for broadcasting: shapes=[{aval.shape}, "
-                             f"{shape}]")
+            raise _IncompatibleShapesError(f"Incompatible shapes for broadcasting: shapes="
+                                           f"[{aval.shape}, {shape}]")
     if type(x) is Literal:  # a scalar literal broadcasts by becoming a full array
         return lax.broadcast_in_dim_p.bind(x, shape=tuple(shape), broadcast_dimensions=(),
                                            sharding=None)
@@ -145,8 +170,8 @@ def promote_and_broadcast(fun_name, *args):
         check_rank_promotion(fun_name, shapes)
     try:
         shape = broadcast_shapes(*shapes)
-    except ValueError as e:
-        raise ValueError(f"jaxel.numpy.{fun_name}: {e}") from None
+    except ValueError as e:  # TypeError as JAX's, and ValueError as NumPy's
+        raise _IncompatibleShapesError(f"jaxel.numpy.{fun_name}: {e}") from None
     # Rank-0 operands stay as they are: lax's elementwise ops broadcast them in the program.
     return tuple(a if aval_of(a).shape in (shape, ()) else broadcast_to_shape(a, shape)
                  for a in args)

@@ -41,7 +41,7 @@ def _to_bool(x):
     """``x != 0`` as a bool array (bools pass through)."""
     if not hasattr(x, "aval"):
         x = _asarray(x)
-    return x if aval_of(x).dtype == np.bool_ else lax.ne(x, _full(0, x))
+    return x if aval_of(x).dtype == np.bool_ else lax.ne(_strong(x), _full(0, x, weak=False))
 
 
 def _select(pred, on_true, on_false):
@@ -273,7 +273,7 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     a, b = promote_and_broadcast("isclose", _asarray(a), _asarray(b))
     dt = aval_of(a).dtype
     if not _dtypes.is_inexact(dt):
-        return uf.equal(a, b)
+        return _strong(uf.equal(a, b))  # strong, as JAX's (even for weak operands)
     real_dt = np.dtype(np.float32 if dt == np.complex64 else np.float64) \
         if _dtypes.is_complex(dt) else dt
     tol = lax.add(literal(atol, real_dt, False),
@@ -614,7 +614,7 @@ def signbit(x, /):
         return lax.broadcast_in_dim_p.bind(literal(False, np.dtype(bool), False), shape=x.shape,
                                            broadcast_dimensions=(), sharding=None)
     if _dtypes.is_integer(dt):
-        return lax.lt(x, _full(0, x))
+        return lax.lt(_strong(x), _full(0, x, weak=False))  # a strong bool, as JAX's
     int_dt = {2: np.int16, 4: np.int32, 8: np.int64}[dt.itemsize]
     bits = lax.bitcast_convert_type(x, int_dt)
     return lax.lt(bits, _full(0, bits))
@@ -753,8 +753,9 @@ def rint(x, /):
 def _log_base(name, x, base):
     x = _inexact1(name, x)
     dt = aval_of(x).dtype
-    # A strong constant: JAX's log2/log10 results are never weakly typed.
-    return lax.div(lax.log(x), literal(math.log(base), dt, False))
+    # JAX 0.12.1's log2 keeps a weak operand's weak type; its log10 is never weakly typed.
+    weak = aval_of(x).weak_type and base == 2.0
+    return lax.div(lax.log(x), literal(math.log(base), dt, weak))
 
 
 def log2(x, /):
@@ -782,9 +783,14 @@ def log10(x, /):
 # ---- logical operations (any dtype: non-zero is true) ------------------------------------------
 def _logical(name, x1, x2, op):
     check_arraylike(name, x1, x2)
-    a, b = _to_bool(x1), _to_bool(x2)
-    a, b = promote_and_broadcast(name, a, b)
-    return op(a, b)
+    # As JAX's: the result is strong, except between two Python scalars (a weak bool).
+    both_python = _all_python_scalars(x1, x2) and not (type(x1) is bool and type(x2) is bool)
+    a, b = promote_and_broadcast(name, *promote_dtypes(x1, x2))
+    out = op(_to_bool(a), _to_bool(b))
+    if both_python:
+        return lax.convert_element_type_p.bind(out, new_dtype=np.dtype(bool), weak_type=True,
+                                               sharding=None)
+    return out
 
 
 def logical_and(x1, x2, /):

@@ -17,7 +17,7 @@ import numpy as np
 from jaxel import dtypes as _dtypes
 from jaxel import lax
 from jaxel.numpy._util import (aval_of, broadcast_to_shape, canonicalize_axis, check_arraylike,
-                               promote_dtypes_inexact)
+                               promote_dtypes_inexact, to_inexact_dtype)
 from jaxel.tracing.core import literal
 
 _LOW_PRECISION = (np.dtype(np.float16), np.dtype(_dtypes.bfloat16))
@@ -131,8 +131,9 @@ def _promote_integers(dt):
 
 
 def _inexact(dt):
-    """``dt`` if floating/complex, else the default float dtype."""
-    return dt if _dtypes.is_inexact(dt) else _dtypes.default_float_dtype()
+    """``dt`` if floating/complex, else the float JAX 0.12.1 computes it in (float32 for
+    bools and integers narrower than 64 bits, even with x64)."""
+    return to_inexact_dtype(dt)
 
 
 def _real(dt):
@@ -912,7 +913,8 @@ def nancumprod(a, axis=None, dtype=None, out=None):
     return cumprod(_nan_to(a, 1), axis, dtype, out)
 
 
-def _array_api_cumulative(fun, prim_fn, identity, x, axis, dtype, include_initial):
+def _array_api_cumulative(fun, prim_fn, identity, x, axis, dtype, include_initial,
+                          promote_integers=True):
     x = _asarray(fun, x)
     ndim = aval_of(x).ndim
     if ndim == 0:
@@ -924,7 +926,7 @@ def _array_api_cumulative(fun, prim_fn, identity, x, axis, dtype, include_initia
                              "set; axis is optional only for one-dimensional arrays.")
         axis = 0
     ax = _axes(fun, axis, ndim)[0]
-    result = _cumulative(fun, prim_fn, x, ax, dtype, None, promote_integers=True)
+    result = _cumulative(fun, prim_fn, x, ax, dtype, None, promote_integers=promote_integers)
     if include_initial:
         cfg = [(0, 0, 0)] * ndim
         cfg[ax] = (1, 0, 0)
@@ -968,8 +970,9 @@ def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False):
         >>> jnp.cumulative_prod(jnp.array([1, 2, 3]))
         Array([1, 2, 6], dtype=int32)
     """
+    # Unlike cumulative_sum, JAX's cumulative_prod keeps narrow integers (int8 stays int8).
     return _array_api_cumulative("cumulative_prod", lax.cumprod, 1, x, axis, dtype,
-                                 include_initial)
+                                 include_initial, promote_integers=False)
 
 
 # ---- sorting ------------------------------------------------------------------------------------

@@ -368,11 +368,11 @@ def _seq(tup):
 
 
 def _as_list(x):
-    return x if isinstance(x, list) else [x]
+    return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
 def atleast_1d(*arys):
-    """Arrays with at least one dimension (a list when several are given).
+    """Arrays with at least one dimension (a tuple when several are given).
 
     Example::
 
@@ -419,7 +419,7 @@ def _atleast(arys, new_shape):
         a = _asarray(a)
         s = new_shape(a.shape)
         out.append(a if s == a.shape else lax.reshape(a, s))
-    return out[0] if len(out) == 1 else out
+    return out[0] if len(out) == 1 else tuple(out)  # a tuple, as NumPy 2 and JAX 0.12.1
 
 
 # ---- splitting ---------------------------------------------------------------------------------

@@ -17,12 +17,19 @@ import jaxel.numpy as jnp
 from jaxel import dtypes as _dtypes
 from jaxel import lax
 from jaxel.errors import ConcretizationTypeError
-from jaxel.numpy._util import canonicalize_axis, check_arraylike, promote_dtypes_inexact
+from jaxel.numpy._util import (canonicalize_axis, check_arraylike, promote_dtypes_inexact,
+                               to_inexact_dtype)
 from jaxel.tracing.core import Tracer
 
 
 def _idx_dtype():
     return _dtypes.default_int_dtype()
+
+
+def _search_dtype(n):
+    """searchsorted's index dtype for ``a`` of length ``n`` (as JAX): int32 unless the
+    positions need 64 bits, even with x64."""
+    return np.dtype(np.int64) if n > np.iinfo(np.int32).max else np.dtype(np.int32)
 
 
 # ---- searchsorted / digitize -------------------------------------------------------------------
@@ -118,12 +125,13 @@ def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
         a = a[jnp.asarray(sorter)]
     dt = _dtypes.result_type(a, v)
     a, v = a.astype(dt), v.astype(dt)
+    it = _search_dtype(a.shape[0])
     if method == "compare_all":
-        return _searchsorted_compare_all(a, v, side)
+        return _searchsorted_compare_all(a, v, side).astype(it)
     if method in ("scan", "scan_unrolled"):
-        return _searchsorted_scan(a, v, side, unrolled=method == "scan_unrolled")
+        return _searchsorted_scan(a, v, side, unrolled=method == "scan_unrolled").astype(it)
     if method == "sort":
-        return _searchsorted_sort(a, v, side)
+        return _searchsorted_sort(a, v, side).astype(it)
     raise ValueError(f"jaxel.numpy.searchsorted: method must be one of 'scan', "
                      f"'scan_unrolled', 'sort', 'compare_all'; got {method!r}.")
 
@@ -142,7 +150,7 @@ def digitize(x, bins, right=False, *, method=None):
         raise ValueError(f"jaxel.numpy.digitize: bins must be a 1-dimensional array, got shape "
                          f"{bins.shape}.")
     if bins.shape[0] == 0:
-        return jnp.zeros(x.shape, _idx_dtype())
+        return jnp.zeros(x.shape, _search_dtype(0))
     side = "left" if right else "right"
     kw = {} if method is None else {"method": method}
     inc = searchsorted(bins, x, side=side, **kw)
@@ -363,6 +371,13 @@ def histogram2d(x, y, bins=10, range=None, weights=None, density=None):  # noqa:
 _METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
+def _quantile_dtypes(a, q):
+    """As JAX: the result has ``a``'s floating dtype (float32 for integers narrower than 64
+    bits, even with x64), whatever ``q``'s dtype; ``q`` is computed in it."""
+    dt = to_inexact_dtype(a.dtype)
+    return a.astype(dt), q.astype(dt)
+
+
 def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
     check_arraylike(name, a, q)
     a, q = jnp.asarray(a), jnp.asarray(q)
@@ -374,7 +389,7 @@ def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
     if q.ndim > 1:
         raise ValueError(f"jaxel.numpy.{name}: q must be zero- or one-dimensional, got shape "
                          f"{q.shape}.")
-    a, q = promote_dtypes_inexact(a, q)
+    a, q = _quantile_dtypes(a, q)
     shape = a.shape
     if axis is None:
         axes = tuple(builtins.range(a.ndim))
@@ -481,7 +496,7 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
     """
     _no_out("percentile", out, interpolation)
     check_arraylike("percentile", a, q)
-    a, q = promote_dtypes_inexact(jnp.asarray(a), jnp.asarray(q))
+    a, q = _quantile_dtypes(jnp.asarray(a), jnp.asarray(q))
     return _quantile("percentile", a, q / 100, axis, method, keepdims, ignore_nan=False)
 
 
@@ -496,7 +511,7 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
     """
     _no_out("nanpercentile", out, interpolation)
     check_arraylike("nanpercentile", a, q)
-    a, q = promote_dtypes_inexact(jnp.asarray(a), jnp.asarray(q))
+    a, q = _quantile_dtypes(jnp.asarray(a), jnp.asarray(q))
     return _quantile("nanpercentile", a, q / 100, axis, method, keepdims, ignore_nan=True)
 
 

@@ -12,12 +12,13 @@ import numpy as np
 from jaxel import dtypes as _dtypes
 from jaxel import lax
 from jaxel.lax import elementwise as _ew
-from jaxel.tracing.core import literal
+from jaxel.tracing.core import Literal, check_python_int, literal
 from jaxel.runtime.array import Array
 from jaxel.tracing.core import _state
 from jaxel.tracing.eval_trace import UnaryFastPath, eval_trace
 from jaxel.numpy._util import (aval_of, check_arraylike, promote_and_broadcast, promote_dtypes,
-                               promote_dtypes_inexact)
+                               promote_dtypes_inexact, promote_dtypes_numeric,
+                               broadcast_shapes, broadcast_to_shape)
 
 
 _INT_OR_INEXACT = frozenset(np.dtype(d) for d in (
@@ -29,26 +30,44 @@ _REAL_INEXACT = frozenset(np.dtype(d) for d in (np.float16, np.float32, np.float
 _SCALAR_KEEPS_DTYPE = {int: _INT_OR_INEXACT, float: _REAL_INEXACT}
 
 
-def _binary(name, prim, doc, inexact=False):
+def _binary(name, prim, doc, inexact=False, bool_prim=None, complex_fn=None):
+    """A NumPy binary function running ``prim`` after promotion and broadcasting. Two boolean
+    operands run ``bool_prim`` instead (add is logical or, multiply logical and, as in JAX);
+    complex operands run ``complex_fn(x1, x2)`` when given (lexicographic ordering)."""
+    special = bool_prim is not None or complex_fn is not None
+
     def f(x1, x2, /):
         ax = getattr(x1, "aval", None)
-        if not inexact:
-            ay = getattr(x2, "aval", None)
+        ay = getattr(x2, "aval", None)
+        if special and ((ax is not None and ax.dtype.kind in "bc")
+                        or (ay is not None and ay.dtype.kind in "bc")):
+            pass  # booleans and complex numbers may need bool_prim or complex_fn: no fast path
+        elif not inexact:
             if ax is not None:
                 if ax is ay:
                     return prim.bind(x1, x2)  # fast path: same shape, dtype and weak type
                 if ay is None:  # array op Python scalar: the scalar adopts the array's dtype
                     keeps = _SCALAR_KEEPS_DTYPE.get(type(x2))
                     if keeps is not None and ax.dtype in keeps:
+                        if type(x2) is int:
+                            check_python_int(x2)
                         return prim.bind(x1, literal(x2, ax.dtype, ax.weak_type))
             elif ay is not None:
                 keeps = _SCALAR_KEEPS_DTYPE.get(type(x1))
                 if keeps is not None and ay.dtype in keeps:
+                    if type(x1) is int:
+                        check_python_int(x1)
                     return prim.bind(literal(x1, ay.dtype, ay.weak_type), x2)
         check_arraylike(name, x1, x2)
         if inexact:
             x1, x2 = promote_dtypes_inexact(x1, x2)
         x1, x2 = promote_and_broadcast(name, x1, x2)
+        if special:
+            kind = aval_of(x1).dtype.kind
+            if kind == "b" and bool_prim is not None:
+                return bool_prim.bind(x1, x2)
+            if kind == "c" and complex_fn is not None:
+                return complex_fn(x1, x2)
         return prim.bind(x1, x2)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = doc
@@ -386,9 +405,21 @@ def _unary(name, prim, doc, inexact=False, special_impl=None, special_dtypes=Non
     return f
 
 
-add = _binary("add", _ew.add_p, "Elementwise x1 + x2 with NumPy broadcasting and promotion.")
+def _lexicographic(prim):
+    """Complex ordering as NumPy and JAX define it: by real part, then by imaginary part."""
+    def compare(x1, x2):
+        re1, re2 = _ew.real_p.bind(x1), _ew.real_p.bind(x2)
+        return lax.select(_ew.eq_p.bind(re1, re2),
+                          prim.bind(_ew.imag_p.bind(x1), _ew.imag_p.bind(x2)),
+                          prim.bind(re1, re2))
+    return compare
+
+
+add = _binary("add", _ew.add_p, "Elementwise x1 + x2 with NumPy broadcasting and promotion "
+              "(logical or for two booleans).", bool_prim=_ew.or_p)
 subtract = _binary("subtract", _ew.sub_p, "Elementwise x1 - x2.")
-multiply = _binary("multiply", _ew.mul_p, "Elementwise x1 * x2.")
+multiply = _binary("multiply", _ew.mul_p, "Elementwise x1 * x2 (logical and for two booleans).",
+                   bool_prim=_ew.and_p)
 maximum = _binary("maximum", _ew.max_p, "Elementwise maximum (NaN propagates).")
 minimum = _binary("minimum", _ew.min_p, "Elementwise minimum (NaN propagates).")
 arctan2 = _binary("arctan2", _ew.atan2_p, "Elementwise arctan(x1 / x2), quadrant-aware.",
@@ -396,10 +427,14 @@ arctan2 = _binary("arctan2", _ew.atan2_p, "Elementwise arctan(x1 / x2), quadrant
 nextafter = _binary("nextafter", _ew.nextafter_p, "Next float after x1 towards x2.", inexact=True)
 equal = _binary("equal", _ew.eq_p, "Elementwise x1 == x2.")
 not_equal = _binary("not_equal", _ew.ne_p, "Elementwise x1 != x2.")
-less = _binary("less", _ew.lt_p, "Elementwise x1 < x2.")
-less_equal = _binary("less_equal", _ew.le_p, "Elementwise x1 <= x2.")
-greater = _binary("greater", _ew.gt_p, "Elementwise x1 > x2.")
-greater_equal = _binary("greater_equal", _ew.ge_p, "Elementwise x1 >= x2.")
+less = _binary("less", _ew.lt_p, "Elementwise x1 < x2 (complex: lexicographic).",
+              complex_fn=_lexicographic(_ew.lt_p))
+less_equal = _binary("less_equal", _ew.le_p, "Elementwise x1 <= x2 (complex: lexicographic).",
+                     complex_fn=_lexicographic(_ew.le_p))
+greater = _binary("greater", _ew.gt_p, "Elementwise x1 > x2 (complex: lexicographic).",
+                  complex_fn=_lexicographic(_ew.gt_p))
+greater_equal = _binary("greater_equal", _ew.ge_p, "Elementwise x1 >= x2 (complex: "
+                        "lexicographic).", complex_fn=_lexicographic(_ew.ge_p))
 bitwise_and = _binary("bitwise_and", _ew.and_p, "Elementwise bitwise AND.")
 bitwise_or = _binary("bitwise_or", _ew.or_p, "Elementwise bitwise OR.")
 bitwise_xor = _binary("bitwise_xor", _ew.xor_p, "Elementwise bitwise XOR.")
@@ -507,35 +542,45 @@ divide = true_divide
 def floor_divide(x1, x2, /):
     """Elementwise floor(x1 / x2) (rounds toward minus infinity, as NumPy)."""
     check_arraylike("floor_divide", x1, x2)
+    x1, x2 = promote_dtypes_numeric(x1, x2)  # booleans divide as the default int
     x1, x2 = promote_and_broadcast("floor_divide", x1, x2)
     dt = aval_of(x1).dtype
-    if _dtypes.is_integer(dt) and not _dtypes.is_unsigned(dt):
-        q = _ew.div_p.bind(x1, x2)
-        r = _ew.rem_p.bind(x1, x2)
-        zero = lax.full_like(r, 0) if hasattr(lax, "full_like") else r * 0
-        adjust = (r != zero) & ((r < zero) != (x2 < zero))
-        return lax.select(adjust, q - 1, q)
-    if _dtypes.is_integer(dt) or dt == np.bool_:
+    if _dtypes.is_complex(dt):
+        raise TypeError("jaxel.numpy.floor_divide does not support complex inputs.")
+    if _dtypes.is_unsigned(dt):
         return _ew.div_p.bind(x1, x2)
+    if _dtypes.is_integer(dt):
+        # XLA's division truncates; step down where the signs differ and it was inexact. (A zero
+        # divisor gives what JAX gives: XLA's -1 stepped down to -2 for a nonzero dividend.)
+        q = _ew.div_p.bind(x1, x2)
+        inexact = _ew.ne_p.bind(_ew.rem_p.bind(x1, x2), _ew._filled(x1, 0))
+        differ = _ew.ne_p.bind(_ew.sign_p.bind(x1), _ew.sign_p.bind(x2))
+        return lax.select(lax.bitwise_and(inexact, differ),
+                          _ew.sub_p.bind(q, _ew._filled(q, 1)), q)
     return _ew.floor_p.bind(_ew.div_p.bind(x1, x2))
 
 
 def remainder(x1, x2, /):
-    """Elementwise remainder with the sign of x2 (NumPy's ``mod``)."""
+    """Elementwise remainder with the sign of x2 (NumPy's ``mod``); an integer remainder by
+    zero is 0, as in JAX."""
     check_arraylike("remainder", x1, x2)
+    x1, x2 = promote_dtypes_numeric(x1, x2)
     x1, x2 = promote_and_broadcast("remainder", x1, x2)
-    if _dtypes.is_complex(aval_of(x1).dtype):
+    dt = aval_of(x1).dtype
+    if _dtypes.is_complex(dt):
         # As NumPy and JAX (XLA's remainder kernel has no complex form: it would crash).
         raise TypeError("jaxel.numpy.remainder does not support complex inputs.")
+    if _dtypes.is_integer(dt):
+        x2 = lax.select(_ew.eq_p.bind(x2, _ew._filled(x2, 0)), _ew._filled(x2, 1), x2)
     r = _ew.rem_p.bind(x1, x2)
-    dt = aval_of(r).dtype
-    if _dtypes.is_unsigned(dt) or dt == np.bool_:
+    if _dtypes.is_unsigned(dt):
         return r
     if _dtypes.is_inexact(dt):
         return _float_remainder(r, x2)
-    zero = r * 0
-    adjust = (r != zero) & ((r < zero) != (x2 < zero))
-    return lax.select(adjust, r + x2, r)
+    zero = _ew._filled(r, 0)
+    adjust = lax.bitwise_and(_ew.ne_p.bind(r, zero),
+                             _ew.ne_p.bind(_ew.lt_p.bind(r, zero), _ew.lt_p.bind(x2, zero)))
+    return lax.select(adjust, _ew.add_p.bind(r, x2), r)
 
 
 def _float_remainder(r, x2):
@@ -563,31 +608,68 @@ def divmod(x1, x2, /):  # noqa: A001
     return floor_divide(x1, x2), remainder(x1, x2)
 
 
+def _concrete_int(x):
+    """The Python int a concrete integer (or boolean) scalar stands for, else None: such
+    exponents take ``integer_pow`` (exact repeated multiplication), as in JAX."""
+    t = type(x)
+    if t is int or t is bool:
+        return int(x)
+    if isinstance(x, np.generic) or (type(x) is Array and x.ndim == 0) or (
+            isinstance(x, np.ndarray) and x.ndim == 0):
+        if x.dtype.kind in "biu":
+            return int(x)
+    return None
+
+
 def power(x1, x2, /):
-    """Elementwise x1 ** x2 (integer powers by repeated multiplication when x2 is a Python int)."""
+    """Elementwise x1 ** x2 (as JAX: a concrete integer exponent runs ``integer_pow``; booleans
+    count as the default integer; integer powers are exact in the integer dtype)."""
     check_arraylike("power", x1, x2)
-    if type(x2) is int and not isinstance(x1, (int, float, complex)):
+    n = _concrete_int(x2)
+    if n is not None:
+        (x1,) = promote_dtypes_numeric(x1)
+        if _dtypes.is_integer(aval_of(x1).dtype) and n < 0:
+            raise TypeError("Integers cannot be raised to negative powers (jaxel.numpy.power "
+                            f"got the exponent {n}).")
+        if type(x1) is not Literal:
+            return _ew.integer_pow_p.bind(x1, y=n)
         from jaxel.numpy.creation import asarray
-        x1 = asarray(x1)
-        if x2 >= 0 or _dtypes.is_inexact(x1.dtype):
-            return _ew.integer_pow_p.bind(x1, y=x2)
-    x1, x2 = promote_and_broadcast("power", x1, x2)
-    dt = aval_of(x1).dtype
-    if _dtypes.is_inexact(dt):
-        return _ew.pow_p.bind(x1, x2)
-    return _integer_power(x1, x2)
+        return _ew.integer_pow_p.bind(asarray(x1), y=n)
+    (dt1,), (dt2,) = ((aval_of(x).dtype,) for x in (x1, x2))
+    y1, y2 = promote_dtypes_numeric(x1, x2)
+    dt = aval_of(y1).dtype
+    if _dtypes.is_integer(dt):
+        y1, y2 = promote_and_broadcast("power", y1, y2)
+        shape = broadcast_shapes(aval_of(y1).shape, aval_of(y2).shape)
+        return _integer_power(broadcast_to_shape(y1, shape), broadcast_to_shape(y2, shape))
+    if _dtypes.is_inexact(dt1) and _dtypes.is_integer(dt2):
+        # An inexact base keeps its own dtype and weak type; the integer exponent only joins it
+        # (JAX's lax.pow takes it unpromoted: ``2.5 ** int32_array`` is a strong float32).
+        (y1,) = promote_dtypes(x1) if type(x1) not in (int, float, complex) else (y1,)
+        y2 = _convert_strong_like(x2, aval_of(y1).dtype)
+    y1, y2 = promote_and_broadcast("power", y1, y2)
+    return _ew.pow_p.bind(y1, y2)
+
+
+def _convert_strong_like(x, dt):
+    weak = aval_of(x).weak_type
+    return lax.convert_element_type_p.bind(x, new_dtype=dt, weak_type=weak, sharding=None) \
+        if type(x) is not Literal else x
 
 
 def _integer_power(x, y):
-    # Square-and-multiply over the bits of an integer exponent array (32 or 64 rounds).
-    dt = aval_of(x).dtype
-    bits = dt.itemsize * 8
-    acc = x * 0 + 1
-    base = x
-    for _ in range(bits):
-        acc = lax.select((y & 1) == 1, acc * base, acc)
-        base = base * base
-        y = _ew.shift_right_logical_p.bind(*promote_dtypes(y, 1))
+    """``x ** y`` for integer arrays by square-and-multiply over the exponent's low 6 bits (any
+    larger exponent overflows for |x| > 1, as JAX). ``0 ** y`` is 0 for y != 0."""
+    # Strong constants: the result is strongly typed even for weak operands (as JAX's).
+    aval = aval_of(x)
+    one = broadcast_to_shape(literal(1, aval.dtype, False), aval.shape)
+    zero = broadcast_to_shape(literal(0, aval.dtype, False), aval.shape)
+    acc = lax.select(lax.bitwise_and(_ew.eq_p.bind(x, zero), _ew.ne_p.bind(y, zero)), zero, one)
+    for _ in range(6):
+        odd = _ew.ne_p.bind(_ew.and_p.bind(y, one), zero)
+        acc = lax.select(odd, _ew.mul_p.bind(acc, x), acc)
+        x = _ew.mul_p.bind(x, x)
+        y = _ew.shift_right_logical_p.bind(y, one)
     return acc
 
 
@@ -605,14 +687,16 @@ def reciprocal(x, /):
 
 
 def left_shift(x1, x2, /):
-    """Elementwise x1 << x2."""
-    x1, x2 = promote_and_broadcast("left_shift", x1, x2)
+    """Elementwise x1 << x2 (booleans shift as the default integer)."""
+    check_arraylike("left_shift", x1, x2)
+    x1, x2 = promote_and_broadcast("left_shift", *promote_dtypes_numeric(x1, x2))
     return _ew.shift_left_p.bind(x1, x2)
 
 
 def right_shift(x1, x2, /):
     """Elementwise x1 >> x2 (arithmetic for signed, logical for unsigned)."""
-    x1, x2 = promote_and_broadcast("right_shift", x1, x2)
+    check_arraylike("right_shift", x1, x2)
+    x1, x2 = promote_and_broadcast("right_shift", *promote_dtypes_numeric(x1, x2))
     if _dtypes.is_unsigned(aval_of(x1).dtype):
         return _ew.shift_right_logical_p.bind(x1, x2)
     return _ew.shift_right_arithmetic_p.bind(x1, x2)

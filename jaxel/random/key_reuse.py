@@ -32,8 +32,7 @@ from jaxel.runtime.array import Array
 _JAXEL_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-class KeyReuseError(RuntimeError):
-    """A PRNG key was consumed twice (raised only with ``jax_debug_key_reuse`` on)."""
+from jaxel.errors import KeyReuseError  # noqa: E402  (one class: jaxel.errors' and JAX's)
 
 
 class _State(threading.local):

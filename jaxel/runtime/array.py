@@ -151,6 +151,13 @@ class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
                        self._value().reshape(()))
 
     def __bool__(self):
+        if self.aval.size != 1:
+            from jaxel.errors import _AmbiguousTruthValueError
+            what = "an empty array" if self.aval.size == 0 else \
+                f"an array of shape {self.aval.shape} (more than one element)"
+            raise _AmbiguousTruthValueError(
+                f"The truth value of {what} is ambiguous: use a.any() or a.all() (or "
+                "a.size > 0 to test for emptiness).")
         return self._scalar(bool, "bool")
 
     def __int__(self):

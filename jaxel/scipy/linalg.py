@@ -491,7 +491,8 @@ def schur(a, output: str = "real"):
     """Schur decomposition ``a = z @ t @ zᴴ`` (``jax.scipy.linalg.schur``; CPU only, LAPACK
     ``gees``): ``t`` upper quasi-triangular (``output='real'`` on real input: 2 x 2 blocks for
     complex-conjugate eigenvalue pairs) or triangular (``'complex'``, which converts real input
-    to complex first), ``z`` unitary. Returns ``(t, z)``. Not differentiable.
+    to complex first), ``z`` unitary. Returns the list ``[t, z]`` (a list, as JAX's). Not
+    differentiable.
 
     Example::
 
@@ -505,7 +506,7 @@ def schur(a, output: str = "real"):
     if output == "complex" and not jnp.iscomplexobj(a):
         a = a.astype(np.complex64 if np.dtype(a.dtype) == np.float32 else np.complex128)
     t, z = _la.schur(a)
-    return t, z
+    return [t, z]
 
 
 def hessenberg(a, *, calc_q: bool = False, overwrite_a: bool = False,

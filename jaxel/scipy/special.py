@@ -31,14 +31,14 @@ __all__ = [
 
 # ---- helpers -------------------------------------------------------------------------------------
 def _float_dtype(*xs):
-    dt = jnp.result_type(*xs)
-    if not jnp.issubdtype(dt, jnp.inexact):
-        dt = jnp.result_type(float)
-    return dt
+    # Integers compute in float32 below 64 bits, even with x64 (JAX 0.12.1's rule).
+    from jaxel.numpy._util import to_inexact_dtype
+    return to_inexact_dtype(jnp.result_type(*xs))
 
 
 def _promote(*xs):
-    """Arrays of one common inexact dtype (integers promote to the default float)."""
+    """Arrays of one common inexact dtype (integers promote to float32 below 64 bits, as
+    JAX 0.12.1's even with x64)."""
     xs = [jnp.asarray(x) for x in xs]
     dt = _float_dtype(*xs)
     return [x.astype(dt) for x in xs]

@@ -135,12 +135,36 @@ def literal(value, dtype, weak_type=True) -> Literal:
         if lit is not None:
             return lit
     dt = np.dtype(dtype)
-    lit = Literal(np.asarray(value, dt)[()], ShapedArray((), dt, weak_type))
+    lit = Literal(_scalar_value(value, dt), ShapedArray((), dt, weak_type))
     if key is not None:
         if len(_literal_cache) >= _LITERAL_CACHE_SIZE:
             _literal_cache.clear()
         _literal_cache[key] = lit
     return lit
+
+
+def _scalar_value(value, dt: np.dtype):
+    """``value`` as a NumPy scalar of ``dt``, converted as XLA converts (JAX's rule for weakly
+    typed Python scalars): a Python int wraps around C-style in a narrower integer dtype
+    (``int8(1) + 300`` is 45), and a float too large for a float dtype becomes inf, silently."""
+    if type(value) is int and dt.kind in "iu":
+        bits = dt.itemsize * 8
+        value &= (1 << bits) - 1
+        if dt.kind == "i" and value >> (bits - 1):
+            value -= 1 << bits
+    elif type(value) is int and dt.kind == "b":
+        value = value != 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.asarray(value, dt)[()]
+
+
+def check_python_int(value: int):
+    """OverflowError, as JAX raises it, for a Python int outside the default integer dtype
+    (int32, or int64 with x64): JAX gives every Python int that dtype before it meets others."""
+    dt = _dtypes.default_int_dtype()
+    if not -(1 << (dt.itemsize * 8 - 1)) <= value < (1 << (dt.itemsize * 8 - 1)):
+        raise OverflowError(f"Python int {value} too large to convert to {dt.name} (a Python "
+                            f"int operand is an {dt.name} before it meets an array's dtype).")
 
 
 _python_scalar_kinds = {bool: np.dtype(bool), int: None, float: None, complex: None}

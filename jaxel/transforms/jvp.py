@@ -176,13 +176,14 @@ def jvp_flat(fun, primals, tangents, instantiate_zeros=True):
 
 
 def check_tangent_matches(primal, tangent, where: str):
-    """A clear TypeError when a user-supplied tangent does not fit its primal (a value or
-    its aval)."""
+    """A clear error when a user-supplied tangent does not fit its primal (a value or its aval):
+    ValueError for a shape (as JAX; also a TypeError, as jaxel's was), TypeError for a dtype."""
     p_aval = primal if isinstance(primal, ShapedArray) else aval_of(primal)
     want = tangent_aval(p_aval)
     got = aval_of(tangent)
     if got.shape != want.shape or got.dtype != want.dtype:
-        raise TypeError(
+        from jaxel.errors import _TangentShapeError
+        raise (_TangentShapeError if got.shape != want.shape else TypeError)(
             f"{where}: the tangent {got.str_short()} does not match its primal "
             f"{p_aval.str_short()}; a tangent must have the primal's shape and dtype "
             "(float0 for an integer or boolean primal).")

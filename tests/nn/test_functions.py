@@ -118,3 +118,49 @@ def test_public_names_match_jax_nn():
     theirs = {n for n in dir(jax.nn) if not n.startswith("_")} - excluded
     missing = sorted(n for n in theirs if not hasattr(nn, n))
     assert not missing, f"jaxel.nn lacks {missing}"
+
+
+# ---- derivatives where entries are left out (b == 0, where=False) -------------------------------
+def test_logsumexp_zero_weights_are_left_out_like_jax():
+    jax = pytest.importorskip("jax")
+    from jax.scipy.special import logsumexp as j_lse
+    from jaxel.scipy.special import logsumexp as x_lse
+    a = np.array([1.0, 2.0, 300.0], np.float32)  # the zero-weight entry is the largest
+    w = np.array([1.0, 2.0, 0.0], np.float32)
+    want_h = jax.hessian(lambda v: j_lse(v, b=w))(a)
+    got_h = jaxel.hessian(lambda v: x_lse(v, b=jnp.asarray(w)))(jnp.asarray(a))
+    assert np.all(np.isfinite(got_h))
+    np.testing.assert_allclose(got_h, want_h, rtol=1e-5, atol=1e-6)
+    # Against the closed form on the kept entries: diag(p) - p p^T, p = softmax(a + log w).
+    p = w[:2] * np.exp(a[:2] - a[1]) / np.sum(w[:2] * np.exp(a[:2] - a[1]))
+    np.testing.assert_allclose(np.asarray(got_h)[:2, :2], np.diag(p) - np.outer(p, p),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(x_lse(jnp.asarray(a), b=jnp.asarray(w)),
+                               np.log(np.sum(w[:2] * np.exp(a[:2]))), rtol=1e-6)
+    g = jaxel.grad(lambda v: nn.logsumexp(v, b=jnp.zeros(3)))(jnp.asarray(a))
+    np.testing.assert_array_equal(g, np.zeros(3, np.float32))  # all left out: -inf, grads 0
+    assert np.isnan(float(x_lse(jnp.asarray(a), b=-jnp.asarray(w))))  # negative sum, as JAX
+
+
+@pytest.mark.parametrize("fn", ["log_softmax", "softmax"])
+def test_masked_softmax_gradients_of_fully_masked_rows_are_zero(fn):
+    jax = pytest.importorskip("jax")
+    x = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], np.float32)
+    m = np.array([[True, False, True], [False, False, False]])
+
+    def loss(lib_nn, lib_np):
+        return lambda v: lib_np.sum(lib_np.where(m, getattr(lib_nn, fn)(v, where=m), 0.0) ** 2)
+    got = jaxel.grad(loss(nn, jnp))(jnp.asarray(x))
+    want = jax.grad(loss(jax.nn, jax.numpy))(x)
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(np.asarray(got)[1], np.zeros(3, np.float32))
+    out = getattr(nn, fn)(jnp.asarray(x), where=m)
+    np.testing.assert_array_equal(np.asarray(out)[1], np.asarray(getattr(jax.nn, fn)(x, where=m))[1])
+    # Finite differences on the unmasked entries of the first row.
+    eps, f = 1e-2, loss(nn, jnp)
+    for j in (0, 2):
+        d = np.zeros_like(x)
+        d[0, j] = eps
+        fd = (float(f(jnp.asarray(x + d))) - float(f(jnp.asarray(x - d)))) / (2 * eps)
+        np.testing.assert_allclose(np.asarray(got)[0, j], fd, rtol=2e-2, atol=1e-3)

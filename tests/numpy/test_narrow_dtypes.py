@@ -38,11 +38,12 @@ def _same_bits(a, b):
 def test_names_are_ml_dtypes_scalar_types():
     for name in FLOATS + INTS + NO_RUNTIME:
         t = getattr(jnp, name)
-        assert t is getattr(ml_dtypes, name) is getattr(dtypes, name)
-        assert np.dtype(t).name == name
-    # Like jnp.bfloat16 (and jnp.float32) in jaxel, calling one makes a NumPy scalar.
-    assert float(jnp.float8_e4m3fn(3.3)) == 3.25
-    assert int(jnp.int4(5)) == 5
+        assert t == getattr(ml_dtypes, name) and getattr(dtypes, name) is getattr(ml_dtypes, name)
+        assert np.dtype(t).name == name and hash(t) == hash(getattr(ml_dtypes, name))
+    # As jnp.float32 (and in JAX), calling one makes an Array of the dtype.
+    x = jnp.float8_e4m3fn(3.3)
+    assert isinstance(x, jaxel.Array) and x.dtype == jnp.float8_e4m3fn and float(x) == 3.25
+    assert int(jnp.int4(5)) == 5 and jnp.int4(5).dtype == np.dtype(ml_dtypes.int4)
 
 
 @pytest.mark.parametrize("name", FLOATS)

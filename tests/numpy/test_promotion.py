@@ -159,13 +159,6 @@ INEXACT = {"true_divide", "hypot", "logaddexp", "copysign", "float_power"}
 def _known_gap(name, want, got, x64):
     """Mismatches caused by shared code outside this test's scope (reported to the lead); they
     are checked by ``test_known_gaps_are_still_open`` so a fix is noticed."""
-    if name in ("add", "multiply") and want == (np.dtype(bool), False) and got == "raises":
-        return "ufuncs.add/multiply reject two bools (JAX: logical or / and)"
-    if (x64 and name in INEXACT and want != "raises" and got != "raises"
-            and want[0] == np.float32 and got[0] == np.float64):
-        return "_util.promote_dtypes_inexact: ints narrower than 64 bits must become float32"
-    if want == (np.dtype(bool), True) and got == (np.dtype(bool), False):
-        return "lax comparisons of weak operands give a strong bool (JAX: weak)"
     return None
 
 
@@ -203,23 +196,6 @@ COMPARISONS = ["equal", "less", "logical_and", "logical_or", "logical_xor", "isc
 def test_comparison_dtypes_match_jax(name):
     mismatches, _ = _table(name, False, REAL_OPERANDS)
     assert not mismatches, f"{name}: {len(mismatches)} mismatches, e.g. {mismatches[:6]}"
-
-
-@pytest.mark.xfail(strict=True, reason="gaps in shared code (ufuncs, _util, lax comparisons); "
-                   "when this passes, remove this marker and _known_gap's entry")
-@pytest.mark.parametrize("name, x64_on, ops", [("add", False, None),
-                                               ("true_divide", True, None),
-                                               ("less", False, REAL_OPERANDS)])
-def test_known_gaps_are_still_open(name, x64_on, ops):
-    old, old_jax = config.jax_enable_x64, jax.config.jax_enable_x64
-    config.update("jax_enable_x64", x64_on)
-    jax.config.update("jax_enable_x64", x64_on)
-    try:
-        _, gaps = _table(name, x64_on, ops)
-    finally:
-        config.update("jax_enable_x64", old)
-        jax.config.update("jax_enable_x64", old_jax)
-    assert not gaps, gaps[:4]
 
 
 # ---- narrow dtypes (float8, float4, int4, uint4) -----------------------------------------------

@@ -116,7 +116,7 @@ def test_atleast():
             check(getattr(jnp, fn)(jnp.asarray(v)), getattr(np, fn)(v),
                   jaxel.dtypes.canonicalize_dtype(np.asarray(v).dtype))
     got = jnp.atleast_2d(1.0, jnp.ones(2))
-    assert isinstance(got, list) and [g.shape for g in got] == [(1, 1), (1, 2)]
+    assert isinstance(got, tuple) and [g.shape for g in got] == [(1, 1), (1, 2)]
     assert got[0].weak_type
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from jaxel import numpy as jnp
+from jaxel.numpy._util import to_inexact_dtype
 
 
 def sem(a, axis=0, ddof=1, nan_policy="propagate", *, keepdims=False):
@@ -11,8 +12,8 @@ def sem(a, axis=0, ddof=1, nan_policy="propagate", *, keepdims=False):
     if nan_policy not in ("propagate", "omit"):
         raise ValueError(f"nan_policy {nan_policy!r} not supported (propagate or omit)")
     a = jnp.asarray(a)
-    if not jnp.issubdtype(a.dtype, jnp.inexact):
-        a = a.astype(jnp.result_type(float))
+    if not jnp.issubdtype(a.dtype, jnp.inexact):  # float32 below 64-bit ints, as JAX
+        a = a.astype(to_inexact_dtype(a.dtype))
     if axis is None:
         a, axis = a.ravel(), 0
     if nan_policy == "omit":
@@ -23,6 +24,11 @@ def sem(a, axis=0, ddof=1, nan_policy="propagate", *, keepdims=False):
 
 
 def _rank_1d(x, method):
+    """Ranks in the default float dtype for every method, as JAX's rankdata."""
+    return _rank_1d_exact(x, method).astype(jnp.result_type(float))
+
+
+def _rank_1d_exact(x, method):
     s = jnp.sort(x)
     left = jnp.searchsorted(s, x, side="left")
     right = jnp.searchsorted(s, x, side="right")
@@ -68,7 +74,7 @@ def _mode_1d(x):
     s = jnp.sort(x)
     counts = jnp.searchsorted(s, s, side="right") - jnp.searchsorted(s, s, side="left")
     i = jnp.argmax(counts)  # first maximum: the smallest of the most common values
-    return s[i], counts[i].astype(jnp.int32)
+    return s[i], counts[i].astype(jnp.result_type(int))  # the default int, as JAX
 
 
 def mode(a, axis=0, nan_policy="propagate", keepdims=False):
