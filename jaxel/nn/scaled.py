@@ -60,18 +60,19 @@ def get_scaled_dot_general_config(mode, global_scale=None):
         >>> nn.get_scaled_dot_general_config("mxfp8").block_size
         32
     """
+    # jnp's scalar types (as JAX's config holds), which also work wherever a dtype is taken
     if mode == "nvfp4":
-        return BlockScaleConfig("nvfp4", 16, _dtypes.float4_e2m1fn, _dtypes.float8_e4m3fn,
+        return BlockScaleConfig("nvfp4", 16, jnp.float4_e2m1fn, jnp.float8_e4m3fn,
                                 jnp.asarray(1.0, np.float32) if global_scale is None
                                 else global_scale, False)
     if mode == "mxfp8":
-        return BlockScaleConfig("mxfp8", 32, _dtypes.float8_e4m3fn, _dtypes.float8_e8m0fnu,
+        return BlockScaleConfig("mxfp8", 32, jnp.float8_e4m3fn, jnp.float8_e8m0fnu,
                                 None, False)
     if mode == "mxfp4":
         if global_scale is not None:
             raise ValueError("mxfp4 does not use a global_scale: its E8M0 block scales cover "
                              "the whole float range.")
-        return BlockScaleConfig("mxfp4", 32, _dtypes.float4_e2m1fn, _dtypes.float8_e8m0fnu,
+        return BlockScaleConfig("mxfp4", 32, jnp.float4_e2m1fn, jnp.float8_e8m0fnu,
                                 None, False)
     raise ValueError(f"Unsupported mode: {mode!r}; expected 'mxfp8', 'mxfp4' or 'nvfp4'.")
 
