@@ -509,6 +509,14 @@ def _contract_pair(x, lx, y, ly, keep, precision, pet):
     return out, batch + [l for l in lx if l not in ly] + [l for l in ly if l not in lx]
 
 
+def _pair_labels(lx, ly, keep):
+    """The labels of ``_contract_pair(x, lx, y, ly, keep)``'s result, in order."""
+    lx = [l for l in lx if l in ly or l in keep]
+    ly = [l for l in ly if l in lx or l in keep]
+    return ([l for l in lx if l in ly and l in keep] + [l for l in lx if l not in ly]
+            + [l for l in ly if l not in lx])
+
+
 def _greedy_pair(terms, out_labels, sizes):
     """The pair whose contraction shrinks the working set most, preferring pairs that share a
     label (a true contraction) over outer products."""
@@ -613,6 +621,9 @@ def einsum(subscripts, /, *operands, out=None, optimize="auto", precision=None,
         ts = [terms[i] for i in step]
         for i in sorted(step, reverse=True):
             del operands[i], terms[i]
+        if not operands and len(xs) == 2 and _pair_labels(ts[0], ts[1], set(out_labels)) != \
+                out_labels and _pair_labels(ts[1], ts[0], set(out_labels)) == out_labels:
+            xs, ts = xs[::-1], ts[::-1]  # the last contraction then needs no final transpose
         x, lx = xs[0], ts[0]
         for k in range(1, len(xs)):
             # Labels needed by the output, the other operands or this step's later members.

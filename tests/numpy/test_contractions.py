@@ -408,3 +408,18 @@ def test_conv_jaxpr_params():
                                                               (0, 3, 1, 2))
     assert p["lhs_dilation"] == (1, 1) and p["precision"] is None
     assert eqn.outvars[0].aval.shape == (2, 5, 3, 4)
+
+
+@pytest.mark.parametrize("spec", ["bij,bjk,bkl->bil", "ij,jk,kl->il", "ij,jk,kl->li",
+                                  "bij,bkj->bik", "ij,jk->ki"])
+def test_einsum_last_contraction_needs_no_transpose(spec):
+    """The final pair is contracted in the operand order that yields the output's label order
+    directly (as JAX 0.12.1 does), so no transpose follows; values stay NumPy's."""
+    rng = np.random.RandomState(0)
+    shapes = {"b": 2, "i": 3, "j": 4, "k": 5, "l": 6}
+    ins = [rng.randn(*[shapes[c] for c in t]).astype(np.float32)
+           for t in spec.split("->")[0].split(",")]
+    f = jaxel.jit(lambda *xs: jnp.einsum(spec, *xs))
+    np.testing.assert_allclose(np.asarray(f(*ins)), np.einsum(spec, *ins), rtol=2e-5, atol=1e-5)
+    if spec in ("bij,bjk,bkl->bil", "ij,jk,kl->il"):
+        assert "transpose" not in f.lower(*ins).as_text()
