@@ -130,3 +130,18 @@ def test_host_copies_survive_delete_and_donation():
     out = jaxel.jit(lambda a: a * 2, donate_argnums=0)(y)
     np.testing.assert_array_equal(np.asarray(out), 2 * host)
     np.testing.assert_array_equal(host, np.ones(3))
+
+
+def test_sub_byte_read_back_while_tracing():
+    """Reading a concrete int4 constant inside a jitted function (printing it) widens it on the
+    device eagerly, not in the trace."""
+    c = jnp.array([1, -2, 7], dtype=jnp.int4)
+    seen = []
+
+    def f(x):
+        seen.append(np.asarray(c))
+        return x + 1
+
+    assert float(jaxel.jit(f)(1.0)) == 2.0
+    np.testing.assert_array_equal(seen[0].astype(np.int8), [1, -2, 7])
+    assert seen[0].dtype == np.dtype(jnp.int4)

@@ -39,8 +39,16 @@ def host_value(arr: Array) -> np.ndarray:
     wide = NO_DLPACK.get(dtype.name)
     if wide is not None:
         # XLA has no DLPack code for sub-byte types: widen on the device (exact), narrow here.
+        # The widening runs eagerly even when a trace is current (printing a constant in jit).
         from jaxel import lax
-        return host_value(lax.convert_element_type(arr, np.dtype(wide))).astype(dtype)
+        from jaxel.tracing.core import _state
+        from jaxel.tracing.eval_trace import eval_trace
+        saved, _state.trace = _state.trace, eval_trace
+        try:
+            widened = lax.convert_element_type(arr, np.dtype(wide))
+        finally:
+            _state.trace = saved
+        return host_value(widened).astype(dtype)
     return host_copy(arr._buf, arr.device.platform)
 
 
