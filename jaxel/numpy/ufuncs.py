@@ -674,10 +674,18 @@ def _integer_power(x, y):
 
 
 def square(x, /):
-    """Elementwise x * x."""
+    """Elementwise x * x (``lax.square``, as JAX 0.12.1; booleans square as the default int).
+
+    Example::
+
+        >>> jnp.square(jnp.array([1.5, -2.0]))
+        Array([2.25, 4.  ], dtype=float32)
+    """
     check_arraylike("square", x)
+    from jaxel.numpy._util import promote_dtypes_numeric
     from jaxel.numpy.creation import asarray
-    return _ew.integer_pow_p.bind(asarray(x), y=2)
+    (x,) = promote_dtypes_numeric(asarray(x))
+    return lax.square(x)
 
 
 def reciprocal(x, /):

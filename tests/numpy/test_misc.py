@@ -263,3 +263,18 @@ def test_misc_functions_trace_under_jit():
         want = (np.where(x > 0, np.hypot(x, y), np.logaddexp(x, y)) + np.sinc(x)
                 + np.select([x < -1], [np.nan_to_num(y).astype(np.float32)]))
     check(jaxel.jit(f)(jnp.asarray(x), jnp.asarray(y)), want.astype(np.float32), np.float32)
+
+
+@pytest.mark.parametrize("value, dtype, weak", [
+    (True, np.int32, False), (np.array([True, False]), np.int32, False), (2, np.int32, True),
+    (2.5, np.float32, True), (np.int8(-3), np.int8, False), (np.uint8(200), np.uint8, False),
+    (np.array([1 + 2j], np.complex64), np.complex64, False)])
+def test_square_binds_square_and_promotes_bools(value, dtype, weak):
+    """jnp.square is lax.square (a `square` equation, as JAX 0.12.1); booleans square as the
+    default int (they used to raise), uint8 wraps, weak scalars stay weak."""
+    out = jnp.square(value)
+    want = np.square(np.asarray(value).astype(dtype))
+    assert out.dtype == dtype and out.weak_type == weak
+    np.testing.assert_array_equal(np.asarray(out), want)
+    assert "square" in str(jaxel.make_jaxpr(jnp.square)(value))
+    assert float(jaxel.grad(lambda x: jnp.square(x))(3.0)) == 6.0
