@@ -15,6 +15,23 @@ from jaxel import dtypes as _dtypes
 _cache: dict = {}
 
 
+def emit_closed(ctx, closed, names):
+    """Emit the equations of ``closed`` (a ClosedJaxpr) inline at this point of the module being
+    lowered, on the values ``names``; returns the names of its results."""
+    from jaxel.lowering.lower import lower_jaxpr_body
+    consts = [ctx.e.constant(np.asarray(c), v.aval)
+              for v, c in zip(closed.jaxpr.constvars, closed.consts)]
+    return lower_jaxpr_body(ctx.e, closed.jaxpr, consts, list(names), ctx.module)
+
+
+def emit_composition(ctx, fn, avals, names):
+    """Trace ``fn`` (lax code returning a sequence of results) on ``avals`` and emit it inline on
+    the values ``names``; returns the names of its results (one trace per call: for lowering
+    rules that compose lax code around custom calls)."""
+    from jaxel.jaxpr.staging import trace_to_jaxpr
+    return emit_closed(ctx, trace_to_jaxpr(lambda *xs: list(fn(*xs)), list(avals)), names)
+
+
 def lower_via(fun, *, upcast_16bit: bool = False, upcast_32bit: bool = False,
               broadcast: bool = True):
     """A lowering rule that emits ``fun(*operands, **params)`` (a composition of lax ops).
@@ -27,7 +44,6 @@ def lower_via(fun, *, upcast_16bit: bool = False, upcast_32bit: bool = False,
     it only governs the dtypes users see), for results correctly rounded in float32.
     """
     from jaxel.jaxpr.staging import trace_to_jaxpr
-    from jaxel.lowering.lower import lower_jaxpr_body
 
     def rule(ctx, *operands, **params):
         out_avals = ctx.avals_out
@@ -41,10 +57,7 @@ def lower_via(fun, *, upcast_16bit: bool = False, upcast_32bit: bool = False,
             if len(_cache) > 512:  # many shapes: keep the table bounded
                 _cache.clear()
             _cache[key] = closed
-        e = ctx.e
-        consts = [e.constant(np.asarray(c), v.aval)
-                  for v, c in zip(closed.jaxpr.constvars, closed.consts)]
-        outs = lower_jaxpr_body(e, closed.jaxpr, consts, list(operands), ctx.module)
+        outs = emit_closed(ctx, closed, operands)
         return outs if len(out_avals) > 1 or isinstance(fun, _Multi) else outs[0]
 
     return rule

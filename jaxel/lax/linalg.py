@@ -148,12 +148,8 @@ def _custom_call(ctx, target, operands, in_avals, in_matrix, out_avals, out_matr
 
 def _emit(ctx, fn, avals, names):
     """Lower ``fn`` (lax code) on values ``names`` of types ``avals`` inline; returns names."""
-    from jaxel.jaxpr.staging import trace_to_jaxpr
-    from jaxel.lowering.lower import lower_jaxpr_body
-    closed = trace_to_jaxpr(lambda *xs: list(fn(*xs)), list(avals))
-    consts = [ctx.e.constant(np.asarray(c), v.aval)
-              for v, c in zip(closed.jaxpr.constvars, closed.consts)]
-    return lower_jaxpr_body(ctx.e, closed.jaxpr, consts, list(names), ctx.module)
+    from jaxel.lax._composite import emit_composition
+    return emit_composition(ctx, fn, avals, names)
 
 
 def _target(dt, base):

@@ -123,12 +123,8 @@ def _split_index_vector(fun, v):
 def _lower_composite(ctx, fn, *names, **params):
     """Lower ``fn(*operands, **params)``, written with lax functions, inline at this point of
     the module: it is traced on the rule's input avals and its equations are emitted here."""
-    from jaxel.jaxpr.staging import trace_to_jaxpr
-    from jaxel.lowering.lower import lower_jaxpr_body
-    closed = trace_to_jaxpr(lambda *xs: [fn(*xs, **params)], list(ctx.avals_in))
-    jaxpr = closed.jaxpr
-    consts = [ctx.e.constant(np.asarray(c), v.aval) for v, c in zip(jaxpr.constvars, closed.consts)]
-    return lower_jaxpr_body(ctx.e, jaxpr, consts, list(names), ctx.module)[0]
+    from jaxel.lax._composite import emit_composition
+    return emit_composition(ctx, lambda *xs: [fn(*xs, **params)], ctx.avals_in, names)[0]
 
 
 # ---- dynamic_slice ---------------------------------------------------------------------------
