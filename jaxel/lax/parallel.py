@@ -127,6 +127,16 @@ all_to_all_p.abstract_eval = _all_to_all_abstract_eval
 axis_index_p = _collective("axis_index")
 axis_index_p.abstract_eval = lambda *, axes: ShapedArray((), np.dtype(np.int32), False)
 
+# Under shard_map with check_vma (JAX's default) psum's result is the same on every device of
+# the axes (invariant), and its transpose is ``pvary``: the identity on values that marks them
+# as varying again, whose own transpose is this psum. ``pvary`` is inserted wherever an
+# invariant value meets a varying one (jaxel/parallel/vma.py), so gradients of replicated
+# inputs are summed over the devices that used them, as in JAX.
+psum_invariant_p = _collective("psum_invariant")
+psum_invariant_p.abstract_eval = lambda x, *, axes: x
+pvary_p = _collective("pvary")
+pvary_p.abstract_eval = lambda x, *, axes: x
+
 
 # ---- public functions --------------------------------------------------------------------------
 def _positional_reduce(x, positional, reducer):
@@ -143,11 +153,48 @@ def psum(x, axis_name, *, axis_index_groups=None):
     _no_groups(axis_index_groups, "psum")
     positional, names, _ = _resolve(axis_name, "lax.psum")
 
+    prim = _psum_prim(names)
+    manual = _on_devices(names)
+
     def one(leaf):
+        if manual and not _is_traced(leaf):
+            # A constant is the same on every device: its sum is ``size * x`` (as JAX folds it;
+            # ``psum(1, 'x')`` is the axis size as a Python-typed constant).
+            leaf = _positional_reduce(_as_operand(leaf), positional, reduce_sum)
+            from jaxel.lax.elementwise import mul
+            a = _ad.aval_of(leaf)
+            return mul(leaf, literal(_size_of(names), a.dtype, a.weak_type))
         leaf = _as_operand(leaf)
+        if manual and _ad.aval_of(leaf).dtype == np.bool_:
+            from jaxel.lax.elementwise import convert_element_type
+            leaf = convert_element_type(leaf, np.int32)  # as JAX: booleans are counted
         leaf = _positional_reduce(leaf, positional, reduce_sum)
-        return psum_p.bind(leaf, axes=names) if names else leaf
+        return prim.bind(leaf, axes=names) if names else leaf
     return tree_util.tree_map(one, x)
+
+
+def _on_devices(names) -> bool:
+    """Whether ``names`` are mesh axes of an enclosing ``shard_map`` (device collectives)."""
+    from jaxel.parallel.axes import manual_axis
+    return bool(names) and all(manual_axis(n) is not None for n in names)
+
+
+def _psum_prim(names):
+    """``psum_invariant_p`` over manual axes of a ``check_vma`` shard_map, else ``psum_p``."""
+    from jaxel.parallel.axes import vma_checked
+    return psum_invariant_p if vma_checked(names) else psum_p
+
+
+def _size_of(names) -> int:
+    size = 1
+    for n in names:
+        size *= _batching.lookup_axis(n, "lax.psum").size
+    return size
+
+
+def _is_traced(x) -> bool:
+    from jaxel.tracing.core import Tracer
+    return isinstance(x, Tracer)
 
 
 def pmean(x, axis_name, *, axis_index_groups=None):
@@ -276,11 +323,12 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
 
 
 def axis_index(axis_name):
-    """This participant's index along the mapped axis ``axis_name`` (int32)."""
+    """This participant's index along the mapped axis ``axis_name`` (int32); for a tuple of
+    mesh axes under shard_map, the row-major index over them in the order given."""
     names, _ = _named_only(axis_name, "lax.axis_index")
-    if len(names) != 1:
-        raise NotImplementedError("lax.axis_index of several axes at once is not supported; "
-                                  "combine single-axis indices.")
+    if len(names) != 1 and not _on_devices(names):
+        raise NotImplementedError("lax.axis_index of several vmap axes at once is not "
+                                  "supported; combine single-axis indices.")
     return axis_index_p.bind(axes=names)
 
 
@@ -360,6 +408,18 @@ def _reduce(name):
 psum_p.batch_axis = _reduction_batch(psum_p, _reduce("reduce_sum"), _psum_unbatched)
 pmax_p.batch_axis = _reduction_batch(pmax_p, _reduce("reduce_max"), lambda x, n: x)
 pmin_p.batch_axis = _reduction_batch(pmin_p, _reduce("reduce_min"), lambda x, n: x)
+psum_invariant_p.batch_axis = _reduction_batch(psum_invariant_p, _reduce("reduce_sum"),
+                                               _psum_unbatched)
+
+
+def _pvary_batch(mapped, args, dims, *, axes):
+    if mapped.name not in axes:
+        return _outer_only(pvary_p, args, dims, dict(axes=axes))
+    (x,), (d,) = args, dims
+    return _then_outer(pvary_p, x, dict(axes=axes), mapped.name), d
+
+
+pvary_p.batch_axis = _pvary_batch
 
 
 def _axis_index_batch(mapped, args, dims, *, axes):
@@ -493,6 +553,8 @@ _ad.deflinear(psum_scatter_p, lambda ct, x, *, axes, scatter_dimension, tiled, a
 _ad.deflinear(all_to_all_p, lambda ct, x, *, axes, split_axis, concat_axis, tiled, axis_size: [
     all_to_all_p.bind(ct, axes=axes, split_axis=concat_axis, concat_axis=split_axis, tiled=tiled,
                       axis_size=axis_size)])
+_ad.deflinear(psum_invariant_p, lambda ct, x, *, axes: [pvary_p.bind(ct, axes=axes)])
+_ad.deflinear(pvary_p, lambda ct, x, *, axes: [psum_invariant_p.bind(ct, axes=axes)])
 _ad.defjvp_zero(axis_index_p)
 
 
@@ -506,14 +568,165 @@ def _pextreme_jvp(prim):
             return out, _ad.zero_like(out)
         dt = _ad.aval_of(x).dtype
         hit = convert_element_type(eq(x, out), dt)
-        num = psum_p.bind(mul(hit, t), axes=axes)
-        return out, div(num, psum_p.bind(hit, axes=axes))
+        ps = _psum_prim(axes)
+        num = ps.bind(mul(hit, t), axes=axes)
+        return out, div(num, ps.bind(hit, axes=axes))
     return jvp
 
 
 pmax_p.jvp = _pextreme_jvp(pmax_p)
 pmin_p.jvp = _pextreme_jvp(pmin_p)
 
+
+
+# ---- device lowerings (inside a shard_map body) -------------------------------------------------
+# The body of a shard_map is one SPMD program over the mesh's devices; a collective over mesh
+# axes becomes an XLA collective whose groups are partition ids (a device's position in
+# ``mesh.devices.flat``), one group per coordinate of the other mesh axes.
+def _device_mesh(prim_name, axes):
+    from jaxel.parallel.axes import lowering_mesh_for
+    mesh = lowering_mesh_for(axes)
+    if mesh is None:
+        _unbound_lowering(prim_name)(None, axes=axes)
+    return mesh
+
+
+def _groups_attr(mesh, axes) -> str:
+    from jaxel.lowering.emitter import i64_dense
+    from jaxel.parallel.axes import replica_groups
+    return "replica_groups = " + i64_dense(replica_groups(mesh, axes))
+
+
+def _channel(ctx) -> str:
+    return (f"channel_handle = #stablehlo.channel_handle<handle = {ctx.module.next_channel()}, "
+            "type = 1>")
+
+
+_REDUCERS = {"psum": ("stablehlo.add", "stablehlo.or"), "psum_invariant": ("stablehlo.add",
+             "stablehlo.or"), "pmax": ("stablehlo.maximum", "stablehlo.or"),
+             "pmin": ("stablehlo.minimum", "stablehlo.and")}
+
+
+def _scalar_region(ctx, name, dt):
+    from jaxel.lax.reductions import _reduce_region
+    op, bool_op = _REDUCERS[name]
+    return _reduce_region(ctx.e, bool_op if dt == np.bool_ else op, dt)
+
+
+def _all_reduce_lowering(name):
+    def lowering(ctx, x, *, axes):
+        from jaxel.lowering.emitter import tensor_type
+        mesh = _device_mesh(name, axes)
+        (aval,) = ctx.avals_in
+        attrs = f"{_channel(ctx)}, {_groups_attr(mesh, axes)}, use_global_device_ids"
+        return ctx.e.op1("stablehlo.all_reduce", [x], tensor_type(aval), attrs,
+                         regions=[_scalar_region(ctx, name, aval.dtype)])
+    return lowering
+
+
+psum_p.lowering = _all_reduce_lowering("psum")
+psum_invariant_p.lowering = _all_reduce_lowering("psum_invariant")
+pmax_p.lowering = _all_reduce_lowering("pmax")
+pmin_p.lowering = _all_reduce_lowering("pmin")
+pvary_p.lowering = lambda ctx, x, *, axes: x  # only changes the value's type in JAX
+
+
+def _reshape(ctx, x, aval):
+    from jaxel.lowering.emitter import tensor_type
+    return ctx.e.op1("stablehlo.reshape", [x], tensor_type(aval))
+
+
+def _all_gather_lowering(ctx, x, *, axes, axis, tiled, axis_size):
+    from jaxel.lowering.emitter import tensor_type
+    mesh = _device_mesh("all_gather", axes)
+    (aval,), (out,) = ctx.avals_in, ctx.avals_out
+    if not tiled:  # gather blocks of size 1 along a new dimension
+        aval = aval.update(shape=aval.shape[:axis] + (1,) + aval.shape[axis:])
+        x = _reshape(ctx, x, aval)
+    attrs = (f"all_gather_dim = {axis} : i64, {_channel(ctx)}, {_groups_attr(mesh, axes)}, "
+             "use_global_device_ids")
+    return ctx.e.op1("stablehlo.all_gather", [x], tensor_type(out), attrs)
+
+
+all_gather_p.lowering = _all_gather_lowering
+
+
+def _psum_scatter_lowering(ctx, x, *, axes, scatter_dimension, tiled, axis_size):
+    from jaxel.lowering.emitter import tensor_type
+    mesh = _device_mesh("psum_scatter", axes)
+    (aval,), (out,) = ctx.avals_in, ctx.avals_out
+    d = scatter_dimension
+    block = aval.update(shape=aval.shape[:d] + (aval.shape[d] // axis_size,) + aval.shape[d + 1:])
+    attrs = (f"{_channel(ctx)}, {_groups_attr(mesh, axes)}, scatter_dimension = {d} : i64, "
+             "use_global_device_ids")
+    y = ctx.e.op1("stablehlo.reduce_scatter", [x], tensor_type(block), attrs,
+                  regions=[_scalar_region(ctx, "psum", aval.dtype)])
+    return y if tiled else _reshape(ctx, y, out)
+
+
+psum_scatter_p.lowering = _psum_scatter_lowering
+
+
+def _all_to_all_lowering(ctx, x, *, axes, split_axis, concat_axis, tiled, axis_size):
+    from jaxel.lowering.emitter import i64_array, tensor_type
+    mesh = _device_mesh("all_to_all", axes)
+    (aval,), (out,) = ctx.avals_in, ctx.avals_out
+    s, c = split_axis, concat_axis
+    if tiled:
+        mid, cd = out, c
+    else:  # exchange size-1 chunks in place: dimension s then holds the senders' chunks
+        mid, cd = aval, s
+    attrs = (f"{_channel(ctx)}, concat_dimension = {cd} : i64, {_groups_attr(mesh, axes)}, "
+             f"split_count = {axis_size} : i64, split_dimension = {s} : i64")
+    y = ctx.e.op1("stablehlo.all_to_all", [x], tensor_type(mid), attrs)
+    if tiled:
+        return y
+    perm = [i for i in range(aval.ndim) if i != s]
+    perm.insert(c, s)  # the senders' dimension moves to concat_axis
+    return ctx.e.op1("stablehlo.transpose", [y], tensor_type(out),
+                     f"permutation = {i64_array(perm)}")
+
+
+all_to_all_p.lowering = _all_to_all_lowering
+
+
+def _ppermute_lowering(ctx, x, *, axes, perm):
+    from jaxel.lowering.emitter import i64_dense, tensor_type
+    from jaxel.parallel.axes import replica_groups
+    mesh = _device_mesh("ppermute", axes)
+    (aval,) = ctx.avals_in
+    pairs = [(int(g[src]), int(g[dst])) for g in replica_groups(mesh, axes) for src, dst in perm]
+    if not pairs:
+        return ctx.e.constant(np.zeros(aval.shape, aval.dtype), aval)
+    attrs = (f"{_channel(ctx)}, source_target_pairs = "
+             f"{i64_dense(pairs, (len(pairs), 2))}")
+    return ctx.e.op1("stablehlo.collective_permute", [x], tensor_type(aval), attrs)
+
+
+ppermute_p.lowering = _ppermute_lowering
+
+
+def _axis_index_lowering(ctx, *, axes):
+    from jaxel.parallel.axes import strides
+    mesh = _device_mesh("axis_index", axes)
+    e = ctx.e
+    i32 = ShapedArray((), np.dtype(np.int32), False)
+    pid = e.op1("stablehlo.partition_id", [], "tensor<ui32>")
+    pid = e.op1("stablehlo.convert", [pid], "tensor<i32>")
+    st, sizes = strides(mesh), dict(zip(mesh.axis_names, mesh.axis_sizes))
+    total = None
+    for n in axes:
+        k = e.op1("stablehlo.divide", [pid, e.constant(st[n], i32)], "tensor<i32>")
+        k = e.op1("stablehlo.remainder", [k, e.constant(sizes[n], i32)], "tensor<i32>")
+        if total is not None:
+            total = e.op1("stablehlo.multiply", [total, e.constant(sizes[n], i32)],
+                          "tensor<i32>")
+            k = e.op1("stablehlo.add", [total, k], "tensor<i32>")
+        total = k
+    return total
+
+
+axis_index_p.lowering = _axis_index_lowering
 
 __all__ = ["psum", "pmean", "pmax", "pmin", "all_gather", "psum_scatter", "ppermute",
            "all_to_all", "axis_index", "axis_size", "psum_p", "pmax_p", "pmin_p", "ppermute_p",

@@ -1,0 +1,133 @@
+"""The pytree-level wrapper of ``shard_map``: specs read as pytree prefixes, arguments checked
+and split into block avals, the body traced once per call signature into ``shard_map_p``."""
+from __future__ import annotations
+
+from jaxel import tree_util
+from jaxel.parallel import axes as _axes
+from jaxel.parallel import shard_map as _sm
+from jaxel.sharding.mesh import AbstractMesh, Mesh, get_mesh
+from jaxel.sharding.spec import PartitionSpec
+from jaxel.transforms.ad_util import aval_of
+
+
+def _resolve_mesh(mesh):
+    if mesh is None:
+        mesh = get_mesh()
+        if mesh is None:
+            raise ValueError("shard_map: no mesh given and no current mesh is set; pass "
+                             "mesh=... or call inside `with jaxel.set_mesh(mesh):`.")
+    if isinstance(mesh, AbstractMesh):
+        raise NotImplementedError("shard_map: an AbstractMesh is not supported; pass a Mesh.")
+    if not isinstance(mesh, Mesh):
+        raise TypeError(f"shard_map: mesh must be a jaxel.sharding.Mesh, got "
+                        f"{type(mesh).__name__}.")
+    return mesh
+
+
+def _manual_axes(mesh, axis_names):
+    names = set(axis_names)
+    unknown = names - set(mesh.axis_names)
+    if unknown:
+        raise ValueError(f"shard_map: axis_names {sorted(unknown)} are not axes of the mesh, "
+                         f"whose axes are {mesh.axis_names}.")
+    return tuple(n for n in mesh.axis_names if not names or n in names)
+
+
+def _inferred_specs(leaves, names):
+    from jaxel.sharding.shardings import NamedSharding
+    specs = []
+    for x, n in zip(leaves, names):
+        s = getattr(x, "sharding", None)
+        if not isinstance(s, NamedSharding):
+            raise ValueError(f"shard_map: in_specs were not given and cannot be inferred for "
+                             f"{n}, which is not an Array with a NamedSharding; pass "
+                             "in_specs=... .")
+        specs.append(s.spec)
+    return specs
+
+
+def _as_operand(x):
+    if hasattr(x, "aval") and not isinstance(x, type):
+        return x
+    from jaxel.numpy import asarray
+    return asarray(x)
+
+
+def make_shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
+    """The function ``shard_map(f, ...)`` returns (see ``shard_map``)."""
+    from jaxel.ad import _wraps
+
+    @_wraps(f)
+    def wrapped(*args, **kwargs):
+        if kwargs:
+            raise TypeError("shard_map: the mapped function takes positional arguments only "
+                            f"(got keyword arguments {sorted(kwargs)}).")
+        m = _resolve_mesh(mesh)
+        manual = _manual_axes(m, axis_names)
+        leaves, in_tree = tree_util.tree_flatten(args)
+        from jaxel.batching import _leaf_names
+        names = None
+        if in_specs is _sm.Infer:
+            names = _leaf_names(f, args, {})
+            specs = _inferred_specs(leaves, names)
+        else:
+            specs = tree_util.broadcast_prefix_leaves(in_specs, args, "shard_map in_specs",
+                                                      "in_specs", "arguments")
+        leaves = [_as_operand(x) for x in leaves]
+        blocks = []
+        for i, (x, s) in enumerate(zip(leaves, specs)):
+            what = None
+            try:
+                _sm._check_spec(s, m, manual, "in_specs")
+                what = "argument"
+                blocks.append(_sm._block_aval(aval_of(x), s, m, "__ARG__"))
+            except ValueError as err:
+                names = names or _leaf_names(f, args, {})
+                raise ValueError(str(err).replace("__ARG__", f"argument {names[i]}")) from None
+        out_box = []
+
+        def body(*xs):
+            a = tree_util.tree_unflatten(in_tree, list(xs))
+            out = f(*a)
+            out_leaves, out_tree = tree_util.tree_flatten(out)
+            o_specs = tree_util.broadcast_prefix_leaves(out_specs, out, "shard_map out_specs",
+                                                        "out_specs", "outputs")
+            for o, s in zip(out_leaves, o_specs):
+                _sm._check_spec(s, m, manual, "out_specs")
+                nd = aval_of(_as_operand(o)).ndim
+                if len(s) > nd:
+                    raise ValueError(f"shard_map: out_specs {s!r} has {len(s)} entries for an "
+                                     f"output of rank {nd}.")
+            out_box.append((out_tree, tuple(o_specs)))
+            return [_as_operand(o) for o in out_leaves], [_sm._spec_names(s) for s in o_specs]
+
+        from jaxel.jaxpr.staging import DebugInfo, split_tracer_consts
+        dbg = DebugInfo("shard_map", f)
+        with _axes.manual_axes_env(m, manual, check_vma):
+            if check_vma:
+                from jaxel.parallel.vma import trace_body
+                closed, out_vmas = trace_body(body, blocks, [_sm._spec_names(s) for s in specs],
+                                              manual, m.axis_names, dbg)
+            else:
+                from jaxel.jaxpr.staging import trace_to_jaxpr
+                closed = trace_to_jaxpr(lambda *xs: body(*xs)[0], blocks, dbg)
+                out_vmas = None
+        out_tree, o_specs = out_box[0]
+        if out_vmas is not None:
+            for j, (v, s) in enumerate(zip(out_vmas, o_specs)):
+                extra = v - _sm._spec_names(s)
+                if extra:
+                    raise ValueError(
+                        f"shard_map applied to {getattr(f, '__name__', 'the function')}: "
+                        f"out_specs {s!r} for output {j} say it is the same on every device "
+                        f"along {sorted(extra)}, but it varies along them (it depends on an "
+                        "input split over them, or on axis_index, without a psum/all_gather "
+                        "over them). Mention the axes in out_specs, reduce over them, or pass "
+                        "check_vma=False to skip this check.")
+        closed, tracer_consts = split_tracer_consts(closed)
+        params = dict(mesh=m, in_specs=(PartitionSpec(),) * len(tracer_consts) + tuple(specs),
+                      out_specs=o_specs, manual_axes=manual, check_vma=bool(check_vma))
+        outs = _sm.bind_body(closed, list(tracer_consts) + leaves, params)
+        return tree_util.tree_unflatten(out_tree, outs)
+
+    return wrapped

@@ -1,0 +1,143 @@
+"""Which manual axes a value in a ``shard_map`` body varies over (JAX's "vma"), tracked while the
+body is traced, and the ``pvary`` casts JAX inserts automatically.
+
+With ``check_vma=True`` (the default) JAX types every value in the body with the set of manual
+mesh axes along which it may differ between devices. Inputs vary over the axes their in_spec
+mentions; ``axis_index`` varies over its axis; ``psum``/``pmax``/``pmin`` results are invariant
+over the reduced axes. Where an invariant value meets a varying one, a ``pvary`` (identity on
+values) marks it varying. That cast is what makes reverse mode right: its transpose is a
+``psum``, so the gradient of a replicated weight used by every device is summed over them.
+
+jaxel's avals carry no vma, so a staging trace for the body keeps it per variable instead and
+inserts the casts as JAX would. Values it does not own (constants, tracers of enclosing
+transformations) are invariant.
+"""
+from __future__ import annotations
+
+from jaxel.jaxpr.ir import ClosedJaxpr, Jaxpr
+from jaxel.jaxpr.staging import JaxprTrace, JaxprTracer
+from jaxel.tracing.core import Tracer, _state
+from jaxel.config import config
+
+_EMPTY = frozenset()
+
+
+def _collective_kinds():
+    from jaxel.lax import parallel as P
+    # primitive -> True when its result is invariant over the axes it acts along
+    return {P.psum_invariant_p: True, P.pmax_p: True, P.pmin_p: True, P.psum_p: True,
+            P.all_gather_p: False, P.psum_scatter_p: False, P.ppermute_p: False,
+            P.all_to_all_p: False}
+
+
+class VmaTrace(JaxprTrace):
+    """The staging trace of a ``check_vma`` shard_map body (see the module docstring)."""
+
+    __slots__ = ("vma", "manual", "order", "_kinds")
+
+    def __init__(self, parent, debug_info, manual, order):
+        super().__init__(parent, debug_info)
+        self.vma = {}
+        self.manual = frozenset(manual)
+        self.order = tuple(order)  # the mesh's axis order, for the casts' params
+        self._kinds = _collective_kinds()
+
+    def vma_of(self, x):
+        if type(x) is JaxprTracer and x._trace is self:
+            return self.vma.get(id(x.jvar), _EMPTY)
+        return _EMPTY
+
+    def new_arg_varying(self, aval, vma):
+        t = self.new_arg(aval)
+        self.vma[id(t.jvar)] = frozenset(vma)
+        return t
+
+    def pvary(self, x, names):
+        """``x`` cast to vary over ``names`` too (a no-op when it already does)."""
+        from jaxel.lax.parallel import pvary_p
+        have = self.vma_of(x)
+        missing = tuple(n for n in self.order if n in names and n not in have)
+        if not missing:
+            return x
+        out = JaxprTrace.process_primitive(self, pvary_p, [x], {"axes": missing})
+        self.vma[id(out.jvar)] = have | frozenset(missing)
+        return out
+
+    def process_primitive(self, prim, args, params):
+        from jaxel.lax import parallel as P
+        args = list(args)
+        vmas = [self.vma_of(x) for x in args]
+        if prim is P.pvary_p:
+            out_vma = vmas[0] | frozenset(params["axes"])
+        elif prim is P.axis_index_p:
+            out_vma = frozenset(params["axes"]) & self.manual
+        elif prim in self._kinds:
+            axes = frozenset(a for a in params["axes"] if a in self.manual)
+            args[0] = self.pvary(args[0], axes)
+            have = vmas[0] | axes
+            out_vma = have - axes if self._kinds[prim] else have
+        else:
+            out_vma = frozenset().union(*vmas) if vmas else _EMPTY
+            if out_vma:
+                args = [self.pvary(x, out_vma) if _castable(x) else x for x in args]
+            out_vma = _inner_out_vma(prim, params, out_vma, self.manual)
+        out = JaxprTrace.process_primitive(self, prim, args, params)
+        for o in (out if prim.multiple_results else [out]):
+            self.vma[id(o.jvar)] = out_vma
+        return out
+
+
+def _castable(x) -> bool:
+    """Operands that get a ``pvary``: arrays and tracers, not Python or NumPy scalars (those
+    become literals, which have no vma)."""
+    if isinstance(x, Tracer):
+        return True
+    return getattr(x, "ndim", 0) > 0
+
+
+def _inner_out_vma(prim, params, in_vma, manual):
+    """The vma of a higher-order equation's outputs: a jitted body whose result went through
+    a psum is invariant over those axes (one level deep is enough for ``jit`` inside a body)."""
+    closed = params.get("jaxpr")
+    if not isinstance(closed, ClosedJaxpr):
+        return in_vma
+    reduced = frozenset()
+    for eqn in closed.jaxpr.eqns:
+        if eqn.primitive.name in ("psum_invariant", "psum", "pmax", "pmin"):
+            reduced |= frozenset(eqn.params["axes"])
+    # Only when every output comes out of such a reduction is the result invariant; stay on
+    # the safe side (varying) otherwise.
+    outs_from_reduce = {id(v) for e in closed.jaxpr.eqns
+                        if e.primitive.name in ("psum_invariant", "psum", "pmax", "pmin")
+                        for v in e.outvars}
+    if closed.jaxpr.outvars and all(id(v) in outs_from_reduce for v in closed.jaxpr.outvars):
+        return in_vma - reduced
+    return in_vma
+
+
+def trace_body(fun, in_avals, in_vmas, manual, order, debug_info=None):
+    """Trace ``fun(*tracers) -> list`` for a check_vma body. Returns ``(closed, out_vmas, trace
+    helpers)``: the jaxpr and each output's vma; ``fix_outputs(outs)`` (called by ``fun``'s
+    caller through ``cast_outputs``) casts outputs to the specs' axes."""
+    parent = _state.trace
+    trace = VmaTrace(parent, debug_info, manual, order)
+    args = [trace.new_arg_varying(a, v) for a, v in zip(in_avals, in_vmas)]
+    _state.trace = trace
+    try:
+        outs, wanted = fun(*args)
+        outs = list(outs)
+        out_vmas = [trace.vma_of(o) for o in outs]
+        # An output whose spec mentions an axis it does not vary over is cast (JAX's auto
+        # pvary), so that reverse mode sums its cotangent over that axis.
+        outs = [trace.pvary(o, w) if isinstance(o, Tracer) and w - v else o
+                for o, v, w in zip(outs, out_vmas, wanted)]
+        out_atoms = [trace.to_atom(o) for o in outs]
+    finally:
+        _state.trace = parent
+        trace.alive = False
+    jaxpr = Jaxpr(trace.constvars, trace.invars, out_atoms, trace.eqns,
+                  debug_info.detached() if debug_info is not None else None)
+    if config.jax_enable_checks:
+        from jaxel.jaxpr.ir import check_jaxpr
+        check_jaxpr(jaxpr)
+    return ClosedJaxpr(jaxpr, trace.consts), out_vmas
