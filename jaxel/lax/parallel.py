@@ -591,10 +591,14 @@ def _device_mesh(prim_name, axes):
     return mesh
 
 
-def _groups_attr(mesh, axes) -> str:
+def _program_devices(ctx):
+    return getattr(ctx.module, "devices", None) if ctx.module is not None else None
+
+
+def _groups_attr(ctx, mesh, axes) -> str:
     from jaxel.lowering.emitter import i64_dense
     from jaxel.parallel.axes import replica_groups
-    return "replica_groups = " + i64_dense(replica_groups(mesh, axes))
+    return "replica_groups = " + i64_dense(replica_groups(mesh, axes, _program_devices(ctx)))
 
 
 def _channel(ctx) -> str:
@@ -618,7 +622,7 @@ def _all_reduce_lowering(name):
         from jaxel.lowering.emitter import tensor_type
         mesh = _device_mesh(name, axes)
         (aval,) = ctx.avals_in
-        attrs = f"{_channel(ctx)}, {_groups_attr(mesh, axes)}, use_global_device_ids"
+        attrs = f"{_channel(ctx)}, {_groups_attr(ctx, mesh, axes)}, use_global_device_ids"
         return ctx.e.op1("stablehlo.all_reduce", [x], tensor_type(aval), attrs,
                          regions=[_scalar_region(ctx, name, aval.dtype)])
     return lowering
@@ -643,7 +647,7 @@ def _all_gather_lowering(ctx, x, *, axes, axis, tiled, axis_size):
     if not tiled:  # gather blocks of size 1 along a new dimension
         aval = aval.update(shape=aval.shape[:axis] + (1,) + aval.shape[axis:])
         x = _reshape(ctx, x, aval)
-    attrs = (f"all_gather_dim = {axis} : i64, {_channel(ctx)}, {_groups_attr(mesh, axes)}, "
+    attrs = (f"all_gather_dim = {axis} : i64, {_channel(ctx)}, {_groups_attr(ctx, mesh, axes)}, "
              "use_global_device_ids")
     return ctx.e.op1("stablehlo.all_gather", [x], tensor_type(out), attrs)
 
@@ -657,7 +661,7 @@ def _psum_scatter_lowering(ctx, x, *, axes, scatter_dimension, tiled, axis_size)
     (aval,), (out,) = ctx.avals_in, ctx.avals_out
     d = scatter_dimension
     block = aval.update(shape=aval.shape[:d] + (aval.shape[d] // axis_size,) + aval.shape[d + 1:])
-    attrs = (f"{_channel(ctx)}, {_groups_attr(mesh, axes)}, scatter_dimension = {d} : i64, "
+    attrs = (f"{_channel(ctx)}, {_groups_attr(ctx, mesh, axes)}, scatter_dimension = {d} : i64, "
              "use_global_device_ids")
     y = ctx.e.op1("stablehlo.reduce_scatter", [x], tensor_type(block), attrs,
                   regions=[_scalar_region(ctx, "psum", aval.dtype)])
@@ -676,7 +680,7 @@ def _all_to_all_lowering(ctx, x, *, axes, split_axis, concat_axis, tiled, axis_s
         mid, cd = out, c
     else:  # exchange size-1 chunks in place: dimension s then holds the senders' chunks
         mid, cd = aval, s
-    attrs = (f"{_channel(ctx)}, concat_dimension = {cd} : i64, {_groups_attr(mesh, axes)}, "
+    attrs = (f"{_channel(ctx)}, concat_dimension = {cd} : i64, {_groups_attr(ctx, mesh, axes)}, "
              f"split_count = {axis_size} : i64, split_dimension = {s} : i64")
     y = ctx.e.op1("stablehlo.all_to_all", [x], tensor_type(mid), attrs)
     if tiled:
@@ -695,7 +699,8 @@ def _ppermute_lowering(ctx, x, *, axes, perm):
     from jaxel.parallel.axes import replica_groups
     mesh = _device_mesh("ppermute", axes)
     (aval,) = ctx.avals_in
-    pairs = [(int(g[src]), int(g[dst])) for g in replica_groups(mesh, axes) for src, dst in perm]
+    groups = replica_groups(mesh, axes, _program_devices(ctx))
+    pairs = [(int(g[src]), int(g[dst])) for g in groups for src, dst in perm]
     if not pairs:
         return ctx.e.constant(np.zeros(aval.shape, aval.dtype), aval)
     attrs = (f"{_channel(ctx)}, source_target_pairs = "
@@ -707,13 +712,24 @@ ppermute_p.lowering = _ppermute_lowering
 
 
 def _axis_index_lowering(ctx, *, axes):
-    from jaxel.parallel.axes import strides
+    from jaxel.parallel.axes import axis_coords, group_index, partition_ids, strides
     mesh = _device_mesh("axis_index", axes)
     e = ctx.e
     i32 = ShapedArray((), np.dtype(np.int32), False)
     pid = e.op1("stablehlo.partition_id", [], "tensor<ui32>")
     pid = e.op1("stablehlo.convert", [pid], "tensor<i32>")
+    pids = partition_ids(mesh, _program_devices(ctx))
     st, sizes = strides(mesh), dict(zip(mesh.axis_names, mesh.axis_sizes))
+    if pids != list(range(len(pids))):
+        # The program's devices are in another order than the mesh's: look the index up in a
+        # table indexed by partition id.
+        table = np.zeros(len(pids), np.int32)
+        for k, c in enumerate(axis_coords(mesh)):
+            table[pids[k]] = group_index(c, axes, sizes)
+        t = e.constant(table, ShapedArray(table.shape, np.dtype(np.int32), False))
+        one = e.op1("stablehlo.dynamic_slice", [t, pid], "tensor<1xi32>",
+                    "slice_sizes = array<i64: 1>")
+        return e.op1("stablehlo.reshape", [one], "tensor<i32>")
     total = None
     for n in axes:
         k = e.op1("stablehlo.divide", [pid, e.constant(st[n], i32)], "tensor<i32>")

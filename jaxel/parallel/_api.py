@@ -12,7 +12,7 @@ from jaxel.transforms.ad_util import aval_of
 
 def _resolve_mesh(mesh):
     if mesh is None:
-        mesh = get_mesh()
+        mesh = get_mesh() or _enclosing_mesh()
         if mesh is None:
             raise ValueError("shard_map: no mesh given and no current mesh is set; pass "
                              "mesh=... or call inside `with jaxel.set_mesh(mesh):`.")
@@ -22,6 +22,15 @@ def _resolve_mesh(mesh):
         raise TypeError(f"shard_map: mesh must be a jaxel.sharding.Mesh, got "
                         f"{type(mesh).__name__}.")
     return mesh
+
+
+def _enclosing_mesh():
+    """The mesh of the innermost enclosing shard_map body (nested shard_maps default to it)."""
+    from jaxel.transforms.batching import _axis_env
+    for a in reversed(_axis_env.stack):
+        if isinstance(a, _axes.ManualAxis):
+            return a.mesh
+    return None
 
 
 def _manual_axes(mesh, axis_names):

@@ -100,15 +100,26 @@ def axis_coords(mesh):
     return [dict(zip(names, idx)) for idx in itertools.product(*map(range, mesh.axis_sizes))]
 
 
-def replica_groups(mesh, names):
+def partition_ids(mesh, program_devices=None):
+    """The partition id of each mesh position (``mesh.devices.flat`` order): its device's
+    position among the program's devices (the identity when the program runs on the mesh)."""
+    flat = mesh._flat_devices
+    if program_devices is None or tuple(program_devices) == tuple(flat):
+        return list(range(len(flat)))
+    where = {d: i for i, d in enumerate(program_devices)}
+    return [where[d] for d in flat]
+
+
+def replica_groups(mesh, names, program_devices=None):
     """Partition-id groups for a collective over the mesh axes ``names``: one group per
     coordinate of the other axes, members ordered by their (row-major) index over ``names``
     in the order given, which is the participants' order (``axis_index`` of the tuple)."""
     sizes = dict(zip(mesh.axis_names, mesh.axis_sizes))
+    pids = partition_ids(mesh, program_devices)
     groups = {}
-    for pid, c in enumerate(axis_coords(mesh)):
+    for k, c in enumerate(axis_coords(mesh)):
         key = tuple(c[n] for n in mesh.axis_names if n not in names)
-        groups.setdefault(key, {})[group_index(c, names, sizes)] = pid
+        groups.setdefault(key, {})[group_index(c, names, sizes)] = pids[k]
     out = [[g[i] for i in range(math.prod(sizes[n] for n in names))] for g in groups.values()]
     return np.asarray(out, np.int64)
 
