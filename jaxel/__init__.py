@@ -58,6 +58,7 @@ from jaxel.sharding.api import (  # noqa: F401
     make_array_from_process_local_data, reshard,
 )
 from jaxel.runtime.sharded import Shard  # noqa: F401
+from jaxel.parallel import shard_map, smap, pmap  # noqa: F401
 
 __version__ = "0.1.0"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jaxel import tree_util
 from jaxel.parallel import axes as _axes
-from jaxel.parallel import shard_map as _sm
+from jaxel.parallel import primitive as _sm
 from jaxel.sharding.mesh import AbstractMesh, Mesh, get_mesh
 from jaxel.sharding.spec import PartitionSpec
 from jaxel.transforms.ad_util import aval_of

@@ -11,7 +11,7 @@ _programs: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 def run_shard_map(args, params):
     """Run ``shard_map_p`` eagerly on ``args`` (Arrays or host values)."""
     from jaxel.jaxpr.staging import trace_to_jaxpr
-    from jaxel.parallel.shard_map import shard_map_p
+    from jaxel.parallel.primitive import shard_map_p
     from jaxel.sharding.program import run_partitioned
     from jaxel.sharding.shardings import NamedSharding
     from jaxel.tracing.eval_trace import to_device_array
