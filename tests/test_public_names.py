@@ -28,7 +28,7 @@ _ECOSYSTEM = "issue 16 (extension API, array refs, jax internals for the ecosyst
 # (module, name) -> the open issue that owns it. Nothing else may be missing.
 EXCLUDED: dict = {
     **{("", n): _PARALLEL for n in [
-        "shard_map", "smap", "pmap", "distributed",
+        "distributed",
         "remove_size_one_mesh_axis_from_type", "process_indices", "host_count", "host_id",
         "host_ids", "auto_pcast", "memory"]},
     **{("", n): _DEBUGGING for n in [
@@ -44,9 +44,7 @@ EXCLUDED: dict = {
         "interpreters", "lib", "api_util", "ffi"]},
     ("", "experimental"): "issues 14, 15 and 16 (multihost_utils, checkify/io_callback, layout)",
     **{("lax", n): _PARALLEL for n in [
-        "pcast", "pbroadcast",
-        "psum_scatter_start", "ragged_all_to_all", "ragged_all_to_all_p", "device_put_p",
-        "pswapaxes", "pshuffle"]},
+        "psum_scatter_start", "ragged_all_to_all", "ragged_all_to_all_p", "device_put_p"]},
 }
 
 

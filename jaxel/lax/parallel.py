@@ -322,6 +322,59 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
     return tree_util.tree_map(one, x)
 
 
+def pshuffle(x, axis_name, perm):
+    """``ppermute`` with the permutation given as sources: participant ``i`` receives the
+    value of participant ``perm[i]`` (``perm`` must be a permutation of ``range(n)``)."""
+    perm = [int(p) for p in perm]
+    if sorted(perm) != list(range(len(perm))):
+        raise ValueError(f"lax.pshuffle: `perm` does not represent a permutation: {perm}")
+    return ppermute(x, axis_name, list(zip(perm, range(len(perm)))))
+
+
+def pswapaxes(x, axis_name, axis, *, axis_index_groups=None):
+    """Swap the mapped axis ``axis_name`` with the array dimension ``axis`` (whose size must
+    equal the axis size): ``all_to_all`` splitting and concatenating along ``axis``."""
+    return all_to_all(x, axis_name, axis, axis, axis_index_groups=axis_index_groups)
+
+
+def pcast(x, axis_name, *, to):
+    """Change how ``x`` is typed across the devices of ``axis_name`` under shard_map. Only
+    ``to='varying'`` (JAX's ``pvary``: the identity, whose transpose sums over the axes) is
+    supported; outside a check_vma shard_map it changes nothing."""
+    if to != "varying":
+        raise NotImplementedError(f"lax.pcast(to={to!r}) is not supported by jaxel; only "
+                                  "to='varying' is.")
+    names, _ = _named_only(axis_name, "lax.pcast")
+    from jaxel.parallel.axes import vma_checked
+    if not vma_checked(names):
+        return x
+    return tree_util.tree_map(lambda leaf: pvary_p.bind(_as_operand(leaf), axes=names), x)
+
+
+def pbroadcast(x, axis_name, source):
+    """Every participant gets the value of participant ``source`` along ``axis_name``
+    (composed as a sum of the source's value and zeros elsewhere)."""
+    names, size = _named_only(axis_name, "lax.pbroadcast")
+    if not 0 <= int(source) < size:
+        raise ValueError(f"lax.pbroadcast: source {source} is out of range for axis size "
+                         f"{size}.")
+    from jaxel.lax.elementwise import eq, select
+    from jaxel.lax.shape_ops import broadcast_in_dim
+
+    def one(leaf):
+        leaf = _as_operand(leaf)
+        a = _ad.aval_of(leaf)
+        idx = axis_index(names if len(names) > 1 else names[0])
+        here = broadcast_in_dim(eq(idx, literal(int(source), np.dtype(np.int32), False)),
+                                a.shape, ())
+        zero = broadcast_in_dim(literal(0, a.dtype, False), a.shape, ())
+        picked = select(here, leaf, zero)
+        if a.dtype == np.bool_:
+            return pmax(picked, names)
+        return _psum_prim(names).bind(picked, axes=names)
+    return tree_util.tree_map(one, x)
+
+
 def axis_index(axis_name):
     """This participant's index along the mapped axis ``axis_name`` (int32); for a tuple of
     mesh axes under shard_map, the row-major index over them in the order given."""
@@ -745,5 +798,6 @@ def _axis_index_lowering(ctx, *, axes):
 axis_index_p.lowering = _axis_index_lowering
 
 __all__ = ["psum", "pmean", "pmax", "pmin", "all_gather", "psum_scatter", "ppermute",
+           "pshuffle", "pswapaxes", "pcast", "pbroadcast",
            "all_to_all", "axis_index", "axis_size", "psum_p", "pmax_p", "pmin_p", "ppermute_p",
            "all_gather_p", "psum_scatter_p", "all_to_all_p", "axis_index_p"]
