@@ -63,6 +63,19 @@ class VmaTrace(JaxprTrace):
         self.vma[id(out.jvar)] = have | frozenset(missing)
         return out
 
+    def match_cotangents(self, primals, cts):
+        """Cotangents of ``primals`` (from ``grad``/``vjp`` inside the body) summed over the
+        devices along which they vary but their primals do not: where JAX casts an invariant
+        value with ``pvary`` before it meets varying ones, the transpose is that sum."""
+        from jaxel.lax.parallel import psum_invariant_p
+        out = []
+        for p, c in zip(primals, cts):
+            extra = tuple(n for n in self.order if n in self.vma_of(c) - self.vma_of(p))
+            if extra and isinstance(c, Tracer):
+                c = self.process_primitive(psum_invariant_p, [c], {"axes": extra})
+            out.append(c)
+        return out
+
     def process_primitive(self, prim, args, params):
         from jaxel.lax import parallel as P
         args = list(args)
