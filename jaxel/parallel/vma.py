@@ -33,19 +33,40 @@ def _collective_kinds():
 class VmaTrace(JaxprTrace):
     """The staging trace of a ``check_vma`` shard_map body (see the module docstring)."""
 
-    __slots__ = ("vma", "manual", "order", "_kinds")
+    __slots__ = ("vma", "manual", "order", "_kinds", "nested", "uncertain")
 
-    def __init__(self, parent, debug_info, manual, order):
+    def __init__(self, parent, debug_info, manual, order, nested=False):
         super().__init__(parent, debug_info)
         self.vma = {}
         self.manual = frozenset(manual)
         self.order = tuple(order)  # the mesh's axis order, for the casts' params
         self._kinds = _collective_kinds()
+        # A nested body (scan, cond, while, jit... inside the shard_map body) is traced before
+        # its operands are known: its inputs and the outer values it reads count as varying
+        # over every manual axis, and the equation's operands are cast to match.
+        self.nested = nested
+        # Variables whose vma rests on that assumption (outputs of nested bodies).
+        self.uncertain = set()
 
     def vma_of(self, x):
         if type(x) is JaxprTracer and x._trace is self:
             return self.vma.get(id(x.jvar), _EMPTY)
+        if self.nested and isinstance(x, Tracer):
+            return self.manual
         return _EMPTY
+
+    def new_arg(self, aval):
+        t = super().new_arg(aval)
+        if self.nested:
+            self.vma[id(t.jvar)] = self.manual
+        return t
+
+    def child_trace(self, debug_info):
+        """The trace for a body traced inside this one (see ``nested``)."""
+        return VmaTrace(self, debug_info, self.manual, self.order, nested=True)
+
+    def is_uncertain(self, x) -> bool:
+        return type(x) is JaxprTracer and x._trace is self and id(x.jvar) in self.uncertain
 
     def new_arg_varying(self, aval, vma):
         t = self.new_arg(aval)
@@ -89,15 +110,51 @@ class VmaTrace(JaxprTrace):
             args[0] = self.pvary(args[0], axes)
             have = vmas[0] | axes
             out_vma = have - axes if self._kinds[prim] else have
+        elif _has_body(params):
+            # The body assumed its inputs vary over every manual axis: make it so.
+            args = [self.pvary(x, self.manual) if _castable(x) else x for x in args]
+            out_vma = _inner_out_vma(prim, params, self.manual, self.manual)
         else:
             out_vma = frozenset().union(*vmas) if vmas else _EMPTY
             if out_vma:
                 args = [self.pvary(x, out_vma) if _castable(x) else x for x in args]
-            out_vma = _inner_out_vma(prim, params, out_vma, self.manual)
+        unsure = _has_body(params) or any(self.is_uncertain(x) for x in args)
         out = JaxprTrace.process_primitive(self, prim, args, params)
         for o in (out if prim.multiple_results else [out]):
             self.vma[id(o.jvar)] = out_vma
+            if unsure:
+                self.uncertain.add(id(o.jvar))
         return out
+
+
+def _has_body(params) -> bool:
+    from jaxel.jaxpr.ir import Jaxpr
+    for v in params.values():
+        if isinstance(v, (ClosedJaxpr, Jaxpr)):
+            return True
+        if isinstance(v, (tuple, list)) and v and isinstance(v[0], (ClosedJaxpr, Jaxpr)):
+            return True
+    return False
+
+
+def _promise_equal(trace, x, axes):
+    """An output typed varying over ``axes`` only because a nested body's vma was assumed,
+    whose out_spec promises it equal along them: ``psum(x / k)`` over them (the same value
+    when the promise holds), so reverse mode divides its cotangent among the devices as
+    JAX's typing would have made it pass unchanged."""
+    from jaxel.lax.parallel import psum_invariant_p
+    from jaxel.lax.elementwise import div
+    from jaxel.tracing.core import literal
+    from jaxel.transforms.batching import lookup_axis
+    dt = x.aval.dtype
+    if dt.kind not in "fc" and dt.name != "bfloat16":
+        return x
+    axes = tuple(n for n in trace.order if n in axes)
+    k = 1
+    for n in axes:
+        k *= lookup_axis(n, "shard_map").size
+    y = div(x, literal(k, dt, False))
+    return psum_invariant_p.bind(y, axes=axes)
 
 
 def _castable(x) -> bool:
@@ -144,6 +201,9 @@ def trace_body(fun, in_avals, in_vmas, manual, order, debug_info=None):
         # pvary), so that reverse mode sums its cotangent over that axis.
         outs = [trace.pvary(o, w) if isinstance(o, Tracer) and w - v else o
                 for o, v, w in zip(outs, out_vmas, wanted)]
+        outs = [_promise_equal(trace, o, v - w) if trace.is_uncertain(o) and v - w else o
+                for o, v, w in zip(outs, out_vmas, wanted)]
+        out_vmas = [_EMPTY if trace.is_uncertain(o) else v for o, v in zip(outs, out_vmas)]
         out_atoms = [trace.to_atom(o) for o in outs]
     finally:
         _state.trace = parent

@@ -191,6 +191,46 @@ def test_scan_and_jit_inside_the_body():
     _check(k1, k2, (np.float32(2.0), X8))
 
 
+def test_vma_through_nested_bodies():
+    # psum of a varying value into a varying carry (JAX casts the psum result with pvary)
+    g1, g2 = _pair(lambda l, n: lambda b: l.scan(lambda c, v: (c + l.psum(v, "x"), c),
+                                                 0.0 * b[0], b)[1], P("x"), P("x"))
+    _close(jaxel.grad(lambda v: (g1(v) * v).sum())(X8), jax.grad(lambda v: (g2(v) * v).sum())(X8))
+    # an invariant carry: the result is the same on every device (out_specs P())
+    h1, h2 = _pair(lambda l, n: lambda b: l.scan(lambda c, v: (c + l.psum(v, "x"), None), 0.0,
+                                                 b)[0], P("x"), P())
+    _check(h1, h2, (X8,))
+    # a replicated weight read inside a loop body
+    k1, k2 = _pair(lambda l, n: lambda w, b: l.psum(
+        l.scan(lambda c, v: (c * w + v, None), b[0] * 0, b)[0], "x"), (P(), P("x")), P())
+    _check(k1, k2, (np.float32(1.5), X8))
+    f1, f2 = _pair(lambda l, n: lambda w, b: l.fori_loop(0, 3, lambda i, c: c * w + l.psum(b, "x"),
+                                                         b), (P(), P("x")), P("x"))
+    _close(f1(np.float32(1.5), X8), f2(np.float32(1.5), X8))
+
+
+def test_training_step_with_grad_inside():
+    """The data-parallel step of JAX's shard_map guide: grad of a replicated parameter inside
+    the body is summed over the devices (JAX's vma typing), then averaged."""
+    def step(l, g):
+        def loss(p, b):
+            return ((b * p["a"] + p["c"]) ** 2).mean()
+
+        def f(p, b):
+            return l.pmean(g(loss)(p, b), "x"), l.pmean(loss(p, b), "x")
+        return f
+
+    m1, m2 = _meshes((4,), ("x",))
+    p = {"a": np.float32(2.0), "c": np.float32(0.5)}
+    r1 = jaxel.shard_map(step(lax, jaxel.grad), mesh=m1, in_specs=(P(), P("x")),
+                         out_specs=(P(), P()))(p, X8)
+    r2 = jax.shard_map(step(jax.lax, jax.grad), mesh=m2, in_specs=(JP(), JP("x")),
+                       out_specs=(JP(), JP()))(p, X8)
+    for k in "ac":
+        _close(r1[0][k], r2[0][k])
+    _close(r1[1], r2[1])
+
+
 def test_closed_over_tracer_gradient():
     m1, m2 = _meshes((4,), ("x",))
 
