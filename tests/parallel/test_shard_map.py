@@ -295,3 +295,26 @@ def test_errors():
         jaxel.shard_map(lambda b: b, in_specs=P("x"), out_specs=P("x"))(X8)
     # Without check_vma the promise is not checked (as in JAX).
     jaxel.shard_map(lambda b: b, mesh=mesh, in_specs=P("x"), out_specs=P(), check_vma=False)(X8)
+
+
+def test_program_devices_in_another_order_and_inferred_specs():
+    """A shard_map over a mesh whose devices the program orders differently (the program runs
+    on the argument's mesh): groups and axis_index follow the devices, not positions."""
+    devs = jaxel.devices()[:4]
+    m_arg = jaxel.sharding.Mesh(np.array(devs), ("a",))
+    m_rev = jaxel.sharding.Mesh(np.array(devs[::-1]), ("x",))
+    f = jaxel.shard_map(lambda b: (lax.axis_index("x")[None] + 0 * b[:1],
+                                   lax.all_gather(b, "x", tiled=True),
+                                   lax.ppermute(b, "x", [(0, 1), (1, 2), (2, 3), (3, 0)])),
+                        mesh=m_rev, in_specs=P("x"), out_specs=(P("x"), P(), P("x")),
+                        check_vma=False)
+    xa = jaxel.device_put(X8, jaxel.NamedSharding(m_arg, P("a")))
+    for a, b in zip(jaxel.jit(lambda v: f(v * 1.0))(xa), f(X8)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    idx, gathered, moved = f(X8)
+    np.testing.assert_array_equal(np.asarray(idx), np.arange(4))
+    np.testing.assert_array_equal(np.asarray(gathered), X8)
+    np.testing.assert_array_equal(np.asarray(moved), np.roll(X8, 2))
+    # in_specs left out: read off the arguments' NamedShardings
+    g = jaxel.shard_map(lambda b: lax.psum(b, "a"), mesh=m_arg, out_specs=P())
+    np.testing.assert_allclose(np.asarray(g(xa)), X8.reshape(4, 2).sum(0))
