@@ -1,5 +1,5 @@
-"""The pytree-level wrapper of ``shard_map``: specs read as pytree prefixes, arguments checked
-and split into block avals, the body traced once per call signature into ``shard_map_p``."""
+"""The public ``shard_map`` and ``smap``: specs read as pytree prefixes, arguments checked and
+split into block avals, the body traced into one ``shard_map_p`` equation."""
 from __future__ import annotations
 
 from jaxel import tree_util
@@ -76,7 +76,7 @@ def make_shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
         leaves, in_tree = tree_util.tree_flatten(args)
         from jaxel.batching import _leaf_names
         names = None
-        if in_specs is _sm.Infer:
+        if in_specs is Infer:
             names = _leaf_names(f, args, {})
             specs = _inferred_specs(leaves, names)
         else:
@@ -85,12 +85,10 @@ def make_shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
         leaves = [_as_operand(x) for x in leaves]
         blocks = []
         for i, (x, s) in enumerate(zip(leaves, specs)):
-            what = None
+            _sm._check_spec(s, m, manual, "in_specs")
             try:
-                _sm._check_spec(s, m, manual, "in_specs")
-                what = "argument"
                 blocks.append(_sm._block_aval(aval_of(x), s, m, "__ARG__"))
-            except ValueError as err:
+            except ValueError as err:  # name the argument (computed only on error)
                 names = names or _leaf_names(f, args, {})
                 raise ValueError(str(err).replace("__ARG__", f"argument {names[i]}")) from None
         out_box = []
@@ -140,3 +138,82 @@ def make_shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
         return tree_util.tree_unflatten(out_tree, outs)
 
     return wrapped
+
+
+# ---- the public function ------------------------------------------------------------------------
+class _InferFromArgs:
+    def __repr__(self):
+        return "Infer"
+
+
+Infer = _InferFromArgs()
+
+
+def shard_map(f=None, /, *, out_specs, in_specs=Infer, mesh=None, axis_names=frozenset(),
+              check_vma=True):
+    """Map ``f`` over blocks of its arguments, one block per device of ``mesh``.
+
+    Args:
+      f: the per-device function; it sees blocks and returns blocks.
+      out_specs: a pytree prefix of ``f``'s output with PartitionSpec leaves: how the output
+        blocks are put together (an axis not mentioned promises the blocks are equal along it).
+      in_specs: a pytree prefix of the argument tuple with PartitionSpec leaves: how each
+        argument is split (an axis not mentioned: every device gets the whole dimension).
+        By default, read off arguments that are Arrays with a NamedSharding.
+      mesh: the Mesh (default: the current mesh, ``jaxel.sharding.get_mesh()``).
+      axis_names: the mesh axes ``f`` is manual over (default: all).
+      check_vma: track which values vary across devices (JAX's default; gradients of
+        replicated inputs are then summed over the devices that used them).
+
+    Without ``f``, returns a decorator.
+
+    Example::
+
+        >>> mesh = jaxel.make_mesh((4,), ('x',))
+        >>> f = shard_map(lambda b: lax.psum(b.sum(), 'x'), mesh=mesh, in_specs=P('x'),
+        ...               out_specs=P())
+        >>> f(jnp.arange(8.0))
+        Array(28., dtype=float32)
+    """
+    kwargs = dict(out_specs=out_specs, in_specs=in_specs, mesh=mesh, axis_names=axis_names,
+                  check_vma=check_vma)
+    if f is None:
+        return lambda g: shard_map(g, **kwargs)
+    if not callable(f):
+        raise TypeError(f"shard_map: f must be callable, got {f!r}.")
+    return make_shard_map(f, **kwargs)
+
+
+def smap(f=None, /, *, in_axes=Infer, out_axes, axis_name):
+    """``shard_map`` over the single mesh axis ``axis_name`` with vmap-style axes: argument
+    dimension ``in_axes`` (an int, None, or a tuple per argument) is split over it, and each
+    output's ``out_axes`` dimension is where the blocks are concatenated."""
+    kwargs = dict(in_axes=in_axes, out_axes=out_axes, axis_name=axis_name)
+    if f is None:
+        return lambda g: smap(g, **kwargs)
+
+    def spec(ax):
+        if ax is None:
+            return PartitionSpec()
+        return PartitionSpec(*([None] * ax), axis_name)
+
+    def wrapped(*args):
+        if in_axes is Infer:
+            ins = Infer
+        elif isinstance(in_axes, (tuple, list)):
+            ins = tuple(spec(a) if not isinstance(a, int) or a >= 0 else
+                        _neg_spec(x, a, axis_name) for a, x in zip(in_axes, args))
+        else:
+            ins = tuple(spec(in_axes) if in_axes is None or in_axes >= 0 else
+                        _neg_spec(x, in_axes, axis_name) for x in args)
+        outs = tree_util.tree_map(spec, out_axes, is_leaf=lambda x: x is None)
+        return shard_map(f, in_specs=ins, out_specs=outs, axis_names={axis_name})(*args)
+    return wrapped
+
+
+def _neg_spec(x, ax, name):
+    nd = len(getattr(x, "shape", ()))
+    return PartitionSpec(*([None] * (ax % nd)), name)
+
+
+__all__ = ["shard_map", "smap", "Infer"]

@@ -157,7 +157,7 @@ def _build(fun, name, in_tree, in_axes_flat, out_axes, statics, dyn_idx, devs, d
     """The jitted shard_map for one call signature."""
     from jaxel.api import jit
     from jaxel.lax.shape_ops import expand_dims, squeeze
-    from jaxel.parallel.primitive import shard_map
+    from jaxel.parallel._api import shard_map
     from jaxel.sharding.mesh import Mesh
     mesh = Mesh(np.array(devs, dtype=object), (name,))
     in_specs = tuple(_spec(name, ax) for ax in in_axes_flat)

@@ -17,10 +17,7 @@ from __future__ import annotations
 import math
 import weakref
 
-from jaxel import tree_util
-from jaxel.jaxpr.ir import ClosedJaxpr
 from jaxel.parallel import axes as _axes
-from jaxel.sharding.mesh import Mesh, get_mesh
 from jaxel.sharding.spec import UNCONSTRAINED, PartitionSpec
 from jaxel.tracing.avals import ShapedArray
 from jaxel.tracing.core import Primitive, _state
@@ -302,6 +299,7 @@ def _partial_eval(trace, args, params):
 
 
 def _partial_eval_jaxpr_eqn(eqn, ins_unknown):
+    """Split a shard_map equation of a jaxpr into known and unknown equations."""
     from jaxel.jaxpr.ir import JaxprEqn, Var
     params = eqn.params
     known, unknown, out_unk, num_res = _split(params, tuple(ins_unknown))
@@ -321,16 +319,9 @@ def _partial_eval_jaxpr_eqn(eqn, ins_unknown):
     u_params = dict(params, jaxpr=unknown,
                     in_specs=res_specs + tuple(s for s, u in zip(in_specs, ins_unknown) if u),
                     out_specs=tuple(s for s, u in zip(out_specs, out_unk) if u))
-    k_eqn = _closure_converted_eqn(k_in, k_out, k_params)
-    u_eqn = _closure_converted_eqn(u_in, u_out, u_params)
-    return k_eqn, u_eqn, out_unk
-
-
-def _closure_converted_eqn(invars, outvars, params):
-    """An equation of shard_map_p whose body constants that are arrays are literal-free: array
-    constants stay in the body (they are lifted when it is bound)."""
-    from jaxel.jaxpr.ir import JaxprEqn
-    return JaxprEqn(shard_map_p, invars, outvars, params)
+    # The bodies keep their array constants (emitted inline when lowered).
+    return (JaxprEqn(shard_map_p, k_in, k_out, k_params),
+            JaxprEqn(shard_map_p, u_in, u_out, u_params), out_unk)
 
 
 def _transpose(cts, *args, **params):
@@ -432,82 +423,4 @@ def _dce(eqn, used_outs):
 
 shard_map_p.dce = _dce
 
-
-# ---- the public function ------------------------------------------------------------------------
-class _InferFromArgs:
-    def __repr__(self):
-        return "Infer"
-
-
-Infer = _InferFromArgs()
-
-
-def shard_map(f=None, /, *, out_specs, in_specs=Infer, mesh=None, axis_names=frozenset(),
-              check_vma=True):
-    """Map ``f`` over blocks of its arguments, one block per device of ``mesh``.
-
-    Args:
-      f: the per-device function; it sees blocks and returns blocks.
-      out_specs: a pytree prefix of ``f``'s output with PartitionSpec leaves: how the output
-        blocks are put together (an axis not mentioned promises the blocks are equal along it).
-      in_specs: a pytree prefix of the argument tuple with PartitionSpec leaves: how each
-        argument is split (an axis not mentioned: every device gets the whole dimension).
-        By default, read off arguments that are Arrays with a NamedSharding.
-      mesh: the Mesh (default: the current mesh, ``jaxel.sharding.get_mesh()``).
-      axis_names: the mesh axes ``f`` is manual over (default: all).
-      check_vma: track which values vary across devices (JAX's default; gradients of
-        replicated inputs are then summed over the devices that used them).
-
-    Without ``f``, returns a decorator.
-
-    Example::
-
-        >>> mesh = jaxel.make_mesh((4,), ('x',))
-        >>> f = shard_map(lambda b: lax.psum(b.sum(), 'x'), mesh=mesh, in_specs=P('x'),
-        ...               out_specs=P())
-        >>> f(jnp.arange(8.0))
-        Array(28., dtype=float32)
-    """
-    kwargs = dict(out_specs=out_specs, in_specs=in_specs, mesh=mesh, axis_names=axis_names,
-                  check_vma=check_vma)
-    if f is None:
-        return lambda g: shard_map(g, **kwargs)
-    if not callable(f):
-        raise TypeError(f"shard_map: f must be callable, got {f!r}.")
-    from jaxel.parallel._api import make_shard_map
-    return make_shard_map(f, **kwargs)
-
-
-def smap(f=None, /, *, in_axes=Infer, out_axes, axis_name):
-    """``shard_map`` over the single mesh axis ``axis_name`` with vmap-style axes: argument
-    dimension ``in_axes`` (an int, None, or a tuple per argument) is split over it, and each
-    output's ``out_axes`` dimension is where the blocks are concatenated."""
-    kwargs = dict(in_axes=in_axes, out_axes=out_axes, axis_name=axis_name)
-    if f is None:
-        return lambda g: smap(g, **kwargs)
-
-    def spec(ax):
-        if ax is None:
-            return PartitionSpec()
-        return PartitionSpec(*([None] * ax), axis_name)
-
-    def wrapped(*args):
-        if in_axes is Infer:
-            ins = Infer
-        elif isinstance(in_axes, (tuple, list)):
-            ins = tuple(spec(a) if not isinstance(a, int) or a >= 0 else
-                        _neg_spec(x, a, axis_name) for a, x in zip(in_axes, args))
-        else:
-            ins = tuple(spec(in_axes) if in_axes is None or in_axes >= 0 else
-                        _neg_spec(x, in_axes, axis_name) for x in args)
-        outs = tree_util.tree_map(spec, out_axes, is_leaf=lambda x: x is None)
-        return shard_map(f, in_specs=ins, out_specs=outs, axis_names={axis_name})(*args)
-    return wrapped
-
-
-def _neg_spec(x, ax, name):
-    nd = len(getattr(x, "shape", ()))
-    return PartitionSpec(*([None] * (ax % nd)), name)
-
-
-__all__ = ["shard_map", "smap", "shard_map_p", "Infer"]
+__all__ = ["shard_map_p", "bind_body"]
