@@ -29,8 +29,7 @@ _ECOSYSTEM = "issue 16 (extension API, array refs, jax internals for the ecosyst
 EXCLUDED: dict = {
     **{("", n): _PARALLEL for n in [
         "shard_map", "smap", "pmap", "distributed",
-        "remove_size_one_mesh_axis_from_type", "process_indices", "host_count", "host_id",
-        "host_ids", "auto_pcast", "memory"]},
+        "process_indices", "host_count", "host_id", "host_ids"]},
     **{("", n): _DEBUGGING for n in [
         "debug", "debug_nans", "debug_infs", "pure_callback", "stages", "profiler", "export",
         "effects_barrier", "named_scope", "named_call", "log_compiles",
