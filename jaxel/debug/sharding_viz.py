@@ -15,8 +15,6 @@ import math
 import os
 import sys
 
-from jaxel.sharding.shardings import Sharding, SingleDeviceSharding
-
 # Cells are about 2.5 characters wide per line of height, so square blocks look square.
 _CHARS_PER_LINE = 2.5
 
@@ -32,6 +30,9 @@ class _Cell:
 
 def _as_sharding(sharding):
     """A jaxel ``Sharding`` for ``sharding`` (also accepts the runtime's single-device ones)."""
+    # Imported here so that ``import jaxel`` does not load jaxel.sharding (issue 14 decides
+    # when that becomes a top-level attribute).
+    from jaxel.sharding.shardings import Sharding, SingleDeviceSharding
     if isinstance(sharding, Sharding):
         return sharding
     devices = getattr(sharding, "_device_assignment", None)
