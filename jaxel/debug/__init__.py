@@ -8,3 +8,4 @@ For now only the sharding helpers of issue 14: ``visualize_array_sharding``,
 from jaxel.debug.sharding_viz import (  # noqa: F401
     inspect_array_sharding, visualize_array_sharding, visualize_sharding,
 )
+from jaxel.debug import inspect_sharding as _inspect_sharding  # noqa: F401  (its primitive)

@@ -289,15 +289,27 @@ def visualize_sharding(shape, sharding, *, use_color: bool = True, scale: float 
 def inspect_array_sharding(value, *, callback):
     """Call ``callback(sharding)`` for each array in the pytree ``value``.
 
-    Outside transformations the callback runs at once with each Array's ``.sharding``.
+    Outside transformations the callback runs at once with each Array's ``.sharding``. Inside
+    ``jit`` it runs when the program is compiled, with the sharding XLA's partitioner chose for
+    that value (a ``NamedSharding`` over the program's mesh when a spec expresses it); a cached
+    program does not call it again. In a one-device program it runs while lowering, with the
+    default device's ``SingleDeviceSharding``.
+
+    Example::
+
+        >>> @jaxel.jit
+        ... def f(x):
+        ...     y = jnp.sin(x)
+        ...     jaxel.debug.inspect_array_sharding(y, callback=print)
+        ...     return y * 2
     """
+    from jaxel.debug.inspect_sharding import inspect_sharding_p
     from jaxel.tracing.core import Tracer
     from jaxel.tree_util import tree_leaves
     for leaf in tree_leaves(value):
         if isinstance(leaf, Tracer):
-            raise NotImplementedError(
-                "inspect_array_sharding on a traced value (inside jit) is not supported yet; "
-                "call it on the concrete Array outside jit.")
+            inspect_sharding_p.bind(leaf, callback=callback)
+            continue
         sharding = getattr(leaf, "sharding", None)
         if sharding is None:
             raise TypeError(f"inspect_array_sharding expects Arrays, got "

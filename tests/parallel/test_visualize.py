@@ -233,3 +233,86 @@ def test_module_names():
     assert [p for p in params][2:] == ["use_color", "scale", "min_width", "max_width",
                                        "color_map"]
     assert sharding_viz._import_rich.__doc__
+
+
+# ---- sharded Arrays and values inside jit ------------------------------------------------------
+def _program(lib, np_, got):
+    def f(a):
+        b = np_.sin(a)
+        lib.debug.inspect_array_sharding(b, callback=got.append)
+        c = b.sum(0)
+        lib.debug.inspect_array_sharding({"c": c}, callback=got.append)
+        d = b @ b.T
+        lib.debug.inspect_array_sharding(d, callback=got.append)
+        return c * 2, d
+    return f
+
+
+@pytest.mark.parametrize("spec", [("x", "y"), (None, "x")])
+def test_inspect_under_jit_reports_xla_choice_like_jax(spec):
+    import jax.numpy as jjnp
+    mesh, jmesh = _meshes((2, 4), ("x", "y"))
+    value = np.arange(32.0).reshape(8, 4)
+    x = jaxel.device_put(value, NamedSharding(mesh, P(*spec)))
+    jx = jax.device_put(value, jsh.NamedSharding(jmesh, jsh.PartitionSpec(*spec)))
+    ours, theirs = [], []
+    f = jaxel.jit(_program(jaxel, jnp, ours))
+    out = f(x)
+    jax.jit(_program(jax, jjnp, theirs))(jx)
+    assert len(ours) == len(theirs) == 3
+    assert [repr(s.spec) for s in ours] == [repr(s.spec) for s in theirs]
+    assert all(s.mesh == mesh for s in ours)
+    np.testing.assert_allclose(np.asarray(out[0]), np.sin(value).sum(0) * 2, rtol=1e-5)
+    # The callback runs when the program is compiled, not when a cached program runs.
+    f(x)
+    assert len(ours) == 3
+
+
+def test_inspect_one_device_program_and_grad():
+    got = []
+
+    def loss(a):
+        jaxel.debug.inspect_array_sharding(a * 2, callback=got.append)
+        return (a ** 2).sum()
+    g = jaxel.jit(jaxel.grad(loss))(jnp.arange(3.0))
+    np.testing.assert_allclose(np.asarray(g), [0.0, 2.0, 4.0])
+    assert got and all(isinstance(s, SingleDeviceSharding) for s in got)
+    mesh, _ = _meshes((4,), ("x",))
+    x = jaxel.device_put(np.arange(8.0), NamedSharding(mesh, P("x")))
+    got.clear()
+    g = jaxel.jit(jaxel.grad(loss))(x)
+    np.testing.assert_allclose(np.asarray(g), 2 * np.arange(8.0))
+    assert got and got[0] == NamedSharding(mesh, P("x"))
+
+
+def test_inspect_errors():
+    with pytest.raises(NotImplementedError, match="vmap"):
+        jaxel.vmap(lambda a: jaxel.debug.inspect_array_sharding(a, callback=print))(
+            jnp.ones((2, 3)))
+    mesh, _ = _meshes((4,), ("x",))
+    x = jaxel.device_put(np.arange(8.0), NamedSharding(mesh, P("x")))
+
+    def bad(s):
+        raise RuntimeError("boom from the callback")
+
+    def f(a):
+        jaxel.debug.inspect_array_sharding(a, callback=bad)
+        return a * 2
+    with pytest.raises(Exception, match="boom from the callback"):
+        jaxel.jit(f)(x)
+
+
+def test_visualize_sharded_array_like_jax(no_rich):
+    mesh, jmesh = _meshes((2, 4), ("x", "y"))
+    x = jaxel.device_put(np.zeros((8, 8)), NamedSharding(mesh, P("y", "x")))
+    text = _draw(jaxel.debug.visualize_array_sharding, x)
+    assert _grid_from_picture(text) == _grid_from_jax(
+        (8, 8), jsh.NamedSharding(jmesh, jsh.PartitionSpec("y", "x")))
+    # Inside jit the picture is drawn when the program is compiled, with XLA's sharding.
+
+    def f(a):
+        jaxel.debug.visualize_array_sharding(a.sum(0))
+        return a
+    inside = _draw(jaxel.jit(f), x)
+    assert inside == _draw(jaxel.debug.visualize_sharding, (8,),
+                           NamedSharding(mesh, P("x")))
