@@ -53,6 +53,13 @@ def _draw(fn, *args, **kwargs):
 
 
 @pytest.fixture
+def plain_console(monkeypatch):
+    """No colour forced by the environment: the pictures compared are the bordered ones."""
+    for var in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
 def no_rich(monkeypatch):
     """Make ``import rich`` fail, as on a machine without it."""
     monkeypatch.setitem(sys.modules, "rich", None)
@@ -110,7 +117,7 @@ def test_plain_picture_exact(no_rich):
 
 
 @pytest.mark.parametrize("mesh_shape,names,shape,spec", CASES)
-def test_rich_picture_equals_jax_and_plain(monkeypatch, mesh_shape, names, shape, spec):
+def test_rich_picture_equals_jax_and_plain(monkeypatch, plain_console, mesh_shape, names, shape, spec):
     pytest.importorskip("rich")
     mesh, jmesh = _meshes(mesh_shape, names)
     ours = _draw(jaxel.debug.visualize_sharding, shape, NamedSharding(mesh, P(*spec)))
@@ -121,7 +128,7 @@ def test_rich_picture_equals_jax_and_plain(monkeypatch, mesh_shape, names, shape
     assert _draw(jaxel.debug.visualize_sharding, shape, NamedSharding(mesh, P(*spec))) == ours
 
 
-def test_scale_and_widths_follow_jax():
+def test_scale_and_widths_follow_jax(plain_console):
     pytest.importorskip("rich")
     mesh, jmesh = _meshes((2, 2), ("x", "y"))
     for kw in [dict(scale=0.5), dict(scale=1.5, min_width=4), dict(max_width=60)]:
