@@ -203,6 +203,10 @@ def _plain_text(rows, widths, colors=None):
 
 
 def _ansi(bg, fg):
+    """24-bit ANSI codes for a hex background and text colour ("" for other colour names)."""
+    if _text_color(bg) is None:
+        return ""
+
     def rgb(h):
         return ";".join(str(int(h[k:k + 2], 16)) for k in (1, 3, 5))
     return f"\x1b[48;2;{rgb(bg)}m\x1b[38;2;{rgb(fg)}m"

@@ -96,7 +96,8 @@ def test_mesh_equality_and_hash():
     a, ja = _meshes((2, 4), ("x", "y"))
     variants = [_meshes((2, 4), ("x", "y")), _meshes((2, 4), ("x", "z")),
                 _meshes((2, 4), ("x", "y"), perm=range(7, -1, -1)),
-                _meshes((4, 2), ("x", "y")), _meshes((2, 4), ("x", "y"), types=("Auto", "Explicit"))]
+                _meshes((4, 2), ("x", "y")),
+                _meshes((2, 4), ("x", "y"), types=("Auto", "Explicit"))]
     for b, jb in variants:
         assert (a == b) == (ja == jb)
         if a == b:
@@ -187,7 +188,8 @@ def test_partition_spec_like_jax():
     assert S.P("x") != ("x",) and J.PartitionSpec("x") != ("x",)
     assert repr(S.P("x") + ("y",)) == repr(J.PartitionSpec("x") + ("y",))
     assert repr(("y",) + S.P("x")) == repr(("y",) + J.PartitionSpec("x"))
-    assert repr(S.P("x", S.P.UNCONSTRAINED)) == repr(J.PartitionSpec("x", J.PartitionSpec.UNCONSTRAINED))
+    assert repr(S.P("x", S.P.UNCONSTRAINED)) == repr(
+        J.PartitionSpec("x", J.PartitionSpec.UNCONSTRAINED))
     assert S.P is S.PartitionSpec and jaxel.P is S.PartitionSpec
 
 

@@ -99,8 +99,8 @@ def _grid_from_jax(shape, sharding):
 def test_plain_grid_matches_jax_blocks(no_rich, mesh_shape, names, shape, spec):
     mesh, jmesh = _meshes(mesh_shape, names)
     text = _draw(jaxel.debug.visualize_sharding, shape, NamedSharding(mesh, P(*spec)))
-    assert _grid_from_picture(text) == _grid_from_jax(shape, jsh.NamedSharding(jmesh,
-                                                                                jsh.PartitionSpec(*spec)))
+    want = _grid_from_jax(shape, jsh.NamedSharding(jmesh, jsh.PartitionSpec(*spec)))
+    assert _grid_from_picture(text) == want
     assert all(len(line) <= 80 for line in text.splitlines())
 
 
@@ -117,7 +117,8 @@ def test_plain_picture_exact(no_rich):
 
 
 @pytest.mark.parametrize("mesh_shape,names,shape,spec", CASES)
-def test_rich_picture_equals_jax_and_plain(monkeypatch, plain_console, mesh_shape, names, shape, spec):
+def test_rich_picture_equals_jax_and_plain(monkeypatch, plain_console, mesh_shape, names, shape,
+                                           spec):
     pytest.importorskip("rich")
     mesh, jmesh = _meshes(mesh_shape, names)
     ours = _draw(jaxel.debug.visualize_sharding, shape, NamedSharding(mesh, P(*spec)))
