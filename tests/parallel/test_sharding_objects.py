@@ -272,6 +272,24 @@ def test_devices_indices_map_random_like_jax(case):
     _check_like_jax(ours, theirs, shape)
 
 
+@settings(max_examples=60, deadline=None)
+@given(_random_case())
+def test_spec_recovered_from_tile_assignment_like_jax(case):
+    # What results of partitioned programs report: the spec XLA's layout comes back as, for
+    # jaxel the shortest spec over the mesh, for JAX its parse of the HloSharding.
+    from jax._src.sharding_impls import parse_flatten_op_sharding
+    from jaxel.sharding.shardings import from_tile_assignment
+    mesh_shape, names, spec, shape, perm = case
+    ours, theirs = _both(mesh_shape, names, spec, perm)
+    tiles, replicas, positions = ours._tile_assignment(len(shape))
+    got = from_tile_assignment(ours.mesh._flat_devices, tiles, replicas, positions,
+                               mesh=ours.mesh)
+    want = parse_flatten_op_sharding(theirs._to_xla_hlo_sharding(len(shape)), theirs.mesh)[0]
+    assert isinstance(got, S.NamedSharding) and got.mesh == ours.mesh
+    assert repr(got.spec) == repr(want)
+    assert got.is_equivalent_to(ours, len(shape))
+
+
 def test_named_sharding_equality_as_cache_keys():
     m, jm = _meshes((2, 4), ("x", "y"))
     m2, jm2 = _meshes((2, 4), ("x", "y"), perm=range(7, -1, -1))
