@@ -180,6 +180,10 @@ def test_compositions():
     s2 = jax.jit(lambda a: jax.lax.scan(lambda c, v: (c + f2(v), c.sum()), jjnp.zeros(8), a))
     for a, b in zip(s1(xs), s2(xs)):
         _close(a, b)
+    # eagerly: the scan runs as one program over the mesh
+    eager = lax.scan(lambda c, v: (c + f1(v), c.sum()), jnp.zeros(8), xs)
+    for a, b in zip(eager, s2(xs)):
+        _close(a, b)
 
 
 def test_scan_and_jit_inside_the_body():
