@@ -33,6 +33,23 @@ def _enclosing_mesh():
     return None
 
 
+def _check_nesting(mesh, manual):
+    """A shard_map inside another's body runs on the same devices: same mesh, other axes."""
+    from jaxel.transforms.batching import _axis_env
+    outer = [a for a in _axis_env.stack if isinstance(a, _axes.ManualAxis)]
+    if not outer:
+        return
+    if outer[-1].mesh != mesh:
+        raise ValueError(f"shard_map: nested inside a shard_map (or pmap) over {outer[-1].mesh}, "
+                         f"it must use the same mesh (or mesh=None), got {mesh}. Nested pmaps "
+                         "are not supported either (as in JAX 0.12.1): use one shard_map over "
+                         "a 2-d mesh.")
+    bound = sorted(a.name for a in outer if a.name in manual)
+    if bound:
+        raise ValueError(f"shard_map: the mesh axes {bound} are already manual in the enclosing "
+                         "shard_map; pass axis_names= with the other axes only.")
+
+
 def _manual_axes(mesh, axis_names):
     names = set(axis_names)
     unknown = names - set(mesh.axis_names)
@@ -73,6 +90,7 @@ def make_shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
                             f"(got keyword arguments {sorted(kwargs)}).")
         m = _resolve_mesh(mesh)
         manual = _manual_axes(m, axis_names)
+        _check_nesting(m, manual)
         leaves, in_tree = tree_util.tree_flatten(args)
         from jaxel.batching import _leaf_names
         names = None

@@ -393,14 +393,17 @@ def _batch_axis(axis, args, dims, **params):
     from jaxel.transforms.batching import batch_jaxpr, move_axis
     args = [x if d is None else move_axis(x, d, 0) for x, d in zip(args, dims)]
     in_dims = [None if d is None else 0 for d in dims]
-    n_out = len(params["jaxpr"].out_avals)
     with _env(params):
-        new, _ = batch_jaxpr(params["jaxpr"], axis, in_dims, [0] * n_out)
+        # Outputs that do not depend on the batch stay unbatched (jacfwd relies on it).
+        _, free = batch_jaxpr(params["jaxpr"], axis, in_dims)
+        out_dims = [None if d is None else 0 for d in free]
+        new, _ = batch_jaxpr(params["jaxpr"], axis, in_dims, out_dims)
     in_specs = tuple(s if d is None else PartitionSpec(None, *s)
                      for s, d in zip(params["in_specs"], in_dims))
-    out_specs = tuple(PartitionSpec(None, *s) for s in params["out_specs"])
+    out_specs = tuple(s if d is None else PartitionSpec(None, *s)
+                      for s, d in zip(params["out_specs"], out_dims))
     outs = bind_body(new, args, dict(params, in_specs=in_specs, out_specs=out_specs))
-    return outs, [0] * n_out
+    return outs, out_dims
 
 
 shard_map_p.batch_axis = _batch_axis

@@ -95,6 +95,7 @@ def test_compositions():
 def test_static_devices_donation():
     r = jaxel.pmap(lambda v, k: v * k, "i", static_broadcasted_argnums=1)(X, 3)
     _close(r, X * 3)
+    _close(jaxel.pmap(lambda v: v * 2, in_axes=-1)(X.T), X * 2)
     devs = jaxel.devices()[4:8]
     r = jaxel.pmap(lambda v: v + 1, devices=devs)(X)
     assert {s.device for s in r.addressable_shards} == set(devs)
@@ -116,5 +117,7 @@ def test_errors():
         jaxel.pmap(lambda v: v, axis_size=3)(np.ones((2, 2)))
     with pytest.raises(TypeError, match="in_axes must be an int"):
         jaxel.pmap(lambda v: v, in_axes="x")
+    with pytest.raises(ValueError, match="Nested pmaps are not supported"):
+        jaxel.pmap(jaxel.pmap(lambda v: lax.psum(v, "j"), "j"), "i")(np.ones((2, 2, 2)))
     with pytest.raises(ValueError, match="at least one argument with a mapped axis"):
         jaxel.pmap(lambda v: v, in_axes=None)(np.ones(2))

@@ -235,6 +235,35 @@ def test_training_step_with_grad_inside():
     _close(r1[1], r2[1])
 
 
+def test_higher_order_derivatives_and_wrappers():
+    w = np.float32(1.5)
+    f1, f2 = _pair(lambda l, n: lambda w, b: l.psum(n.sin(w * b).sum(), "x"), (P(), P("x")), P())
+    _close(jaxel.hessian(f1)(w, X8), jax.hessian(f2)(w, X8))
+    _close(jaxel.jacfwd(f1, argnums=1)(w, X8), jax.jacfwd(f2, argnums=1)(w, X8))
+    _close(jaxel.jacrev(f1, argnums=1)(w, X8), jax.jacrev(f2, argnums=1)(w, X8))
+    _close(jaxel.grad(jaxel.grad(f1))(w, X8), jax.grad(jax.grad(f2))(w, X8))
+    r1, r2 = _pair(lambda l, n: lambda w, b: l.psum(
+        (jaxel.checkpoint if l is lax else jax.checkpoint)(lambda u: n.sin(u * b).sum())(w), "x"),
+        (P(), P("x")), P())
+    _close(jaxel.grad(r1)(w, X8), jax.grad(r2)(w, X8))
+
+    def with_custom_vjp(l, n):
+        api = jaxel if l is lax else jax
+
+        @api.custom_vjp
+        def f(u):
+            return n.sin(u)
+        f.defvjp(lambda u: (n.sin(u), n.cos(u)), lambda c, g: (2 * c * g,))
+        return lambda w, b: l.psum((f(w) * b).sum(), "x")
+    c1, c2 = _pair(with_custom_vjp, (P(), P("x")), P())
+    _close(jaxel.grad(c1)(w, X8), jax.grad(c2)(w, X8))
+    i1, i2 = _pair(lambda l, n: lambda b: (b > 3).astype(n.int32) + l.axis_index("x"),
+                   P("x"), P("x"))
+    r = i1(X8)
+    assert r.dtype == np.int32
+    _close(r, i2(X8))
+
+
 def test_closed_over_tracer_gradient():
     m1, m2 = _meshes((4,), ("x",))
 
@@ -297,6 +326,11 @@ def test_errors():
         jaxel.shard_map(lambda b: b, mesh=mesh, in_specs=P("x"), out_specs=P())(X8)
     with pytest.raises(ValueError, match="no mesh given"):
         jaxel.shard_map(lambda b: b, in_specs=P("x"), out_specs=P("x"))(X8)
+    with pytest.raises(ValueError, match="it must use the same mesh"):
+        other = jaxel.make_mesh((2,), ("y",))
+        jaxel.shard_map(lambda b: jaxel.shard_map(lambda c: c, mesh=other, in_specs=P(),
+                                                  out_specs=P())(b),
+                        mesh=mesh, in_specs=P("x"), out_specs=P("x"))(X8)
     # Without check_vma the promise is not checked (as in JAX).
     jaxel.shard_map(lambda b: b, mesh=mesh, in_specs=P("x"), out_specs=P(), check_vma=False)(X8)
 
