@@ -165,7 +165,7 @@ def psum(x, axis_name, *, axis_index_groups=None):
             a = _ad.aval_of(leaf)
             return mul(leaf, literal(_size_of(names), a.dtype, a.weak_type))
         leaf = _as_operand(leaf)
-        if manual and _ad.aval_of(leaf).dtype == np.bool_:
+        if _ad.aval_of(leaf).dtype == np.bool_:
             from jaxel.lax.elementwise import convert_element_type
             leaf = convert_element_type(leaf, np.int32)  # as JAX: booleans are counted
         leaf = _positional_reduce(leaf, positional, reduce_sum)
@@ -209,15 +209,10 @@ def pmean(x, axis_name, *, axis_index_groups=None):
         nd = _ad.aval_of(leaf).ndim
         for a in positional:
             count *= _ad.aval_of(leaf).shape[a % nd]
-        from jaxel.lax.elementwise import div
-        return div(total, count) if _ad.aval_of(total).dtype.kind in "fc" or \
-            _ad.aval_of(total).dtype == _bf16() else total // count
+        # True division, as JAX's ``psum(x) / n``: integers and booleans average to floats.
+        from jaxel.numpy import true_divide
+        return true_divide(total, count)
     return tree_util.tree_map(one, x)
-
-
-def _bf16():
-    from jaxel.dtypes import bfloat16
-    return bfloat16
 
 
 def pmax(x, axis_name, *, axis_index_groups=None):

@@ -356,3 +356,24 @@ def test_program_devices_in_another_order_and_inferred_specs():
     # in_specs left out: read off the arguments' NamedShardings
     g = jaxel.shard_map(lambda b: lax.psum(b, "a"), mesh=m_arg, out_specs=P())
     np.testing.assert_allclose(np.asarray(g(xa)), X8.reshape(4, 2).sum(0))
+
+
+@pytest.mark.parametrize("name", ["psum_bool", "psum_int", "pmax_int", "pmin_bool",
+                                  "pmean_int", "all_gather_bool"])
+def test_collective_dtypes(name):
+    """Integer and boolean operands: the result dtypes and values of JAX (booleans are counted
+    by psum, pmean divides truly), under shard_map and under vmap."""
+    body = {"psum_bool": lambda l: lambda b: l.psum(b > 3, "x"),
+            "psum_int": lambda l: lambda b: l.psum(b, "x"),
+            "pmax_int": lambda l: lambda b: l.pmax(b, "x"),
+            "pmin_bool": lambda l: lambda b: l.pmin(b > 3, "x"),
+            "pmean_int": lambda l: lambda b: l.pmean(b, "x"),
+            "all_gather_bool": lambda l: lambda b: l.all_gather(b > 3, "x", tiled=True)}[name]
+    xi = np.arange(8, dtype=np.int32)
+    f1, f2 = _pair(lambda l, n: body(l), P("x"), P(), check_vma=False)
+    a, b = np.asarray(f1(xi)), np.asarray(f2(xi))
+    assert a.dtype == b.dtype and np.array_equal(a, b), (a, b)
+    if name != "all_gather_bool":
+        v1 = np.asarray(jaxel.vmap(body(lax), axis_name="x")(xi))
+        v2 = np.asarray(jax.vmap(body(jax.lax), axis_name="x")(xi))
+        assert v1.dtype == v2.dtype and np.array_equal(v1, v2), (v1, v2)
