@@ -40,6 +40,8 @@ class SpmdProgram:
         outs = []
         for i, aval in enumerate(self.out_avals):
             s = out_shardings[i] if out_shardings is not None else None
+            if s is None and chosen is None:  # a one-device mesh: XLA reports no shardings
+                s = NamedSharding(mesh, PartitionSpec())
             if s is None:
                 ta = tile_assignment_of(chosen[i], aval.ndim, len(devices))
                 if ta is None or ta[0] == "maximal":

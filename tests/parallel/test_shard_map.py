@@ -377,3 +377,20 @@ def test_collective_dtypes(name):
         v1 = np.asarray(jaxel.vmap(body(lax), axis_name="x")(xi))
         v2 = np.asarray(jax.vmap(body(jax.lax), axis_name="x")(xi))
         assert v1.dtype == v2.dtype and np.array_equal(v1, v2), (v1, v2)
+
+
+def test_size_one_axes():
+    """Manual axes of size 1: no manual region is emitted (as JAX), collectives are trivial."""
+    m = jaxel.make_mesh((1,), ("x",))
+    x = np.arange(4.0, dtype=np.float32)
+    f = jaxel.shard_map(lambda b: (lax.psum(b, "x"), lax.axis_index("x"), lax.all_gather(b, "x")),
+                        mesh=m, in_specs=P("x"), out_specs=(P(), P(), P()), check_vma=False)
+    s, i, g = f(x)
+    np.testing.assert_array_equal(np.asarray(s), x)
+    assert int(i) == 0
+    np.testing.assert_array_equal(np.asarray(g), x[None])
+    np.testing.assert_array_equal(np.asarray(jaxel.grad(lambda v: f(v)[0].sum())(x)), np.ones(4))
+    m2 = jaxel.make_mesh((4, 1), ("x", "y"))
+    h = jaxel.shard_map(lambda b: lax.psum(b, "y") + lax.axis_index("y"), mesh=m2,
+                        in_specs=P("x"), out_specs=P("x"), check_vma=False)
+    np.testing.assert_array_equal(np.asarray(h(X8)), X8)
