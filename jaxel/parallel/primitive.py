@@ -14,6 +14,7 @@ device gets its own back.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import weakref
 
@@ -183,8 +184,13 @@ def bind_body(closed, args, params):
     return shard_map_p.bind(*consts, *args, **dict(params, jaxpr=closed, in_specs=in_specs))
 
 
+@contextlib.contextmanager
 def _env(params):
-    return _axes.manual_axes_env(params["mesh"], params["manual_axes"], params["check_vma"])
+    """The body's axis environment, for transforming it (its derived bodies keep its casts)."""
+    from jaxel.parallel.vma import plain_staging
+    with _axes.manual_axes_env(params["mesh"], params["manual_axes"], params["check_vma"]), \
+            plain_staging():
+        yield
 
 
 # Derived bodies (JVP, known/unknown split, transpose, batched) cached per body jaxpr.

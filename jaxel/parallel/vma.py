@@ -14,12 +14,33 @@ transformations) are invariant.
 """
 from __future__ import annotations
 
+import contextlib
+import threading
+
 from jaxel.jaxpr.ir import ClosedJaxpr, Jaxpr
 from jaxel.jaxpr.staging import JaxprTrace, JaxprTracer
 from jaxel.tracing.core import Tracer, _state
 from jaxel.config import config
 
 _EMPTY = frozenset()
+
+
+class _Plain(threading.local):
+    depth = 0
+
+
+_plain = _Plain()
+
+
+@contextlib.contextmanager
+def plain_staging():
+    """Stage nested bodies as they are (their casts kept, none added): for the derived bodies
+    of a shard_map nested in another one, whose casts were inferred from its own specs."""
+    _plain.depth += 1
+    try:
+        yield
+    finally:
+        _plain.depth -= 1
 
 
 def _collective_kinds():
@@ -63,6 +84,8 @@ class VmaTrace(JaxprTrace):
 
     def child_trace(self, debug_info):
         """The trace for a body traced inside this one (see ``nested``)."""
+        if _plain.depth:
+            return JaxprTrace(self, debug_info)
         return VmaTrace(self, debug_info, self.manual, self.order, nested=True)
 
     def is_uncertain(self, x) -> bool:
@@ -102,8 +125,11 @@ class VmaTrace(JaxprTrace):
         args = list(args)
         vmas = [self.vma_of(x) for x in args]
         if prim is P.pvary_p:
-            out_vma = vmas[0] | frozenset(params["axes"])
-        elif prim is P.axis_index_p:
+            # A cast bound from outside this trace (``lax.pcast``, or one replayed from a body
+            # inlined here) is left to this trace's own inference: it would otherwise turn an
+            # invariant value varying that JAX's typing keeps invariant.
+            return args[0]
+        if prim is P.axis_index_p:
             out_vma = frozenset(params["axes"]) & self.manual
         elif prim in self._kinds:
             axes = frozenset(a for a in params["axes"] if a in self.manual)
