@@ -290,6 +290,25 @@ def test_nested_shard_map():
     _close(nest(jaxel.shard_map, lax, m1, P)(x), nest(jax.shard_map, jax.lax, m2, JP)(x))
 
 
+def test_nested_shard_map_gradients():
+    """A replicated weight used in an inner shard_map over 'y' inside one over 'x' (checked
+    against NumPy: JAX 0.12.1 rejects this program)."""
+    m1, _ = _meshes((2, 2), ("x", "y"))
+
+    def outer(w, b):
+        return jaxel.shard_map(lambda u, c: lax.psum((u * c).sum(0, keepdims=True), "y"),
+                               mesh=None, in_specs=(P(), P("y")), out_specs=P(),
+                               axis_names={"y"})(w, b)
+    f = jaxel.shard_map(outer, mesh=m1, in_specs=(P(), P("x")), out_specs=P("x"),
+                        axis_names={"x"})
+    w = np.float32(1.5)
+    np.testing.assert_allclose(np.asarray(f(w, X8)), [w * X8[:4].sum(), w * X8[4:].sum()])
+    wt = jnp.arange(2.0)
+    assert float(jaxel.grad(lambda w: (f(w, X8) * wt).sum())(w)) == X8[4:].sum()
+    np.testing.assert_allclose(np.asarray(jaxel.grad(lambda v: (f(w, v) * wt).sum())(X8)),
+                               np.repeat([0.0, w], 4))
+
+
 def test_decorator_current_mesh_and_smap():
     mesh = jaxel.make_mesh((4,), ("x",))
     with jaxel.set_mesh(mesh):
