@@ -60,7 +60,7 @@ psum_p = _collective("psum")
 pmax_p = _collective("pmax")
 pmin_p = _collective("pmin")
 for _p in (psum_p, pmax_p, pmin_p):
-    _p.abstract_eval = lambda x, *, axes: x
+    _p.abstract_eval = lambda x, *, axes, axis_index_groups=None: x
 
 ppermute_p = _collective("ppermute")
 ppermute_p.abstract_eval = lambda x, *, axes, perm: x
@@ -150,10 +150,9 @@ def psum(x, axis_name, *, axis_index_groups=None):
     """Sum ``x`` (a pytree) over the mapped axis or axes ``axis_name``: every participant gets
     the total. Example: ``vmap(lambda v: v / lax.psum(v, 'i'), axis_name='i')`` normalises."""
     from jaxel.lax.reductions import reduce_sum
-    _no_groups(axis_index_groups, "psum")
     positional, names, _ = _resolve(axis_name, "lax.psum")
-
-    prim = _psum_prim(names)
+    groups = _groups(axis_index_groups, names, positional, "psum")
+    prim = _psum_prim(names) if groups is None else psum_p
     manual = _on_devices(names)
 
     def one(leaf):
@@ -163,13 +162,18 @@ def psum(x, axis_name, *, axis_index_groups=None):
             leaf = _positional_reduce(_as_operand(leaf), positional, reduce_sum)
             from jaxel.lax.elementwise import mul
             a = _ad.aval_of(leaf)
-            return mul(leaf, literal(_size_of(names), a.dtype, a.weak_type))
+            n = _size_of(names) if groups is None else len(groups[0])
+            return mul(leaf, literal(n, a.dtype, a.weak_type))
         leaf = _as_operand(leaf)
         if _ad.aval_of(leaf).dtype == np.bool_:
             from jaxel.lax.elementwise import convert_element_type
             leaf = convert_element_type(leaf, np.int32)  # as JAX: booleans are counted
         leaf = _positional_reduce(leaf, positional, reduce_sum)
-        return prim.bind(leaf, axes=names) if names else leaf
+        if not names:
+            return leaf
+        if groups is not None:
+            return prim.bind(leaf, axes=names, axis_index_groups=groups)
+        return prim.bind(leaf, axes=names)
     return tree_util.tree_map(one, x)
 
 
@@ -199,13 +203,13 @@ def _is_traced(x) -> bool:
 
 def pmean(x, axis_name, *, axis_index_groups=None):
     """Mean of ``x`` over the mapped axis or axes ``axis_name``."""
-    _no_groups(axis_index_groups, "pmean")
     positional, names, size = _resolve(axis_name, "lax.pmean")
+    groups = _groups(axis_index_groups, names, positional, "pmean")
 
     def one(leaf):
         leaf = _as_operand(leaf)
-        total = psum(leaf, axis_name)
-        count = size
+        total = psum(leaf, axis_name, axis_index_groups=axis_index_groups)
+        count = size if groups is None else len(groups[0])
         nd = _ad.aval_of(leaf).ndim
         for a in positional:
             count *= _ad.aval_of(leaf).shape[a % nd]
@@ -218,24 +222,26 @@ def pmean(x, axis_name, *, axis_index_groups=None):
 def pmax(x, axis_name, *, axis_index_groups=None):
     """Maximum of ``x`` over the mapped axis or axes ``axis_name``."""
     from jaxel.lax.reductions import reduce_max
-    _no_groups(axis_index_groups, "pmax")
     positional, names, _ = _resolve(axis_name, "lax.pmax")
+    groups = _groups(axis_index_groups, names, positional, "pmax")
+    extra = {} if groups is None else {"axis_index_groups": groups}
 
     def one(leaf):
         leaf = _positional_reduce(_as_operand(leaf), positional, reduce_max)
-        return pmax_p.bind(leaf, axes=names) if names else leaf
+        return pmax_p.bind(leaf, axes=names, **extra) if names else leaf
     return tree_util.tree_map(one, x)
 
 
 def pmin(x, axis_name, *, axis_index_groups=None):
     """Minimum of ``x`` over the mapped axis or axes ``axis_name``."""
     from jaxel.lax.reductions import reduce_min
-    _no_groups(axis_index_groups, "pmin")
     positional, names, _ = _resolve(axis_name, "lax.pmin")
+    groups = _groups(axis_index_groups, names, positional, "pmin")
+    extra = {} if groups is None else {"axis_index_groups": groups}
 
     def one(leaf):
         leaf = _positional_reduce(_as_operand(leaf), positional, reduce_min)
-        return pmin_p.bind(leaf, axes=names) if names else leaf
+        return pmin_p.bind(leaf, axes=names, **extra) if names else leaf
     return tree_util.tree_map(one, x)
 
 
@@ -386,6 +392,27 @@ def axis_size(axis_name):
     return size
 
 
+def _groups(groups, names, positional, api):
+    """``axis_index_groups`` checked, as a tuple of tuples (None when not given). They split
+    the participants of the named axes into equal groups reduced separately; jaxel supports
+    them for device collectives without check_vma (pmap's mode), where JAX does."""
+    if groups is None:
+        return None
+    if positional:
+        raise ValueError("axis_index_groups only supported for sums over just named axes")
+    from jaxel.parallel.axes import vma_checked
+    if not _on_devices(names) or vma_checked(names):
+        raise NotImplementedError(f"lax.{api}: axis_index_groups is supported under pmap (and "
+                                  "shard_map with check_vma=False) only, as in JAX.")
+    groups = tuple(tuple(int(i) for i in g) for g in groups)
+    size = _size_of(names)
+    flat = sorted(i for g in groups for i in g)
+    if flat != list(range(size)) or len({len(g) for g in groups}) != 1:
+        raise ValueError(f"lax.{api}: axis_index_groups {groups} must split range({size}) into "
+                         "groups of equal size, each index once.")
+    return groups
+
+
 def _no_groups(groups, api):
     if groups is not None:
         raise NotImplementedError(f"lax.{api}: axis_index_groups is not supported yet.")
@@ -431,6 +458,9 @@ def _reduction_batch(prim, reducer, scale_unbatched):
     def rule(mapped, args, dims, **params):
         if mapped.name not in params["axes"]:
             return _outer_only(prim, args, dims, params)
+        if params.get("axis_index_groups") is not None:
+            raise NotImplementedError(f"lax.{prim.name}: axis_index_groups over a vmap axis "
+                                      "is not supported (as in JAX).")
         (x,), (d,) = args, dims
         if d is None:
             out = scale_unbatched(x, mapped.size)
@@ -590,7 +620,7 @@ all_to_all_p.batch_axis = _all_to_all_batch
 # Under vmap the collectives are linear maps across participants; their transposes are the
 # collectives that move cotangents back: psum <-> psum, all_gather <-> psum_scatter,
 # ppermute <-> inverse ppermute, all_to_all <-> all_to_all with the axes swapped.
-_ad.deflinear(psum_p, lambda ct, x, *, axes: [psum_p.bind(ct, axes=axes)])
+_ad.deflinear(psum_p, lambda ct, x, *, axes, **groups: [psum_p.bind(ct, axes=axes, **groups)])
 _ad.deflinear(ppermute_p, lambda ct, x, *, axes, perm: [
     ppermute_p.bind(ct, axes=axes, perm=tuple((d, s) for s, d in perm))])
 _ad.deflinear(all_gather_p, lambda ct, x, *, axes, axis, tiled, axis_size: [
@@ -608,17 +638,17 @@ _ad.defjvp_zero(axis_index_p)
 
 def _pextreme_jvp(prim):
     """d pmax: the tangent of the participant(s) holding the maximum, averaged over ties."""
-    def jvp(primals, tangents, *, axes):
+    def jvp(primals, tangents, *, axes, **groups):
         from jaxel.lax.elementwise import convert_element_type, div, eq, mul
         (x,), (t,) = primals, tangents
-        out = prim.bind(x, axes=axes)
+        out = prim.bind(x, axes=axes, **groups)
         if type(t) is _ad.Zero:
             return out, _ad.zero_like(out)
         dt = _ad.aval_of(x).dtype
         hit = convert_element_type(eq(x, out), dt)
-        ps = _psum_prim(axes)
-        num = ps.bind(mul(hit, t), axes=axes)
-        return out, div(num, ps.bind(hit, axes=axes))
+        ps = _psum_prim(axes) if not groups else psum_p
+        num = ps.bind(mul(hit, t), axes=axes, **groups)
+        return out, div(num, ps.bind(hit, axes=axes, **groups))
     return jvp
 
 
@@ -643,10 +673,13 @@ def _program_devices(ctx):
     return getattr(ctx.module, "devices", None) if ctx.module is not None else None
 
 
-def _groups_attr(ctx, mesh, axes) -> str:
+def _groups_attr(ctx, mesh, axes, index_groups=None) -> str:
     from jaxel.lowering.emitter import i64_dense
     from jaxel.parallel.axes import replica_groups
-    return "replica_groups = " + i64_dense(replica_groups(mesh, axes, _program_devices(ctx)))
+    groups = replica_groups(mesh, axes, _program_devices(ctx))
+    if index_groups is not None:  # each group of participants on its own
+        groups = np.asarray([[g[i] for i in ig] for g in groups for ig in index_groups])
+    return "replica_groups = " + i64_dense(groups)
 
 
 def _channel(ctx) -> str:
@@ -666,11 +699,12 @@ def _scalar_region(ctx, name, dt):
 
 
 def _all_reduce_lowering(name):
-    def lowering(ctx, x, *, axes):
+    def lowering(ctx, x, *, axes, axis_index_groups=None):
         from jaxel.lowering.emitter import tensor_type
         mesh = _device_mesh(name, axes)
         (aval,) = ctx.avals_in
-        attrs = f"{_channel(ctx)}, {_groups_attr(ctx, mesh, axes)}, use_global_device_ids"
+        attrs = (f"{_channel(ctx)}, {_groups_attr(ctx, mesh, axes, axis_index_groups)}, "
+                 "use_global_device_ids")
         return ctx.e.op1("stablehlo.all_reduce", [x], tensor_type(aval), attrs,
                          regions=[_scalar_region(ctx, name, aval.dtype)])
     return lowering

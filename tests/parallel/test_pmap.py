@@ -121,3 +121,22 @@ def test_errors():
         jaxel.pmap(jaxel.pmap(lambda v: lax.psum(v, "j"), "j"), "i")(np.ones((2, 2, 2)))
     with pytest.raises(ValueError, match="at least one argument with a mapped axis"):
         jaxel.pmap(lambda v: v, in_axes=None)(np.ones(2))
+
+
+@pytest.mark.parametrize("name", ["psum", "pmean", "pmax", "pmin"])
+def test_axis_index_groups(name):
+    groups = [[0, 2], [1, 3]]
+    ours = jaxel.pmap(lambda v: getattr(lax, name)(v, "i", axis_index_groups=groups), "i")(X)
+    theirs = jax.pmap(lambda v: getattr(jax.lax, name)(v, "i", axis_index_groups=groups),
+                      "i")(X)
+    _close(ours, theirs)
+    if name == "psum":
+        g1 = jaxel.pmap(jaxel.grad(lambda v: lax.psum(v * v, "i", axis_index_groups=groups)
+                                   .sum()), "i")(X)
+        g2 = jax.pmap(jax.grad(lambda v: jax.lax.psum(v * v, "i", axis_index_groups=groups)
+                               .sum()), "i")(X)
+        _close(g1, g2)
+        with pytest.raises(ValueError, match="groups of equal size"):
+            jaxel.pmap(lambda v: lax.psum(v, "i", axis_index_groups=[[0, 1], [2]]), "i")(X)
+        with pytest.raises(NotImplementedError, match="under pmap"):
+            jaxel.vmap(lambda v: lax.psum(v, "i", axis_index_groups=groups), axis_name="i")(X)
