@@ -139,15 +139,18 @@ class VmaTrace(JaxprTrace):
         elif _has_body(params):
             # The body assumed its inputs vary over every manual axis: make it so.
             args = [self.pvary(x, self.manual) if _castable(x) else x for x in args]
-            out_vma = _inner_out_vma(prim, params, self.manual, self.manual)
+            out_vma = None  # per output, below
         else:
             out_vma = frozenset().union(*vmas) if vmas else _EMPTY
             if out_vma:
                 args = [self.pvary(x, out_vma) if _castable(x) else x for x in args]
         unsure = _has_body(params) or any(self.is_uncertain(x) for x in args)
         out = JaxprTrace.process_primitive(self, prim, args, params)
-        for o in (out if prim.multiple_results else [out]):
-            self.vma[id(o.jvar)] = out_vma
+        outs = out if prim.multiple_results else [out]
+        vmas_out = (_inner_out_vmas(params, len(outs), self.manual) if out_vma is None
+                    else [out_vma] * len(outs))
+        for o, v in zip(outs, vmas_out):
+            self.vma[id(o.jvar)] = v
             if unsure:
                 self.uncertain.add(id(o.jvar))
         return out
@@ -191,30 +194,26 @@ def _castable(x) -> bool:
     return getattr(x, "ndim", 0) > 0
 
 
-def _inner_out_vma(prim, params, in_vma, manual):
-    """The vma of a higher-order equation's outputs: a jitted body whose result went through
-    a psum is invariant over those axes (one level deep is enough for ``jit`` inside a body)."""
+def _inner_out_vmas(params, n_out, manual):
+    """Per output of a higher-order equation, its vma: its body saw every input as varying
+    over all manual axes, so an output is varying unless a ``psum``/``pmax``/``pmin`` of the
+    (jit-style) body produced it, which makes it invariant over the reduced axes."""
     closed = params.get("jaxpr")
     if not isinstance(closed, ClosedJaxpr):
-        return in_vma
-    reduced = frozenset()
-    for eqn in closed.jaxpr.eqns:
-        if eqn.primitive.name in ("psum_invariant", "psum", "pmax", "pmin"):
-            reduced |= frozenset(eqn.params["axes"])
-    # Only when every output comes out of such a reduction is the result invariant; stay on
-    # the safe side (varying) otherwise.
-    outs_from_reduce = {id(v) for e in closed.jaxpr.eqns
-                        if e.primitive.name in ("psum_invariant", "psum", "pmax", "pmin")
-                        for v in e.outvars}
-    if closed.jaxpr.outvars and all(id(v) in outs_from_reduce for v in closed.jaxpr.outvars):
-        return in_vma - reduced
-    return in_vma
+        return [manual] * n_out
+    reduced = {}
+    for e in closed.jaxpr.eqns:
+        if e.primitive.name in ("psum_invariant", "psum", "pmax", "pmin"):
+            for v in e.outvars:
+                reduced[id(v)] = frozenset(e.params["axes"])
+    return [manual - reduced.get(id(v), _EMPTY) for v in closed.jaxpr.outvars]
 
 
 def trace_body(fun, in_avals, in_vmas, manual, order, debug_info=None):
-    """Trace ``fun(*tracers) -> list`` for a check_vma body. Returns ``(closed, out_vmas, trace
-    helpers)``: the jaxpr and each output's vma; ``fix_outputs(outs)`` (called by ``fun``'s
-    caller through ``cast_outputs``) casts outputs to the specs' axes."""
+    """Trace the body of a check_vma shard_map. ``fun(*tracers)`` returns ``(outputs, wanted)``
+    where ``wanted[i]`` is the set of axes output ``i``'s out_spec mentions; inputs vary over
+    ``in_vmas``. Returns ``(closed, out_vmas)``: the jaxpr (outputs cast to the axes their
+    specs mention) and each output's vma (empty where it is promised equal)."""
     parent = _state.trace
     trace = VmaTrace(parent, debug_info, manual, order)
     args = [trace.new_arg_varying(a, v) for a, v in zip(in_avals, in_vmas)]
