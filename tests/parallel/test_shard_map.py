@@ -413,3 +413,17 @@ def test_size_one_axes():
     h = jaxel.shard_map(lambda b: lax.psum(b, "y") + lax.axis_index("y"), mesh=m2,
                         in_specs=P("x"), out_specs=P("x"), check_vma=False)
     np.testing.assert_array_equal(np.asarray(h(X8)), X8)
+
+
+def test_dead_code_elimination():
+    from jaxel.jaxpr.dce import dce_jaxpr
+    mesh = jaxel.make_mesh((4,), ("x",))
+    f = jaxel.shard_map(lambda a, b: (lax.psum(a, "x"), b * 2), mesh=mesh,
+                        in_specs=(P("x"), P("x")), out_specs=(P(), P("x")))
+    closed = jaxel.make_jaxpr(lambda a, b: f(a, b)[1])(X8, X8)
+    new, used = dce_jaxpr(closed.jaxpr, [True])
+    assert used == [False, True]
+    (eqn,) = new.eqns
+    assert eqn.params["in_specs"] == (P("x"),) and eqn.params["out_specs"] == (P("x"),)
+    assert "psum" not in str(eqn.params["jaxpr"])
+    np.testing.assert_allclose(np.asarray(jaxel.jit(lambda a, b: f(a, b)[1])(X8, X8)), X8 * 2)
