@@ -79,6 +79,10 @@ def _all_gather_abstract_eval(x, *, axes, axis, tiled, axis_size):
 
 
 all_gather_p.abstract_eval = _all_gather_abstract_eval
+# all_gather typed invariant (``to='invarying'`` under check_vma): the same value as all_gather,
+# a different transpose (see _all_gather_invariant_transpose).
+all_gather_invariant_p = _collective("all_gather_invariant")
+all_gather_invariant_p.abstract_eval = _all_gather_abstract_eval
 
 psum_scatter_p = _collective("psum_scatter")
 
@@ -252,11 +256,20 @@ def _named_only(axis_name, api):
     return names, size
 
 
-def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False):
+def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False, to="varying"):
     """Every participant gets all participants' ``x`` stacked along a new dimension ``axis``
-    (``tiled=True``: concatenated along the existing dimension ``axis``)."""
+    (``tiled=True``: concatenated along the existing dimension ``axis``). Under a check_vma
+    shard_map, ``to='invarying'`` types the result as the same on every device (so out_specs
+    may leave the axes out); its transpose slices this device's block of the cotangent."""
+    if to not in ("varying", "invarying", "reduced"):
+        raise ValueError("Got unexpected `to` value for `jax.lax.all_gather`. Allowed `to` "
+                         "values are: {'varying', 'reduced', 'invarying'}")
+    if to == "reduced":
+        raise NotImplementedError("lax.all_gather(to='reduced') is not supported by jaxel.")
     _no_groups(axis_index_groups, "all_gather")
     names, size = _named_only(axis_name, "lax.all_gather")
+    from jaxel.parallel.axes import vma_checked
+    prim = all_gather_invariant_p if to == "invarying" and vma_checked(names) else all_gather_p
 
     def one(leaf):
         leaf = _as_operand(leaf)
@@ -264,8 +277,7 @@ def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False):
         if not -nd <= axis < nd:
             raise ValueError(f"lax.all_gather: axis {axis} is out of range for a result of "
                              f"rank {nd}.")
-        return all_gather_p.bind(leaf, axes=names, axis=axis % nd, tiled=bool(tiled),
-                                 axis_size=size)
+        return prim.bind(leaf, axes=names, axis=axis % nd, tiled=bool(tiled), axis_size=size)
     return tree_util.tree_map(one, x)
 
 
@@ -508,10 +520,10 @@ def _axis_index_batch(mapped, args, dims, *, axes):
 axis_index_p.batch_axis = _axis_index_batch
 
 
-def _all_gather_batch(mapped, args, dims, *, axes, axis_size, **params):
+def _all_gather_batch(mapped, args, dims, *, axes, axis_size, prim=None, **params):
     full = dict(params, axes=axes, axis_size=axis_size)
     if mapped.name not in axes:
-        return _outer_only(all_gather_p, args, dims, full, ("axis",))
+        return _outer_only(prim or all_gather_p, args, dims, full, ("axis",))
     if len(axes) > 1:
         raise NotImplementedError("lax.all_gather over several axes at once is not supported "
                                   "under vmap yet.")
@@ -527,6 +539,9 @@ def _all_gather_batch(mapped, args, dims, *, axes, axis_size, **params):
 
 
 all_gather_p.batch_axis = _all_gather_batch
+all_gather_invariant_p.batch_axis = (
+    lambda mapped, args, dims, **params: _all_gather_batch(mapped, args, dims,
+                                                           prim=all_gather_invariant_p, **params))
 
 
 def _psum_scatter_batch(mapped, args, dims, *, axes, axis_size, **params):
@@ -632,6 +647,22 @@ _ad.deflinear(all_to_all_p, lambda ct, x, *, axes, split_axis, concat_axis, tile
     all_to_all_p.bind(ct, axes=axes, split_axis=concat_axis, concat_axis=split_axis, tiled=tiled,
                       axis_size=axis_size)])
 _ad.deflinear(psum_invariant_p, lambda ct, x, *, axes: [pvary_p.bind(ct, axes=axes)])
+
+
+def _all_gather_invariant_transpose(ct, x, *, axes, axis, tiled, axis_size):
+    """Every device holds the whole cotangent: this device's input got block ``i`` of it."""
+    from jaxel.lax.shape_ops import squeeze
+    from jaxel.lax.slicing import dynamic_slice_in_dim
+    from jaxel.lax.elementwise import mul
+    ct = pvary_p.bind(ct, axes=axes)
+    block = _ad.aval_of(ct).shape[axis] // axis_size
+    idx = axis_index_p.bind(axes=axes)
+    out = dynamic_slice_in_dim(ct, mul(idx, literal(block, np.dtype(np.int32), False)), block,
+                               axis)
+    return [out if tiled else squeeze(out, (axis,))]
+
+
+_ad.deflinear(all_gather_invariant_p, _all_gather_invariant_transpose)
 _ad.deflinear(pvary_p, lambda ct, x, *, axes: [psum_invariant_p.bind(ct, axes=axes)])
 _ad.defjvp_zero(axis_index_p)
 
@@ -735,6 +766,7 @@ def _all_gather_lowering(ctx, x, *, axes, axis, tiled, axis_size):
 
 
 all_gather_p.lowering = _all_gather_lowering
+all_gather_invariant_p.lowering = _all_gather_lowering
 
 
 def _psum_scatter_lowering(ctx, x, *, axes, scatter_dimension, tiled, axis_size):

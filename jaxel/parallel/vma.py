@@ -47,7 +47,7 @@ def _collective_kinds():
     from jaxel.lax import parallel as P
     # primitive -> True when its result is invariant over the axes it acts along
     return {P.psum_invariant_p: True, P.pmax_p: True, P.pmin_p: True, P.psum_p: True,
-            P.all_gather_p: False, P.psum_scatter_p: False, P.ppermute_p: False,
+            P.all_gather_p: False, P.all_gather_invariant_p: True, P.psum_scatter_p: False, P.ppermute_p: False,
             P.all_to_all_p: False}
 
 

@@ -88,6 +88,8 @@ ONE_AXIS = {
     "pswapaxes": (lambda l, n: lambda b: l.pswapaxes(b.reshape(4, 2), "x", 0), P("x"), P("x"),
                   (X32,), False),
     "axis_index": (lambda l, n: lambda b: b * l.axis_index("x"), P("x"), P("x"), (X8,), True),
+    "all_gather_invariant": (lambda l, n: lambda b: n.sin(l.all_gather(b, "x", to="invarying")),
+                             P("x"), P(), (X8,), True),
     "psum_of_constant": (lambda l, n: lambda b: b * l.psum(1, "x"), P("x"), P("x"), (X8,), True),
     "replicated_weight": (lambda l, n: lambda w, b: l.psum((w * b).sum(), "x"), (P(), P("x")),
                           P(), (np.float32(3.0), X8), True),
@@ -120,6 +122,12 @@ TWO_AXES = {
                      P("x", "y"), P(("x", "y")), (np.arange(64.0, dtype=np.float32)
                                                   .reshape(8, 8),), True),
     "pmax_y": (lambda l, n: lambda b: l.pmax(b, "y"), P("x", "y"), P("x"), (X84,), False),
+    "all_gather_invariant_xy": (lambda l, n: lambda b: l.all_gather(b, ("x", "y"), tiled=True,
+                                                                    to="invarying"),
+                                P(("x", "y")), P(), (X84,), True),
+    "all_gather_invariant_y": (lambda l, n: lambda b: l.all_gather(b, "y", axis=1, tiled=True,
+                                                                   to="invarying"),
+                               P("x", "y"), P("x"), (X84,), True),
     "replicated_over_x": (lambda l, n: lambda w, b: l.psum((w * b).sum(0), "x"),
                           (P("y"), P("x", "y")), P("y"), (np.arange(2.0, dtype=np.float32), X84),
                           True),
@@ -130,8 +138,8 @@ TWO_AXES = {
 def test_collectives_two_axes(name):
     body, ins, outs, args, grad = TWO_AXES[name]
     # JAX types all_gather's result as varying: out_specs P() needs check_vma=False there.
-    _check(*_pair(body, ins, outs, (2, 2), ("x", "y"), check_vma="all_gather" not in name),
-           args, grad)
+    vma = "all_gather" not in name or "invariant" in name
+    _check(*_pair(body, ins, outs, (2, 2), ("x", "y"), check_vma=vma), args, grad)
 
 
 def test_values_against_numpy():
