@@ -272,6 +272,20 @@ def test_higher_order_derivatives_and_wrappers():
     _close(r, i2(X8))
 
 
+def test_checkpoint_linearize_vjp():
+    w = np.float32(1.5)
+    f1, f2 = _pair(lambda l, n: lambda w, b: l.psum(n.sin(w * b).sum(), "x"), (P(), P("x")), P())
+    _close(jaxel.grad(jaxel.checkpoint(lambda w: f1(w, X8) ** 2))(w),
+           jax.grad(jax.checkpoint(lambda w: f2(w, X8) ** 2))(w))
+    _close(jaxel.linearize(lambda w: f1(w, X8), w)[1](np.float32(1.0)),
+           jax.linearize(lambda w: f2(w, X8), w)[1](np.float32(1.0)))
+    _close(jaxel.vjp(lambda v: f1(w, v), X8)[1](np.float32(1.0))[0],
+           jax.vjp(lambda v: f2(w, v), X8)[1](np.float32(1.0))[0])
+    ws = np.arange(3, dtype=np.float32)
+    _close(jaxel.jit(jaxel.vmap(jaxel.grad(f1), in_axes=(0, None)))(ws, X8),
+           jax.jit(jax.vmap(jax.grad(f2), in_axes=(0, None)))(ws, X8))
+
+
 def test_closed_over_tracer_gradient():
     m1, m2 = _meshes((4,), ("x",))
 
