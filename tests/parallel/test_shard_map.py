@@ -464,3 +464,19 @@ def test_linear_collective_gradients_against_numpy(name):
     w = np.arange(jac.shape[0], dtype=np.float32).reshape(np.shape(f(X32)))
     g = jaxel.grad(lambda v: (f(v) * w).sum())(X32)
     np.testing.assert_allclose(np.asarray(g), jac.T @ w.ravel())
+
+
+def test_pmax_pmin_gradients_against_numpy():
+    """JAX 0.12.1 has no pmax/pmin derivative under shard_map; jaxel's gives the cotangent to
+    the device(s) holding the extreme (shared among ties)."""
+    mesh = jaxel.make_mesh((4,), ("x",))
+    x = np.array([3, 9, 1, 4, 7, 2, 9, 0], np.float32)  # blocks (3,9) (1,4) (7,2) (9,0)
+    w = np.array([1.0, 2.0], np.float32)
+    for op, pick in ((lax.pmax, np.max), (lax.pmin, np.min)):
+        f = jaxel.shard_map(lambda b: op(b, "x"), mesh=mesh, in_specs=P("x"), out_specs=P())
+        blocks = x.reshape(4, 2)
+        np.testing.assert_array_equal(np.asarray(f(x)), pick(blocks, 0))
+        hit = (blocks == pick(blocks, 0)).astype(np.float32)
+        want = hit * w / hit.sum(0)
+        g = jaxel.grad(lambda v: (f(v) * w).sum())(x)
+        np.testing.assert_allclose(np.asarray(g), want.ravel())
