@@ -68,7 +68,7 @@ ppermute_p.abstract_eval = lambda x, *, axes, perm: x
 all_gather_p = _collective("all_gather")
 
 
-def _all_gather_abstract_eval(x, *, axes, axis, tiled, axis_size):
+def _all_gather_abstract_eval(x, *, axes, axis, tiled, axis_size, axis_index_groups=None):
     if tiled:
         if not x.shape:
             raise TypeError("lax.all_gather(tiled=True) needs an operand of rank at least 1.")
@@ -87,7 +87,8 @@ all_gather_invariant_p.abstract_eval = _all_gather_abstract_eval
 psum_scatter_p = _collective("psum_scatter")
 
 
-def _psum_scatter_abstract_eval(x, *, axes, scatter_dimension, tiled, axis_size):
+def _psum_scatter_abstract_eval(x, *, axes, scatter_dimension, tiled, axis_size,
+                                axis_index_groups=None):
     d = scatter_dimension
     n = x.shape[d]
     if tiled:
@@ -108,7 +109,8 @@ psum_scatter_p.abstract_eval = _psum_scatter_abstract_eval
 all_to_all_p = _collective("all_to_all")
 
 
-def _all_to_all_abstract_eval(x, *, axes, split_axis, concat_axis, tiled, axis_size):
+def _all_to_all_abstract_eval(x, *, axes, split_axis, concat_axis, tiled, axis_size,
+                              axis_index_groups=None):
     n = x.shape[split_axis]
     if tiled:
         if n % axis_size:
@@ -266,10 +268,10 @@ def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False, to=
                          "values are: {'varying', 'reduced', 'invarying'}")
     if to == "reduced":
         raise NotImplementedError("lax.all_gather(to='reduced') is not supported by jaxel.")
-    _no_groups(axis_index_groups, "all_gather")
     names, size = _named_only(axis_name, "lax.all_gather")
     from jaxel.parallel.axes import vma_checked
     prim = all_gather_invariant_p if to == "invarying" and vma_checked(names) else all_gather_p
+    size, extra = _group_params(axis_index_groups, names, size, "all_gather")
 
     def one(leaf):
         leaf = _as_operand(leaf)
@@ -277,15 +279,16 @@ def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False, to=
         if not -nd <= axis < nd:
             raise ValueError(f"lax.all_gather: axis {axis} is out of range for a result of "
                              f"rank {nd}.")
-        return prim.bind(leaf, axes=names, axis=axis % nd, tiled=bool(tiled), axis_size=size)
+        return prim.bind(leaf, axes=names, axis=axis % nd, tiled=bool(tiled), axis_size=size,
+                         **extra)
     return tree_util.tree_map(one, x)
 
 
 def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, tiled=False):
     """Sum over the axis, then participant ``i`` keeps the ``i``-th slice (or block, with
     ``tiled``) of dimension ``scatter_dimension``."""
-    _no_groups(axis_index_groups, "psum_scatter")
     names, size = _named_only(axis_name, "lax.psum_scatter")
+    size, extra = _group_params(axis_index_groups, names, size, "psum_scatter")
 
     def one(leaf):
         leaf = _as_operand(leaf)
@@ -294,7 +297,7 @@ def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, t
             raise ValueError(f"lax.psum_scatter: scatter_dimension {scatter_dimension} is out "
                              f"of range for an operand of rank {nd}.")
         return psum_scatter_p.bind(leaf, axes=names, scatter_dimension=scatter_dimension % nd,
-                                   tiled=bool(tiled), axis_size=size)
+                                   tiled=bool(tiled), axis_size=size, **extra)
     return tree_util.tree_map(one, x)
 
 
@@ -319,8 +322,8 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
     """Split ``x`` along ``split_axis`` into one chunk per participant, send chunk ``j`` to
     participant ``j``, and concatenate what arrives along ``concat_axis`` (a new dimension when
     not ``tiled``, as in JAX)."""
-    _no_groups(axis_index_groups, "all_to_all")
     names, size = _named_only(axis_name, "lax.all_to_all")
+    size, extra = _group_params(axis_index_groups, names, size, "all_to_all")
 
     def one(leaf):
         leaf = _as_operand(leaf)
@@ -331,7 +334,7 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
                                  f"of rank {nd}.")
         return all_to_all_p.bind(leaf, axes=names, split_axis=split_axis % nd,
                                  concat_axis=concat_axis % nd, tiled=bool(tiled),
-                                 axis_size=size)
+                                 axis_size=size, **extra)
     return tree_util.tree_map(one, x)
 
 
@@ -425,9 +428,12 @@ def _groups(groups, names, positional, api):
     return groups
 
 
-def _no_groups(groups, api):
-    if groups is not None:
-        raise NotImplementedError(f"lax.{api}: axis_index_groups is not supported yet.")
+def _group_params(groups, names, size, api):
+    """``(participants per group, extra params)`` for a gather/scatter-style collective."""
+    groups = _groups(groups, names, (), api)
+    if groups is None:
+        return size, {}
+    return len(groups[0]), {"axis_index_groups": groups}
 
 
 def _as_operand(x):
@@ -482,6 +488,12 @@ def _reduction_batch(prim, reducer, scale_unbatched):
     return rule
 
 
+def _no_vmap_groups(params, api):
+    if params.get("axis_index_groups") is not None:
+        raise NotImplementedError(f"lax.{api}: axis_index_groups over a vmap axis is not "
+                                  "supported (as in JAX).")
+
+
 def _psum_unbatched(x, n):
     from jaxel.lax.elementwise import mul
     a = _ad.aval_of(x)
@@ -524,6 +536,7 @@ def _all_gather_batch(mapped, args, dims, *, axes, axis_size, prim=None, **param
     full = dict(params, axes=axes, axis_size=axis_size)
     if mapped.name not in axes:
         return _outer_only(prim or all_gather_p, args, dims, full, ("axis",))
+    _no_vmap_groups(params, "all_gather")
     if len(axes) > 1:
         raise NotImplementedError("lax.all_gather over several axes at once is not supported "
                                   "under vmap yet.")
@@ -548,6 +561,7 @@ def _psum_scatter_batch(mapped, args, dims, *, axes, axis_size, **params):
     full = dict(params, axes=axes, axis_size=axis_size)
     if mapped.name not in axes:
         return _outer_only(psum_scatter_p, args, dims, full, ("scatter_dimension",))
+    _no_vmap_groups(params, "psum_scatter")
     if len(axes) > 1:
         raise NotImplementedError("lax.psum_scatter over several axes at once is not supported "
                                   "under vmap yet.")
@@ -595,6 +609,7 @@ def _all_to_all_batch(mapped, args, dims, *, axes, axis_size, **params):
     full = dict(params, axes=axes, axis_size=axis_size)
     if mapped.name not in axes:
         return _outer_only(all_to_all_p, args, dims, full, ("split_axis", "concat_axis"))
+    _no_vmap_groups(params, "all_to_all")
     if len(axes) > 1:
         raise NotImplementedError("lax.all_to_all over several axes at once is not supported "
                                   "under vmap yet.")
@@ -638,14 +653,16 @@ all_to_all_p.batch_axis = _all_to_all_batch
 _ad.deflinear(psum_p, lambda ct, x, *, axes, **groups: [psum_p.bind(ct, axes=axes, **groups)])
 _ad.deflinear(ppermute_p, lambda ct, x, *, axes, perm: [
     ppermute_p.bind(ct, axes=axes, perm=tuple((d, s) for s, d in perm))])
-_ad.deflinear(all_gather_p, lambda ct, x, *, axes, axis, tiled, axis_size: [
+_ad.deflinear(all_gather_p, lambda ct, x, *, axes, axis, tiled, axis_size, **g: [
     psum_scatter_p.bind(ct, axes=axes, scatter_dimension=axis, tiled=tiled,
-                        axis_size=axis_size)])
-_ad.deflinear(psum_scatter_p, lambda ct, x, *, axes, scatter_dimension, tiled, axis_size: [
-    all_gather_p.bind(ct, axes=axes, axis=scatter_dimension, tiled=tiled, axis_size=axis_size)])
-_ad.deflinear(all_to_all_p, lambda ct, x, *, axes, split_axis, concat_axis, tiled, axis_size: [
-    all_to_all_p.bind(ct, axes=axes, split_axis=concat_axis, concat_axis=split_axis, tiled=tiled,
-                      axis_size=axis_size)])
+                        axis_size=axis_size, **g)])
+_ad.deflinear(psum_scatter_p, lambda ct, x, *, axes, scatter_dimension, tiled, axis_size, **g: [
+    all_gather_p.bind(ct, axes=axes, axis=scatter_dimension, tiled=tiled, axis_size=axis_size,
+                      **g)])
+_ad.deflinear(all_to_all_p, lambda ct, x, *, axes, split_axis, concat_axis, tiled, axis_size,
+              **g: [all_to_all_p.bind(ct, axes=axes, split_axis=concat_axis,
+                                      concat_axis=split_axis, tiled=tiled, axis_size=axis_size,
+                                      **g)])
 _ad.deflinear(psum_invariant_p, lambda ct, x, *, axes: [pvary_p.bind(ct, axes=axes)])
 
 
@@ -753,15 +770,15 @@ def _reshape(ctx, x, aval):
     return ctx.e.op1("stablehlo.reshape", [x], tensor_type(aval))
 
 
-def _all_gather_lowering(ctx, x, *, axes, axis, tiled, axis_size):
+def _all_gather_lowering(ctx, x, *, axes, axis, tiled, axis_size, axis_index_groups=None):
     from jaxel.lowering.emitter import tensor_type
     mesh = _device_mesh("all_gather", axes)
     (aval,), (out,) = ctx.avals_in, ctx.avals_out
     if not tiled:  # gather blocks of size 1 along a new dimension
         aval = aval.update(shape=aval.shape[:axis] + (1,) + aval.shape[axis:])
         x = _reshape(ctx, x, aval)
-    attrs = (f"all_gather_dim = {axis} : i64, {_channel(ctx)}, {_groups_attr(ctx, mesh, axes)}, "
-             "use_global_device_ids")
+    groups = _groups_attr(ctx, mesh, axes, axis_index_groups)
+    attrs = f"all_gather_dim = {axis} : i64, {_channel(ctx)}, {groups}, use_global_device_ids"
     return ctx.e.op1("stablehlo.all_gather", [x], tensor_type(out), attrs)
 
 
@@ -769,14 +786,15 @@ all_gather_p.lowering = _all_gather_lowering
 all_gather_invariant_p.lowering = _all_gather_lowering
 
 
-def _psum_scatter_lowering(ctx, x, *, axes, scatter_dimension, tiled, axis_size):
+def _psum_scatter_lowering(ctx, x, *, axes, scatter_dimension, tiled, axis_size,
+                           axis_index_groups=None):
     from jaxel.lowering.emitter import tensor_type
     mesh = _device_mesh("psum_scatter", axes)
     (aval,), (out,) = ctx.avals_in, ctx.avals_out
     d = scatter_dimension
     block = aval.update(shape=aval.shape[:d] + (aval.shape[d] // axis_size,) + aval.shape[d + 1:])
-    attrs = (f"{_channel(ctx)}, {_groups_attr(ctx, mesh, axes)}, scatter_dimension = {d} : i64, "
-             "use_global_device_ids")
+    groups = _groups_attr(ctx, mesh, axes, axis_index_groups)
+    attrs = f"{_channel(ctx)}, {groups}, scatter_dimension = {d} : i64, use_global_device_ids"
     y = ctx.e.op1("stablehlo.reduce_scatter", [x], tensor_type(block), attrs,
                   regions=[_scalar_region(ctx, "psum", aval.dtype)])
     return y if tiled else _reshape(ctx, y, out)
@@ -785,7 +803,8 @@ def _psum_scatter_lowering(ctx, x, *, axes, scatter_dimension, tiled, axis_size)
 psum_scatter_p.lowering = _psum_scatter_lowering
 
 
-def _all_to_all_lowering(ctx, x, *, axes, split_axis, concat_axis, tiled, axis_size):
+def _all_to_all_lowering(ctx, x, *, axes, split_axis, concat_axis, tiled, axis_size,
+                         axis_index_groups=None):
     from jaxel.lowering.emitter import i64_array, tensor_type
     mesh = _device_mesh("all_to_all", axes)
     (aval,), (out,) = ctx.avals_in, ctx.avals_out
@@ -794,7 +813,8 @@ def _all_to_all_lowering(ctx, x, *, axes, split_axis, concat_axis, tiled, axis_s
         mid, cd = out, c
     else:  # exchange size-1 chunks in place: dimension s then holds the senders' chunks
         mid, cd = aval, s
-    attrs = (f"{_channel(ctx)}, concat_dimension = {cd} : i64, {_groups_attr(ctx, mesh, axes)}, "
+    groups = _groups_attr(ctx, mesh, axes, axis_index_groups)
+    attrs = (f"{_channel(ctx)}, concat_dimension = {cd} : i64, {groups}, "
              f"split_count = {axis_size} : i64, split_dimension = {s} : i64")
     y = ctx.e.op1("stablehlo.all_to_all", [x], tensor_type(mid), attrs)
     if tiled:

@@ -140,3 +140,26 @@ def test_axis_index_groups(name):
             jaxel.pmap(lambda v: lax.psum(v, "i", axis_index_groups=[[0, 1], [2]]), "i")(X)
         with pytest.raises(NotImplementedError, match="under pmap"):
             jaxel.vmap(lambda v: lax.psum(v, "i", axis_index_groups=groups), axis_name="i")(X)
+
+
+GROUPED = {
+    "all_gather": lambda l, g: lambda v: l.all_gather(v, "i", axis_index_groups=g),
+    "all_gather_tiled": lambda l, g: lambda v: l.all_gather(v, "i", axis_index_groups=g,
+                                                            tiled=True),
+    "psum_scatter": lambda l, g: lambda v: l.psum_scatter(v, "i", axis_index_groups=g,
+                                                          tiled=True),
+    "all_to_all": lambda l, g: lambda v: l.all_to_all(v, "i", 0, 0, axis_index_groups=g,
+                                                      tiled=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GROUPED))
+def test_axis_index_groups_gather_scatter(name):
+    groups = [[0, 2], [1, 3]]
+    x = np.arange(16.0, dtype=np.float32).reshape(4, 4)
+    f1, f2 = GROUPED[name](lax, groups), GROUPED[name](jax.lax, groups)
+    out = jax.pmap(f2, "i")(x)
+    _close(jaxel.pmap(f1, "i")(x), out)
+    w = np.arange(np.size(out) // 4, dtype=np.float32).reshape(np.shape(out)[1:])
+    _close(jaxel.pmap(jaxel.grad(lambda v: (f1(v) * w).sum()), "i")(x),
+           jax.pmap(jax.grad(lambda v: (f2(v) * w).sum()), "i")(x))
