@@ -10,14 +10,23 @@ from jaxel.sharding.spec import PartitionSpec
 from jaxel.transforms.ad_util import aval_of
 
 
-def _resolve_mesh(mesh):
+def _resolve_mesh(mesh, leaves=()):
     if mesh is None:
         mesh = get_mesh() or _enclosing_mesh()
         if mesh is None:
             raise ValueError("shard_map: no mesh given and no current mesh is set; pass "
                              "mesh=... or call inside `with jaxel.set_mesh(mesh):`.")
     if isinstance(mesh, AbstractMesh):
-        raise NotImplementedError("shard_map: an AbstractMesh is not supported; pass a Mesh.")
+        # As JAX: the concrete mesh comes from the arguments' NamedShardings.
+        from jaxel.sharding.shardings import NamedSharding
+        for x in leaves:
+            s = getattr(x, "sharding", None)
+            if isinstance(s, NamedSharding) and isinstance(s.mesh, Mesh) and \
+                    s.mesh.shape_tuple == mesh.shape_tuple:
+                return s.mesh
+        raise ValueError("shard_map: with an AbstractMesh, pass Arrays with a NamedSharding "
+                         f"over a mesh of shape {dict(mesh.shape)} as arguments (or pass the "
+                         "Mesh itself).")
     if not isinstance(mesh, Mesh):
         raise TypeError(f"shard_map: mesh must be a jaxel.sharding.Mesh, got "
                         f"{type(mesh).__name__}.")
@@ -88,10 +97,10 @@ def make_shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
         if kwargs:
             raise TypeError("shard_map: the mapped function takes positional arguments only "
                             f"(got keyword arguments {sorted(kwargs)}).")
-        m = _resolve_mesh(mesh)
+        leaves, in_tree = tree_util.tree_flatten(args)
+        m = _resolve_mesh(mesh, leaves)
         manual = _manual_axes(m, axis_names)
         _check_nesting(m, manual)
-        leaves, in_tree = tree_util.tree_flatten(args)
         from jaxel.batching import _leaf_names
         names = None
         if in_specs is Infer:

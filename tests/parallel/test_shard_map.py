@@ -397,6 +397,12 @@ def test_program_devices_in_another_order_and_inferred_specs():
     # in_specs left out: read off the arguments' NamedShardings
     g = jaxel.shard_map(lambda b: lax.psum(b, "a"), mesh=m_arg, out_specs=P())
     np.testing.assert_allclose(np.asarray(g(xa)), X8.reshape(4, 2).sum(0))
+    # an AbstractMesh: the concrete mesh is the arguments'
+    h = jaxel.shard_map(lambda b: lax.psum(b, "a"), mesh=m_arg.abstract_mesh, in_specs=P("a"),
+                        out_specs=P())
+    np.testing.assert_allclose(np.asarray(h(xa)), X8.reshape(4, 2).sum(0))
+    with pytest.raises(ValueError, match="with an AbstractMesh, pass Arrays"):
+        h(X8)
 
 
 @pytest.mark.parametrize("name", ["psum_bool", "psum_int", "pmax_int", "pmin_bool",
