@@ -19,6 +19,23 @@ from jaxel.tracing.core import Literal, Tracer, abstractify, check_python_int, l
 _python_scalars = (bool, int, float, complex)
 
 
+def is_eager(x) -> bool:
+    """True for an uncommitted concrete array used outside any trace: there, a static
+    parameter that varies per call (an index, a shift) would compile a new program per value,
+    so callers pass such values as device scalars instead (see ``index_scalar``)."""
+    from jaxel.tracing.core import _state
+    from jaxel.tracing.eval_trace import eval_trace
+    return type(x) is Array and x._device is None and _state.trace is eval_trace
+
+
+def index_scalar(i: int, bound: int):
+    """``i`` as an uncommitted device scalar operand (int32 when ``bound`` fits it)."""
+    from jaxel.runtime.transfer import scalar_to_array
+    from jaxel.tracing.avals import ShapedArray
+    dt = np.dtype(np.int32 if bound < 2 ** 31 else np.int64)
+    return scalar_to_array(np.asarray(i, dt), ShapedArray((), dt), None)
+
+
 def aval_of(x):
     a = getattr(x, "aval", None)
     return a if a is not None else abstractify(x)

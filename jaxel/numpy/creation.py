@@ -48,11 +48,13 @@ def asarray(a, dtype=None, order=None, *, copy=None, device=None):
     Args:
       a: the value to convert.
       dtype: optional dtype of the result (64-bit dtypes warn and narrow without x64).
-      order, copy: accepted for NumPy compatibility (arrays are immutable; no effect).
+      order: accepted for NumPy compatibility (no effect).
+      copy: when true, a jaxel Array input is copied to a new buffer (host values always are).
       device: optional device to place a host value on.
 
     Returns:
-      A jaxel Array (``a`` itself when it already is one of the right dtype).
+      A jaxel Array (``a`` itself when it already is one of the right dtype and ``copy`` is
+      not true).
 
     Example::
 
@@ -63,7 +65,8 @@ def asarray(a, dtype=None, order=None, *, copy=None, device=None):
     t = type(a)
     if t is Array or isinstance(a, Tracer):
         if dt is None or dt == a.dtype:
-            return a
+            # copy=True promises a buffer of its own: one that outlives ``a.delete()``.
+            return a.copy() if copy and t is Array else a
         return lax.convert_element_type(a, dt)
     if t is Literal:
         a = a.val
@@ -519,7 +522,10 @@ def _offset_mask(shape, k, compare):
     if isinstance(k, (Array, Tracer)):
         rows = lax.add(rows, lax.convert_element_type(k, idt))
     elif k != 0:
-        rows = lax.add(rows, literal(operator.index(k), idt, False))
+        # A static offset past either edge selects the same cells as one just past it, so clamp:
+        # any Python int k then fits the index dtype (eye(0, k=2**63) must not overflow).
+        k = min(max(operator.index(k), -shape[0]), shape[1])
+        rows = lax.add(rows, literal(k, idt, False))
     return compare(rows, cols)
 
 

@@ -27,7 +27,7 @@ from jaxel._dslice import Slice, apply_slices
 from jaxel import dtypes as _dtypes
 from jaxel import lax
 from jaxel.lax.slicing import GatherScatterMode, GatherDimensionNumbers, ScatterDimensionNumbers
-from jaxel.numpy._util import aval_of, broadcast_to_shape
+from jaxel.numpy._util import aval_of, broadcast_to_shape, index_scalar, is_eager
 from jaxel.runtime.array import Array
 from jaxel.tracing.core import Tracer, literal
 
@@ -201,7 +201,9 @@ def _parse(idx, shape):
                 dim += 1
         elif kind == _MASK:
             want = shape[dim:dim + value.ndim]
-            if value.shape != want:
+            # A zero-length mask dimension selects nothing, so NumPy and JAX accept it against
+            # any length (x[empty_mask] on a length-1 axis is empty, not an error).
+            if len(want) != value.ndim or any(m not in (0, n) for m, n in zip(value.shape, want)):
                 raise IndexError(f"boolean index did not match shape of indexed array in index "
                                  f"{pos}: got {value.shape}, expected {want}")
             for k, arr in enumerate(np.nonzero(value)):
@@ -281,10 +283,55 @@ def _one_dynamic_slice(x, entries, only_dynamic=False):
     return lax.dynamic_slice(x, starts, sizes)
 
 
+def _eager_basic_get(x, entries):
+    """Basic indexing of a concrete array outside a trace, with every static start passed to
+    one ``dynamic_slice`` as a device scalar: the executables then depend on the index's
+    structure (window sizes, steps), not on its values, so a loop of ``x[i]`` over distinct
+    ``i`` compiles once instead of once per ``i``. Starts are wrapped and clamped here, so they
+    are in bounds and XLA's clamping never applies."""
+    shape = aval_of(x).shape
+    bound = max(shape, default=0)
+    starts, windows, strides, rev_dims, out = [], [], [], [], []
+    for e in entries:
+        if e.kind == _SLICE:
+            start, _, step, length = e.value
+            if length == 0:
+                lo, window, stride = 0, 0, 1
+            elif step > 0:
+                lo, window, stride = start, (length - 1) * step + 1, step
+            else:  # the same elements ascending, then reversed
+                lo, window, stride = start + (length - 1) * step, (length - 1) * -step + 1, -step
+                if length > 1:
+                    rev_dims.append(e.dim)
+            e = _Entry(_SLICE, (0, length, 1, length), e.pos, e.dim)
+        elif e.kind == _INT:
+            n = shape[e.dim]
+            if n == 0:
+                raise IndexError(f"index {e.value} is out of bounds for axis {e.dim} with size 0")
+            lo, window, stride = min(max(e.value + n if e.value < 0 else e.value, 0), n - 1), 1, 1
+        else:  # _NEW, _BOOL: no operand dimension
+            out.append(e)
+            continue
+        starts.append(index_scalar(lo, bound))
+        windows.append(window)
+        strides.append(stride)
+        out.append(e)
+    x = lax.dynamic_slice(x, starts, windows)
+    if any(st != 1 for st in strides):
+        x = lax.slice(x, [0] * len(windows), windows, strides)
+    if rev_dims:
+        x = lax.rev(x, rev_dims)
+    return _remove_and_insert_axes(x, out)
+
+
 def _basic_get(x, entries):
     """Indexing without arrays: static slices and clamped static ints, ``dynamic_slice`` for
     traced scalar ints, then removed and new axes."""
     dyn = [e for e in entries if e.kind == _DYN]
+    if not dyn and is_eager(x) and any(
+            e.kind == _INT or (e.kind == _SLICE and e.value[3] != aval_of(x).shape[e.dim])
+            for e in entries):
+        return _eager_basic_get(x, entries)
     if not dyn:
         x, entries = _apply_static_slices(x, entries, ints_too=True)
     elif all(e.kind != _SLICE or e.value[2] == 1 or e.value[3] <= 1 for e in entries):

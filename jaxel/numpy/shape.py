@@ -16,7 +16,7 @@ from jaxel import dtypes as _dtypes
 from jaxel import lax
 from jaxel.errors import ConcretizationTypeError
 from jaxel.numpy._util import aval_of, broadcast_shapes as _broadcast_shapes, \
-    broadcast_to_shape, canonicalize_axis, promote_dtypes
+    broadcast_to_shape, canonicalize_axis, index_scalar, is_eager, promote_dtypes
 from jaxel.runtime.array import Array
 from jaxel.tracing.core import Tracer, literal
 
@@ -733,6 +733,9 @@ def _roll_static(a, s, axis):
     if n == 0 or s % n == 0:
         return a
     s %= n
+    if is_eager(a):  # the shift as an operand: one program for every shift (see is_eager)
+        return lax.dynamic_slice_in_dim(lax.concatenate([a, a], axis),
+                                        index_scalar(n - s, 2 * n), n, axis)
     return lax.concatenate([lax.slice_in_dim(a, n - s, n, 1, axis),
                             lax.slice_in_dim(a, 0, n - s, 1, axis)], axis)
 

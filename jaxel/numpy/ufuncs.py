@@ -770,6 +770,10 @@ def round(a, decimals=0, out=None):  # noqa: A001
     a = asarray(a)
     if not _dtypes.is_inexact(a.dtype):
         return a
+    if _dtypes.is_complex(a.dtype):
+        # XLA's round takes real operands only: round each part, as NumPy does.
+        return _ew.complex_p.bind(round(_ew.real_p.bind(a), decimals),
+                                  round(_ew.imag_p.bind(a), decimals))
     if decimals == 0:
         return _ew.round_p.bind(a, rounding_method=1)
     factor = 10.0 ** decimals

@@ -1,0 +1,89 @@
+"""Edge cases the Array API test suite found at ``--max-examples=100`` (issue 18), each as a
+small fixed case: empty boolean masks, huge diagonal offsets, complex ``round``, ``asarray``'s
+``copy=True``, and eager indexing that must not compile a program per index value."""
+import numpy as np
+import pytest
+
+import jax.numpy as jnp_ref
+import jaxel
+import jaxel.numpy as jnp
+from jaxel.runtime import compile_cache
+
+
+@pytest.mark.parametrize("shape,mask_shape", [((1,), (0,)), ((3, 2), (0, 2)), ((3, 2), (3, 0)),
+                                              ((3, 2), (0, 0))])
+def test_empty_mask_selects_nothing(shape, mask_shape):
+    x = np.arange(np.prod(shape)).reshape(shape)
+    m = np.zeros(mask_shape, bool)
+    want = x[m]
+    got = jnp.asarray(x)[jnp.asarray(m)]
+    assert got.shape == want.shape == jnp_ref.asarray(x)[jnp_ref.asarray(m)].shape
+    # with an ellipsis in front, as the suite draws it
+    assert jnp.asarray(x)[(Ellipsis, jnp.asarray(m))].shape == x[(Ellipsis, m)].shape
+
+
+@pytest.mark.parametrize("shape,mask_shape", [((3,), (2,)), ((0,), (1,)), ((3, 2), (2, 0))])
+def test_mismatched_mask_still_raises(shape, mask_shape):
+    with pytest.raises(IndexError, match="boolean index did not match"):
+        jnp.zeros(shape)[np.zeros(mask_shape, bool)]
+
+
+@pytest.mark.parametrize("n,m,k", [(0, None, 2 ** 63), (3, None, 2 ** 63), (3, 4, -2 ** 70),
+                                   (2, 3, 2 ** 31), (3, 3, 1)])
+def test_eye_offset_beyond_int64(n, m, k):
+    got = jnp.eye(n, m, k=k)
+    np.testing.assert_array_equal(got, np.eye(n, m, k=k))
+    assert got.dtype == np.float32
+
+
+def test_tri_tril_huge_offset():
+    np.testing.assert_array_equal(jnp.tri(3, k=2 ** 63), np.tri(3, k=2 ** 63))
+    a = np.arange(9.0).reshape(3, 3)
+    np.testing.assert_array_equal(jnp.tril(a, k=-2 ** 62), np.tril(a, k=-2 ** 62))
+    np.testing.assert_array_equal(jnp.tril(a, k=-2 ** 64), np.zeros((3, 3)))  # NumPy overflows
+    np.testing.assert_array_equal(jnp.triu(a, k=-2 ** 64), a)
+
+
+@pytest.mark.parametrize("decimals", [0, 1])
+def test_round_complex(decimals):
+    z = np.array([1.5 + 2.5j, 0.25 - 1.75j, -0.55 + 2.45j], np.complex64)
+    got = jnp.round(z, decimals)
+    assert got.dtype == np.complex64
+    np.testing.assert_allclose(got, np.round(z, decimals), rtol=1e-6)
+    np.testing.assert_allclose(got, jnp_ref.round(z, decimals), rtol=1e-6)
+
+
+def test_asarray_copy_true_is_a_new_buffer():
+    x = jnp.arange(3.0)
+    y = jnp.asarray(x, copy=True)
+    assert y is not x
+    assert jnp.asarray(x) is x  # no copy unless asked
+    x.delete()
+    np.testing.assert_array_equal(y, [0.0, 1.0, 2.0])
+
+
+def _misses():
+    return compile_cache.stats()["misses"]
+
+
+def test_eager_static_indices_reuse_one_program():
+    a = np.arange(60.0).reshape(6, 10)
+    x = jnp.asarray(a)
+    probes = [lambda i: x[i], lambda i: x[-i - 1, 2:7], lambda i: x[i:i + 3, ::-3],
+              lambda i: x[None, i, 1], lambda i: jnp.roll(x, i, 1)]
+    wants = [lambda i: a[i], lambda i: a[-i - 1, 2:7], lambda i: a[i:i + 3, ::-3],
+             lambda i: a[None, i, 1], lambda i: np.roll(a, i, 1)]
+    for f in probes:  # warm up: each structure compiles once
+        f(1)
+    before = _misses()
+    for i in range(2, 4):
+        for f, want in zip(probes, wants):
+            np.testing.assert_array_equal(f(i), want(i))
+    assert _misses() == before, "distinct static indices compiled new programs"
+
+
+def test_eager_index_clamps_and_traced_index_still_static():
+    x = jnp.arange(5)
+    assert int(x[7]) == 4 and int(x[-9]) == 0  # JAX clamps out-of-bounds retrieval
+    jaxpr = jaxel.make_jaxpr(lambda v: v[3])(x)
+    assert "dynamic_slice" not in str(jaxpr)  # under a trace the index stays static
