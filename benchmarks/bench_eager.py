@@ -3,6 +3,9 @@
 Each operation runs as its own small compiled program in jaxel and JAX, so this measures the
 per-operation overhead of eager code: promotion checks, the op-cache lookup, launch, result
 wrapping. PyTorch's eager kernels are the natural comparison.
+
+``eager.index_distinct`` reads ``x[i]`` with a new Python int ``i`` on every call: a library
+that compiles a program per static index pays a compile per call there (issue 18).
 """
 from __future__ import annotations
 
@@ -38,6 +41,26 @@ def _torch_case(op):
     return Case(lambda: op(torch, x, y))
 
 
+INDEX_SIZE = 100_000  # more elements than calls, so every timed call indexes a new position
+
+
+def _index_case(label):
+    _libs.load(label)
+    jnp = _libs.load(f"{label}.numpy")
+    x = jnp.asarray(np.arange(INDEX_SIZE, dtype=np.float32))
+    return _distinct_index_case(x)
+
+
+def _torch_index_case():
+    torch = _libs.load("torch")
+    return _distinct_index_case(torch.arange(INDEX_SIZE, dtype=torch.float32))
+
+
+def _distinct_index_case(x):
+    counter = iter(range(INDEX_SIZE))
+    return Case(lambda: x[next(counter)])
+
+
 def run(opts) -> list:
     number, repeat = (500, 5) if opts.quick else (2000, 15)
     rows = []
@@ -48,4 +71,12 @@ def run(opts) -> list:
                  "torch": prepare(_torch_case, op)}
         results = measure(cases, number=number, repeat=repeat, warmup=200)
         rows.append(Row(name, f"{what}, f32[{SIZE}]", "us", results, TARGET))
+    name = "eager.index_distinct"
+    if opts.wants(name):
+        # fewer calls than elements in all: warmup + number * repeat < INDEX_SIZE
+        cases = {"jaxel": prepare(_index_case, "jaxel"), "jax": prepare(_index_case, "jax"),
+                 "torch": prepare(_torch_index_case)}
+        results = measure(cases, number=number // 10, repeat=repeat, warmup=20)
+        rows.append(Row(name, f"x[i], a new int i per call, f32[{INDEX_SIZE}]", "us", results,
+                        TARGET))
     return rows

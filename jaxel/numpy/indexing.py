@@ -316,7 +316,7 @@ def _eager_basic_get(x, entries):
         windows.append(window)
         strides.append(stride)
         out.append(e)
-    x = lax.dynamic_slice(x, starts, windows)
+    x = lax.dynamic_slice(x, starts, windows, allow_negative_indices=False)  # wrapped above
     if any(st != 1 for st in strides):
         x = lax.slice(x, [0] * len(windows), windows, strides)
     if rev_dims:

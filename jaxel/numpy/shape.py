@@ -734,8 +734,10 @@ def _roll_static(a, s, axis):
         return a
     s %= n
     if is_eager(a):  # the shift as an operand: one program for every shift (see is_eager)
-        return lax.dynamic_slice_in_dim(lax.concatenate([a, a], axis),
-                                        index_scalar(n - s, 2 * n), n, axis)
+        starts = [index_scalar(n - s, 2 * n) if d == axis else 0 for d in range(a.ndim)]
+        return lax.dynamic_slice(lax.concatenate([a, a], axis), starts,
+                                 a.shape[:axis] + (n,) + a.shape[axis + 1:],
+                                 allow_negative_indices=False)
     return lax.concatenate([lax.slice_in_dim(a, n - s, n, 1, axis),
                             lax.slice_in_dim(a, 0, n - s, 1, axis)], axis)
 
