@@ -195,8 +195,9 @@ def promote_and_broadcast(fun_name, *args):
 
 
 def canonicalize_axis(axis: int, ndim: int) -> int:
-    """Normalise a possibly negative axis, with NumPy's AxisError-like message."""
+    """Normalise a possibly negative axis; out of range raises NumPy's ``AxisError``, which is
+    both the ValueError JAX raises and the IndexError the Array API standard asks for."""
     axis = int(axis)
     if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of bounds for array of dimension {ndim}")
+        raise np.exceptions.AxisError(axis, ndim)
     return axis % ndim if ndim else 0

@@ -87,3 +87,14 @@ def test_eager_index_clamps_and_traced_index_still_static():
     assert int(x[7]) == 4 and int(x[-9]) == 0  # JAX clamps out-of-bounds retrieval
     jaxpr = jaxel.make_jaxpr(lambda v: v[3])(x)
     assert "dynamic_slice" not in str(jaxpr)  # under a trace the index stays static
+
+
+@pytest.mark.parametrize("fn", [lambda x: jnp.expand_dims(x, 3), lambda x: jnp.sum(x, axis=-4),
+                                lambda x: jnp.moveaxis(x, 5, 0)])
+def test_axis_out_of_range_is_value_and_index_error(fn):
+    # JAX raises ValueError, the Array API standard IndexError: NumPy's AxisError is both.
+    x = jnp.zeros((2, 3))
+    with pytest.raises(ValueError, match="out of bounds"):
+        fn(x)
+    with pytest.raises(IndexError):
+        fn(x)
