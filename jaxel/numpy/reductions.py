@@ -345,7 +345,10 @@ def count_nonzero(a, axis=None, keepdims=False):
         Array(2, dtype=int32)
     """
     a = _asarray("count_nonzero", a)
-    nz = _convert(a, np.dtype(np.bool_))  # conversion to bool is x != 0
+    if _dtypes.is_complex(a.dtype):  # lax's complex-to-bool conversion drops the imaginary part
+        nz = lax.ne(a, lax.full_like(a, 0))
+    else:
+        nz = _convert(a, np.dtype(np.bool_))  # conversion to bool is x != 0
     return sum(nz, axis, _dtypes.default_int_dtype(), keepdims=keepdims)
 
 

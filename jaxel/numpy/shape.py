@@ -1064,7 +1064,8 @@ def _stat(window, axis, mode):
 
 # ---- metadata and conversion -------------------------------------------------------------------
 def astype(x, dtype, /, *, copy=False, device=None):
-    """``x`` converted to ``dtype`` (the result is never weakly typed).
+    """``x`` converted to ``dtype`` (the result is never weakly typed; ``copy=True`` gives a
+    new buffer even when the dtype is unchanged). Complex to bool is ``x != 0``, as in JAX.
 
     Example::
 
@@ -1073,7 +1074,12 @@ def astype(x, dtype, /, *, copy=False, device=None):
     """
     x = _asarray(x)
     dt = _dtypes.check_and_canonicalize_user_dtype(dtype, "astype")
-    return x if dt == x.dtype and not x.weak_type else lax.convert_element_type(x, dt)
+    if dt == x.dtype and not x.weak_type:
+        return x.copy() if copy and type(x) is Array else x
+    if dt == np.bool_ and _dtypes.is_complex(x.dtype):
+        # truth of a complex value is x != 0: lax's conversion would drop the imaginary part
+        return lax.ne(x, lax.full_like(x, 0))
+    return lax.convert_element_type(x, dt)
 
 
 def shape(a):

@@ -105,13 +105,22 @@ def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
         ``'sort'`` (one joint sort) or ``'compare_all'`` (all comparisons, fast for small ``a``).
 
     Returns:
-      int32 indices of ``v``'s shape.
+      indices of ``v``'s shape, of the default integer dtype (int32, or int64 with x64).
 
     Example::
 
         >>> jnp.searchsorted(jnp.array([1, 2, 2, 3]), jnp.array([2, 5]), side="right")
         Array([3, 4], dtype=int32)
     """
+    out = _searchsorted(a, v, side, sorter, method)
+    # The Array API's default indexing dtype (int64 with x64), as __array_namespace_info__
+    # reports it; JAX returns int32 with x64 too, a deliberate difference (docs/array-api.md).
+    it = _dtypes.default_int_dtype()
+    return out if out.dtype.itemsize >= it.itemsize else out.astype(it)
+
+
+def _searchsorted(a, v, side, sorter, method):
+    """searchsorted with JAX's index dtype (int32 unless the positions need 64 bits)."""
     check_arraylike("searchsorted", a, v)
     a, v = jnp.asarray(a), jnp.asarray(v)
     if a.ndim != 1:
@@ -152,9 +161,9 @@ def digitize(x, bins, right=False, *, method=None):
     if bins.shape[0] == 0:
         return jnp.zeros(x.shape, _search_dtype(0))
     side = "left" if right else "right"
-    kw = {} if method is None else {"method": method}
-    inc = searchsorted(bins, x, side=side, **kw)
-    dec = bins.shape[0] - searchsorted(bins[::-1], x, side=side, **kw)
+    method = "scan" if method is None else method
+    inc = _searchsorted(bins, x, side, None, method)
+    dec = bins.shape[0] - _searchsorted(bins[::-1], x, side, None, method)
     return jnp.where(bins[-1] >= bins[0], inc, dec)
 
 

@@ -98,3 +98,35 @@ def test_axis_out_of_range_is_value_and_index_error(fn):
         fn(x)
     with pytest.raises(IndexError):
         fn(x)
+
+
+def test_complex_truth_counts_the_imaginary_part():
+    z = np.array([0 + 1j, 0, 1 + 0j, -0.0 - 0.0j], np.complex64)
+    assert int(jnp.count_nonzero(z)) == np.count_nonzero(z) == 2
+    np.testing.assert_array_equal(jnp.count_nonzero(z.reshape(2, 2), axis=1), [1, 1])
+    np.testing.assert_array_equal(jnp.asarray(z).astype(bool), z.astype(bool))
+    np.testing.assert_array_equal(jnp.astype(z, bool), jnp_ref.astype(z, bool))
+
+
+def test_astype_copy_true_is_a_new_buffer():
+    x = jnp.arange(3.0)
+    y = jnp.astype(x, x.dtype, copy=True)
+    assert y is not x and jnp.astype(x, x.dtype) is x
+    x.delete()
+    np.testing.assert_array_equal(y, [0.0, 1.0, 2.0])
+
+
+@pytest.mark.parametrize("x64", [False, True])
+def test_searchsorted_returns_default_index_dtype(x64):
+    from jaxel import config
+    old = config.jax_enable_x64
+    config.update("jax_enable_x64", x64)
+    try:
+        a = jnp.array([0, 3, 5], dtype=jnp.uint8)
+        out = jnp.searchsorted(a, jnp.array([4, 9], dtype=jnp.uint8))
+        assert out.dtype == jnp.__array_namespace_info__().default_dtypes()["indexing"]
+        assert out.dtype == (np.int64 if x64 else np.int32)
+        np.testing.assert_array_equal(out, [2, 3])
+        assert jnp.digitize(jnp.array([0.5, 2.0]), jnp.array([1.0, 2.0])).dtype == np.int32
+    finally:
+        config.update("jax_enable_x64", old)

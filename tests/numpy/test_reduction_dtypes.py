@@ -70,6 +70,9 @@ def test_reduction_and_stats_dtypes_match_jax(x64):
                                         (STATS, jst, jax.scipy.stats)):
                 for name, f in table.items():
                     want = _result(jax, theirs, f, dt)
+                    if name == "searchsorted" and x64:
+                        # deliberate: the Array API's default indexing dtype (issue 18)
+                        want = ("int64", False)
                     got = _result(jaxel, ours, f, dt)
                     if got != want:
                         bad.append((dt, name, want, got))
