@@ -247,6 +247,8 @@ def isin(element, test_elements, assume_unique=False, invert=False, *, method="a
         Array([ True, False,  True], dtype=bool)
     """
     check_arraylike("isin", element, test_elements)
+    element, test_elements = (_scalar_in_dtype_of(element, test_elements),
+                              _scalar_in_dtype_of(test_elements, element))
     e, t = jnp.asarray(element), jnp.ravel(jnp.asarray(test_elements))
     if method == "auto":
         method = "compare_all" if e.size * t.size <= (1 << 16) else "sort"
@@ -263,6 +265,20 @@ def isin(element, test_elements, assume_unique=False, invert=False, *, method="a
         raise ValueError(f"jaxel.numpy.isin: method must be 'auto', 'compare_all' or 'sort', "
                          f"got {method!r}.")
     return ~out if invert else out
+
+
+def _scalar_in_dtype_of(v, other):
+    """A Python int ``v`` met with an integer array ``other`` as an array of ``other``'s dtype,
+    so every value of that dtype can be looked for (``2**63`` in a uint64 array: a bare
+    Python int becomes an int64 first and would overflow). Anything else is returned as is."""
+    dt = getattr(other, "dtype", None)
+    if type(v) is not int or dt is None or np.dtype(dt).kind not in "iu":
+        return v
+    info = np.iinfo(dt)
+    if not info.min <= v <= info.max:
+        raise OverflowError(f"jaxel.numpy.isin: Python int {v} is out of range for the "
+                            f"{np.dtype(dt).name} array it is compared with.")
+    return np.asarray(v, dt)
 
 
 def _sorted_unique_mask(name, ar):

@@ -130,3 +130,27 @@ def test_searchsorted_returns_default_index_dtype(x64):
         assert jnp.digitize(jnp.array([0.5, 2.0]), jnp.array([1.0, 2.0])).dtype == np.int32
     finally:
         config.update("jax_enable_x64", old)
+
+
+def test_cumulative_prod_widens_narrow_integers_as_prod():
+    x = np.array([3, 100, 2], np.uint8)
+    out = jnp.cumulative_prod(x, include_initial=True)
+    assert out.dtype == jnp.prod(x).dtype == np.uint32  # x64 off: the default uint
+    np.testing.assert_array_equal(out, [1, 3, 300, 600])  # no uint8 wrap-around
+    assert jnp.cumulative_prod(np.zeros(0, np.int8), axis=0).dtype == np.int32
+
+
+def test_isin_python_int_takes_the_array_dtype():
+    from jaxel import config
+    old = config.jax_enable_x64
+    config.update("jax_enable_x64", True)
+    try:
+        x = jnp.array([2 ** 63, 5], dtype=jnp.uint64)
+        np.testing.assert_array_equal(jnp.isin(x, 2 ** 63), [True, False])
+        assert jnp.isin(jnp.zeros((0,), jnp.uint64), 2 ** 63).shape == (0,)
+        assert bool(jnp.isin(2 ** 63, x))
+    finally:
+        config.update("jax_enable_x64", old)
+    np.testing.assert_array_equal(jnp.isin(jnp.array([1, 2], jnp.int8), 2), [False, True])
+    with pytest.raises(OverflowError, match="out of range"):
+        jnp.isin(jnp.array([1, 2], jnp.int8), 300)
