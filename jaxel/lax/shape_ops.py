@@ -290,8 +290,34 @@ def _slice_lowering(ctx, x, *, start_indices, limit_indices, strides):
                      f"limit_indices = {i64_array(limit_indices)}, strides = {i64_array(strides)}")
 
 
+def _slice_eager(x, *, start_indices, limit_indices, strides):
+    """Eager ``slice``: its static starts become device-scalar operands of a
+    ``dynamic_slice`` (then a stride-only ``slice`` from 0 if strided), so the executables
+    depend on the window's shape, not on where it starts: a loop slicing at many offsets
+    (``split``, ``x[i:i + k]``, ``index_in_dim``) compiles once, not once per offset. Under a
+    trace ``slice`` stays static (this runs only on concrete operands)."""
+    from jaxel.lax.slicing import dynamic_slice_p  # slicing imports this module
+    from jaxel.runtime.array import Array
+    from jaxel.runtime.transfer import scalar_to_array
+    from jaxel.tracing.eval_trace import apply_primitive
+    params = dict(start_indices=start_indices, limit_indices=limit_indices, strides=strides)
+    if type(x) is not Array or x._device is not None or not any(start_indices):
+        return apply_primitive(slice_p, (x,), params)
+    window = tuple(hi - lo for lo, hi in zip(start_indices, limit_indices))
+    dt = np.dtype(np.int32 if max(x.shape) < 2 ** 31 else np.int64)
+    idt = ShapedArray((), dt)
+    # the starts are in [0, dim - window], so dynamic_slice's clamping never moves them
+    starts = [scalar_to_array(np.asarray(i, dt), idt, None) for i in start_indices]
+    y = dynamic_slice_p.bind(x, *starts, slice_sizes=window)
+    if strides is None or all(st == 1 for st in strides):
+        return y
+    return slice_p.bind(y, start_indices=(0,) * len(window), limit_indices=window,
+                        strides=strides)
+
+
 slice_p.abstract_eval = _slice_abstract_eval
 slice_p.lowering = _slice_lowering
+slice_p.impl = _slice_eager
 
 
 def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001

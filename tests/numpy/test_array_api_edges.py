@@ -70,9 +70,10 @@ def test_eager_static_indices_reuse_one_program():
     a = np.arange(60.0).reshape(6, 10)
     x = jnp.asarray(a)
     probes = [lambda i: x[i], lambda i: x[-i - 1, 2:7], lambda i: x[i:i + 3, ::-3],
-              lambda i: x[None, i, 1], lambda i: jnp.roll(x, i, 1)]
+              lambda i: x[None, i, 1], lambda i: jnp.roll(x, i, 1),
+              lambda i: jaxel.lax.slice(x, (i, 1), (i + 2, 9), (1, 3))]
     wants = [lambda i: a[i], lambda i: a[-i - 1, 2:7], lambda i: a[i:i + 3, ::-3],
-             lambda i: a[None, i, 1], lambda i: np.roll(a, i, 1)]
+             lambda i: a[None, i, 1], lambda i: np.roll(a, i, 1), lambda i: a[i:i + 2, 1:9:3]]
     for f in probes:  # warm up: each structure compiles once
         f(1)
     before = _misses()
