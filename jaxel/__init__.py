@@ -38,8 +38,9 @@ from jaxel.ad_checkpoint import checkpoint, remat, checkpoint_policies  # noqa: 
 from jaxel.runtime.client import devices, local_devices, device_count, default_device  # noqa: F401
 from jaxel.device import (  # noqa: F401
     device_put, device_get, block_until_ready, local_device_count, process_index,
-    process_count, default_backend,
+    process_count, process_indices, host_id, host_count, host_ids, default_backend,
 )
+from jaxel import distributed  # noqa: F401
 from jaxel import scipy  # noqa: F401
 from jaxel import image, ops  # noqa: F401
 from jaxel import avals, custom_batching, typing, version  # noqa: F401

@@ -31,9 +31,8 @@ EXCLUDED: dict = {
         "NamedSharding", "P", "Shard", "make_array_from_callback",
         "make_array_from_process_local_data", "make_array_from_single_device_arrays",
         "make_mesh", "set_mesh", "get_mesh", "get_abstract_mesh", "use_abstract_mesh",
-        "shard_map", "smap", "sharding", "pmap", "distributed", "reshard",
-        "remove_size_one_mesh_axis_from_type", "process_indices", "host_count", "host_id",
-        "host_ids", "auto_pcast", "memory"]},
+        "shard_map", "smap", "sharding", "pmap", "reshard",
+        "remove_size_one_mesh_axis_from_type", "auto_pcast", "memory"]},
     **{("", n): _DEBUGGING for n in [
         "debug", "debug_nans", "debug_infs", "pure_callback", "stages", "profiler", "export",
         "effects_barrier", "named_scope", "named_call", "log_compiles",
