@@ -139,6 +139,11 @@ def key_value_get(key: str, timeout_s: float) -> bytes:
         key, int(timeout_s * 1000))
 
 
+def key_value_delete(key: str):
+    """Remove ``key`` from the coordination service's store."""
+    _require_client("the key-value store").key_value_delete(key)
+
+
 def _require_client(what):
     if state.client is None:
         raise RuntimeError(f"{what} needs jaxel.distributed.initialize() first.")

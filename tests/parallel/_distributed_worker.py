@@ -1,0 +1,111 @@
+"""One process of a multi-process test run (launched by test_distributed.py).
+
+    python _distributed_worker.py SCENARIO PROCESS_ID NUM_PROCESSES PORT
+
+Joins the run on 127.0.0.1:PORT, runs SCENARIO and prints one line ``RESULT <json>`` that the
+test compares across processes. Short heartbeat and shutdown timeouts so that a failing process
+brings the others down in seconds instead of minutes.
+"""
+import json
+import sys
+import warnings
+
+import numpy as np
+
+import jaxel
+import jaxel.numpy as jnp
+
+HEARTBEAT_S = 3
+
+
+def join(pid, n, port, timeout=30):
+    jaxel.distributed.initialize(f"127.0.0.1:{port}", n, pid, initialization_timeout=timeout,
+                                 heartbeat_timeout_seconds=HEARTBEAT_S,
+                                 shutdown_timeout_seconds=10)
+
+
+def basics(pid, n, port):
+    join(pid, n, port)
+    assert jaxel.distributed.is_initialized()
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        aliases = [jaxel.host_id(), jaxel.host_count(), jaxel.host_ids()]
+    x = jnp.arange(4.0) * (pid + 1)
+    return dict(
+        process_index=jaxel.process_index(), process_count=jaxel.process_count(),
+        process_indices=jaxel.process_indices(), aliases=aliases, alias_warnings=len(w),
+        devices=[[d.id, d.process_index] for d in jaxel.devices()],
+        local=[d.id for d in jaxel.local_devices()],
+        other=[d.id for d in jaxel.local_devices(process_index=1 - pid)],
+        local_count=jaxel.local_device_count(), device_count=jaxel.device_count(),
+        default_is_local=jaxel.numpy.ones(2).device in jaxel.local_devices(),
+        jit_sum=float(jaxel.jit(lambda a: (a * a).sum())(x)),
+        grad=np.asarray(jaxel.grad(lambda a: (a ** 3).sum())(x)).tolist())
+
+
+def multihost(pid, n, port):
+    if n > 1:
+        join(pid, n, port)
+    from jaxel.experimental import multihost_utils as mh
+    mine = np.arange(6, dtype=np.float32).reshape(2, 3) + 10 * pid
+    tree = {"a": mine, "b": [jnp.int32(pid), 2.5 * (pid + 1)]}
+    stacked = mh.process_allgather(tree)
+    tiled = mh.process_allgather(jnp.asarray(mine), tiled=True)
+    bcast = mh.broadcast_one_to_all({"v": mine, "i": np.int32(7 + pid)})
+    from_last = mh.broadcast_one_to_all(mine, is_source=pid == n - 1)
+    mh.sync_global_devices("step 1")
+    mh.sync_global_devices("step 2")
+    try:
+        mh.assert_equal(np.float32(pid), "differ")
+        mismatch = None
+    except AssertionError as e:
+        mismatch = str(e)
+    return dict(
+        stacked_a=stacked["a"].tolist(), stacked_a_dtype=str(stacked["a"].dtype),
+        stacked_b0=stacked["b"][0].tolist(), stacked_b0_dtype=str(stacked["b"][0].dtype),
+        stacked_b1=stacked["b"][1].tolist(), stacked_b1_dtype=str(stacked["b"][1].dtype),
+        tiled=tiled.tolist(), bcast_v=bcast["v"].tolist(), bcast_i=int(bcast["i"]),
+        bcast_types=[type(bcast["v"]).__name__, str(bcast["i"].dtype)],
+        from_last=from_last.tolist(), mismatch=mismatch)
+
+
+def dies(pid, n, port):
+    """Process 1 vanishes after joining; the others wait for it in a collective."""
+    join(pid, n, port)
+    from jaxel.experimental import multihost_utils as mh
+    mh.sync_global_devices("all here")
+    if pid == 1:
+        import os
+        os._exit(7)  # no shutdown, no heartbeats: as a crash looks to the others
+    mh.sync_global_devices("waits for the dead")
+    return {}
+
+
+def unreachable(pid, n, port):
+    """Nothing listens at the coordinator's port; initialize (as process 1 of 2) must fail
+    within its timeout."""
+    import time
+    start = time.monotonic()
+    try:
+        join(1, 2, port, timeout=2)
+        return dict(error=None)
+    except RuntimeError as e:
+        return dict(error=str(e), seconds=time.monotonic() - start)
+
+
+def late(pid, n, port):
+    """initialize after the devices exist is refused."""
+    jaxel.devices()
+    try:
+        join(pid, n, port)
+        return dict(error=None)
+    except RuntimeError as e:
+        return dict(error=str(e))
+
+
+if __name__ == "__main__":
+    scenario, pid, n, port = sys.argv[1], *map(int, sys.argv[2:5])
+    result = globals()[scenario](pid, n, port)
+    print("RESULT " + json.dumps(result), flush=True)
+    if jaxel.distributed.is_initialized():
+        jaxel.distributed.shutdown()

@@ -1,0 +1,123 @@
+"""jaxel.distributed and multihost_utils: several processes on 127.0.0.1, two CPU devices each.
+
+Each test launches the processes of one run (``_distributed_worker.py``) with a wall-clock limit,
+so a hang fails the test instead of blocking the suite. Everything runs in subprocesses: the test
+process already has its devices (initialize must come first), and importing
+``jaxel.experimental`` here would change what test_public_names sees.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_distributed_worker.py")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch(scenario, n=2, timeout=60, port=None):
+    """Run ``n`` worker processes; returns a list of (returncode, result dict or None, stderr)."""
+    port = port or free_port()
+    env = dict(os.environ, JAX_NUM_CPU_DEVICES="2", PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="1")
+    procs = [subprocess.Popen([sys.executable, WORKER, scenario, str(p), str(n), str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for p in range(n)]
+    deadline = time.monotonic() + timeout
+    outs = []
+    try:
+        for p in procs:
+            out, err = p.communicate(timeout=max(1, deadline - time.monotonic()))
+            lines = [ln for ln in out.splitlines() if ln.startswith("RESULT ")]
+            outs.append((p.returncode, json.loads(lines[-1][7:]) if lines else None, err))
+    except subprocess.TimeoutExpired:
+        for p in procs:
+            p.kill()
+        pytest.fail(f"{scenario}: the processes did not finish within {timeout} s")
+    return outs
+
+
+def results(outs):
+    for rc, res, err in outs:
+        assert rc == 0 and res is not None, err[-3000:]
+    return [res for _, res, _ in outs]
+
+
+def test_process_indices_and_global_devices():
+    r0, r1 = results(launch("basics"))
+    for pid, r in enumerate((r0, r1)):
+        assert r["process_index"] == pid
+        assert r["process_count"] == 2 and r["process_indices"] == [0, 1]
+        assert r["aliases"] == [pid, 2, [0, 1]] and r["alias_warnings"] == 3
+        assert r["device_count"] == 4 and r["local_count"] == 2
+        # Global devices: both processes see all four, in the same order, with their owners.
+        assert [p for _, p in r["devices"]] == [0, 0, 1, 1]
+        assert r["local"] == [i for i, p in r["devices"] if p == pid]
+        assert r["other"] == [i for i, p in r["devices"] if p != pid]
+        assert r["default_is_local"]
+        x = np.arange(4.0) * (pid + 1)
+        assert r["jit_sum"] == pytest.approx(float((x * x).sum()))
+        np.testing.assert_allclose(r["grad"], 3 * x ** 2)
+    assert r0["devices"] == r1["devices"]
+
+
+def test_multihost_utils_two_processes():
+    r0, r1 = results(launch("multihost"))
+    a = [np.arange(6, dtype=np.float32).reshape(2, 3) + 10 * p for p in range(2)]
+    for r in (r0, r1):
+        np.testing.assert_array_equal(r["stacked_a"], np.stack(a))
+        assert r["stacked_a_dtype"] == "float32"
+        assert r["stacked_b0"] == [0, 1] and r["stacked_b0_dtype"] == "int32"
+        # A Python float becomes the float32 a jaxel array of it has (x64 off), as in JAX.
+        assert r["stacked_b1"] == [2.5, 5.0] and r["stacked_b1_dtype"] == "float32"
+        np.testing.assert_array_equal(r["tiled"], np.concatenate(a))
+        np.testing.assert_array_equal(r["bcast_v"], a[0])
+        assert r["bcast_i"] == 7 and r["bcast_types"] == ["ndarray", "int32"]
+        np.testing.assert_array_equal(r["from_last"], a[1])
+        assert r["mismatch"] is not None and "differ" in r["mismatch"]
+    r0.pop("mismatch"), r1.pop("mismatch")
+    assert r0 == r1
+
+
+def test_multihost_utils_one_process_needs_no_initialize():
+    (r,) = results(launch("multihost", n=1))
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_array_equal(r["stacked_a"], a[None])
+    np.testing.assert_array_equal(r["tiled"], a)
+    np.testing.assert_array_equal(r["bcast_v"], a)
+    np.testing.assert_array_equal(r["from_last"], a)
+    assert r["mismatch"] is None
+
+
+def test_unreachable_coordinator_fails_within_timeout():
+    port = free_port()  # nothing listens there
+    (rc, r, err), = launch("unreachable", n=1, timeout=30, port=port)
+    assert rc == 0, err[-3000:]
+    assert f"127.0.0.1:{port}" in r["error"] and "2 s" in r["error"]
+    assert r["seconds"] < 6
+
+
+def test_initialize_after_devices_exist_is_refused():
+    (rc, r, err), = launch("late", n=1, timeout=30)
+    assert rc == 0, err[-3000:]
+    assert "must be called before" in r["error"]
+
+
+def test_dead_process_fails_the_others():
+    start = time.monotonic()
+    (rc0, r0, err0), (rc1, _, _) = launch("dies", timeout=45)
+    assert rc1 == 7
+    # Process 0 does not hang: the coordination service notices the missing heartbeats and
+    # fails its wait (or terminates it) with a message naming the dead task.
+    assert rc0 != 0 and r0 is None
+    assert "heartbeat" in err0 or "task died" in err0, err0[-3000:]
+    assert time.monotonic() - start < 40
