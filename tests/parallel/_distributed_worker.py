@@ -93,6 +93,30 @@ def unreachable(pid, n, port):
         return dict(error=str(e), seconds=time.monotonic() - start)
 
 
+def bad_args(pid, n, port):
+    """Invalid arguments raise JAX's error classes (checked before any connection)."""
+    import os
+    import jax
+    os.environ.pop("JAX_COORDINATOR_ADDRESS", None)
+    cases = [dict(num_processes=2, process_id=0),
+             dict(coordinator_address=f"127.0.0.1:{port}", process_id=0),
+             dict(coordinator_address=f"127.0.0.1:{port}", num_processes=2),
+             dict(coordinator_address=f"127.0.0.1:{port}", num_processes=2, process_id=2),
+             dict(coordinator_address=f"127.0.0.1:{port}", num_processes=2, process_id="0")]
+    out = []
+    for kw in cases:
+        kw = dict(kw, cluster_detection_method="deactivate")
+        errors = []
+        for init in (jaxel.distributed.initialize, jax.distributed.initialize):
+            try:
+                init(**kw)
+                errors.append(None)
+            except Exception as e:  # noqa: BLE001 - the class is what is compared
+                errors.append(type(e).__name__)
+        out.append(errors)
+    return dict(errors=out, initialized=jaxel.distributed.is_initialized())
+
+
 def late(pid, n, port):
     """initialize after the devices exist is refused."""
     jaxel.devices()

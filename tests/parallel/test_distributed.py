@@ -112,6 +112,51 @@ def test_initialize_after_devices_exist_is_refused():
     assert "must be called before" in r["error"]
 
 
+def test_bad_arguments_raise_jax_error_classes():
+    pytest.importorskip("jax")
+    (rc, r, err), = launch("bad_args", n=1, timeout=60)
+    assert rc == 0, err[-3000:]
+    for ours, theirs in r["errors"]:
+        assert ours == theirs and ours in ("ValueError", "TypeError")
+    assert not r["initialized"]
+
+
+def test_single_process_defaults_match_jax():
+    jax = pytest.importorskip("jax")
+    import jaxel
+    assert jaxel.process_index() == jax.process_index() == 0
+    assert jaxel.process_count() == jax.process_count() == 1
+    assert jaxel.process_indices() == jax.process_indices() == [0]
+    assert not jaxel.distributed.is_initialized()
+    with pytest.warns(UserWarning, match="process_index"):
+        assert jaxel.host_id() == 0
+    with pytest.warns(UserWarning, match="process_count"):
+        assert jaxel.host_count() == 1
+    with pytest.warns(UserWarning, match="process_indices"):
+        assert jaxel.host_ids() == [0]
+    assert [d.id for d in jaxel.local_devices(process_index=0)] == \
+        [d.id for d in jax.local_devices(process_index=0)]
+    with pytest.raises(ValueError, match="process_index 3"):
+        jaxel.local_devices(process_index=3)
+    with pytest.raises(ValueError):
+        jax.local_devices(process_index=3)
+
+
+def test_distributed_module_names_and_signature_match_jax():
+    jax = pytest.importorskip("jax")
+    import inspect
+    import jaxel
+    ours = {n for n in dir(jaxel.distributed) if not n.startswith("_")}
+    assert {n for n in dir(jax.distributed) if not n.startswith("_")} <= ours
+    a = inspect.signature(jaxel.distributed.initialize).parameters
+    b = inspect.signature(jax.distributed.initialize).parameters
+    assert list(a) == list(b)
+    assert [p.default for p in a.values()] == [p.default for p in b.values()]
+    with pytest.raises(RuntimeError, match="before any jaxel call"):
+        jaxel.numpy.zeros(1).block_until_ready()  # the devices exist in this process
+        jaxel.distributed.initialize("127.0.0.1:1", 2, 1)
+
+
 def test_dead_process_fails_the_others():
     start = time.monotonic()
     (rc0, r0, err0), (rc1, _, _) = launch("dies", timeout=45)
