@@ -31,7 +31,15 @@ def basics(pid, n, port):
         warnings.simplefilter("always")
         aliases = [jaxel.host_id(), jaxel.host_count(), jaxel.host_ids()]
     x = jnp.arange(4.0) * (pid + 1)
+    from jaxel.sharding import Mesh, NamedSharding, PartitionSpec as P
+    mesh = Mesh(np.array(jaxel.devices()).reshape(2, 2), ("proc", "local"))
+    s = NamedSharding(mesh, P("proc", "local"))
     return dict(
+        mesh=dict(multi=mesh.is_multi_process, local=[d.id for d in mesh.local_devices],
+                  local_mesh=mesh.local_mesh.device_ids.tolist(),
+                  addressable=s.is_fully_addressable,
+                  indices={d.id: [[sl.start, sl.stop] for sl in idx] for d, idx in
+                           s.addressable_devices_indices_map((4, 6)).items()}),
         process_index=jaxel.process_index(), process_count=jaxel.process_count(),
         process_indices=jaxel.process_indices(), aliases=aliases, alias_warnings=len(w),
         devices=[[d.id, d.process_index] for d in jaxel.devices()],

@@ -64,6 +64,12 @@ def test_process_indices_and_global_devices():
         assert r["local"] == [i for i, p in r["devices"] if p == pid]
         assert r["other"] == [i for i, p in r["devices"] if p != pid]
         assert r["default_is_local"]
+        # A mesh over the global devices: this process's row of it is its local mesh.
+        local = [i for i, p in r["devices"] if p == pid]
+        assert r["mesh"]["multi"] and r["mesh"]["local"] == local
+        assert r["mesh"]["local_mesh"] == [local] and not r["mesh"]["addressable"]
+        assert r["mesh"]["indices"] == {str(d): [[2 * pid, 2 * pid + 2], [3 * j, 3 * j + 3]]
+                                        for j, d in enumerate(local)}
         x = np.arange(4.0) * (pid + 1)
         assert r["jit_sum"] == pytest.approx(float((x * x).sum()))
         np.testing.assert_allclose(r["grad"], 3 * x ** 2)
