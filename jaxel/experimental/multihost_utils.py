@@ -115,15 +115,37 @@ def process_allgather(in_tree, tiled: bool = False):
             v = np.asarray(x)
             out.append(v if tiled else np.expand_dims(v, 0))
         return tree_unflatten(treedef, out)
-    for x in leaves:
-        if not _fully_addressable(x) and not tiled:
-            raise ValueError("Gathering global non-fully-addressable arrays only supports "
-                             "tiled=True")
-    values = [_host_array(x) for x in leaves]
+    local = [i for i, x in enumerate(leaves) if _fully_addressable(x)]
+    if len(local) < len(leaves) and not tiled:
+        raise ValueError("Gathering global non-fully-addressable arrays only supports "
+                         "tiled=True")
+    out = [None if i in local else _replicated_value(x) for i, x in enumerate(leaves)]
+    values = [_host_array(leaves[i]) for i in local]
     values = [v[None] if v.ndim == 0 or not tiled else v for v in values]
-    per_process = _exchange(values)
-    out = [np.concatenate([p[i] for p in per_process], axis=0) for i in range(len(values))]
+    per_process = _exchange(values) if values else []
+    for j, i in enumerate(local):
+        out[i] = np.concatenate([p[j] for p in per_process], axis=0)
     return tree_unflatten(treedef, out)
+
+
+def _identity(x):
+    return x
+
+
+def _replicated_value(x):
+    """The whole value of a global Array, which every process gets by one jitted program that
+    replicates it over the array's devices (XLA's all-gather between processes)."""
+    from jaxel.api import jit
+    from jaxel.sharding import NamedSharding, PartitionSpec
+    sharding = x.sharding
+    if isinstance(sharding, NamedSharding):
+        target = NamedSharding(sharding.mesh, PartitionSpec())
+    else:
+        from jaxel.sharding import Mesh
+        devices = np.array(list(sharding._device_assignment), dtype=object)
+        target = NamedSharding(Mesh(devices, ("_all",)), PartitionSpec())
+    out = jit(_identity, out_shardings=target)(x)
+    return np.asarray(out.addressable_shards[0].data)
 
 
 def broadcast_one_to_all(in_tree, is_source: bool | None = None):
@@ -172,3 +194,143 @@ def assert_equal(in_tree, fail_message: str = ""):
         if not all(np.array_equal(g[0], gi) for gi in g[1:]):
             raise AssertionError(f"{fail_message} Expected: {x}; got: {g}.")
     tree_map(check, in_tree, gathered)
+
+
+# ---- host-local <-> global arrays ------------------------------------------------------------
+def _pspec_leaves(pspecs, tree, what):
+    """One PartitionSpec per leaf of ``tree`` (``pspecs`` is a pytree prefix of it)."""
+    from jaxel import tree_util
+    from jaxel.sharding import PartitionSpec
+    if pspecs is None or isinstance(pspecs, PartitionSpec):
+        return [pspecs] * len(tree_util.tree_leaves(tree))
+    return tree_util.broadcast_prefix_leaves(
+        pspecs, tree, what, "pspecs", "inputs",
+        is_leaf=lambda x: x is None or isinstance(x, PartitionSpec))
+
+
+def _scaled_shape(shape, spec, mesh, local, to_global: bool, what: str):
+    """The global shape of a process's block (or the block shape of a global array): each
+    dimension split over mesh axes grows (shrinks) by the ratio of global to local axis sizes."""
+    out = list(shape)
+    for d, entry in enumerate(spec):
+        if entry is None or not isinstance(entry, (str, tuple)):
+            continue
+        for name in (entry,) if isinstance(entry, str) else entry:
+            ratio = mesh.shape[name] // local.shape[name]
+            if to_global:
+                out[d] *= ratio
+            elif out[d] % ratio:
+                raise ValueError(f"{what}: dimension {d} of size {out[d]} is split over mesh "
+                                 f"axis {name!r} across {ratio} processes, which does not divide "
+                                 f"it.")
+            else:
+                out[d] //= ratio
+    return tuple(out)
+
+
+def _check_spec(spec, what):
+    if spec is None:
+        raise ValueError(f"{what}: `None` is not a valid input to the pspecs argument. Please "
+                         "use jaxel.sharding.PartitionSpec() if you wanted to replicate your "
+                         "input.")
+
+
+def _blocks_on(value, sharding, shape):
+    """One single-device Array per addressable device of ``sharding``: its block of
+    ``value`` (a host array of ``shape``)."""
+    from jaxel.runtime.transfer import device_put_value
+    return [device_put_value(np.ascontiguousarray(value[idx]), False, d)
+            for d, idx in sharding.addressable_devices_indices_map(shape).items()]
+
+
+def _host_local_to_global(x, mesh, spec):
+    from jaxel.runtime.array import Array
+    from jaxel.sharding import NamedSharding
+    from jaxel.sharding.api import make_array_from_single_device_arrays
+    what = "host_local_array_to_global_array"
+    _check_spec(spec, what)
+    if isinstance(x, Array) and not x.is_fully_addressable:
+        return x  # already global
+    local = mesh.local_mesh
+    local_sharding = NamedSharding(local, spec)
+    if isinstance(x, Array) and x.sharding.is_equivalent_to(local_sharding, x.ndim):
+        shape, dtype = x.shape, x.dtype
+        arrays = [s.data for s in x.addressable_shards]
+    else:
+        value = _host_array(x)
+        shape, dtype = value.shape, value.dtype
+        arrays = _blocks_on(value, local_sharding, shape)
+    gshape = _scaled_shape(shape, spec, mesh, local, True, what)
+    return make_array_from_single_device_arrays(gshape, NamedSharding(mesh, spec), arrays,
+                                                dtype=dtype)
+
+
+def _global_to_host_local(x, mesh, spec):
+    from jaxel.device import device_put
+    from jaxel.runtime.array import Array
+    from jaxel.sharding import NamedSharding
+    from jaxel.sharding.api import make_array_from_single_device_arrays
+    what = "global_array_to_host_local_array"
+    _check_spec(spec, what)
+    if isinstance(x, Array) and x.is_fully_addressable:
+        return x  # already host-local
+    local = mesh.local_mesh
+    global_sharding = NamedSharding(mesh, spec)
+    local_sharding = NamedSharding(local, spec)
+    if isinstance(x, Array):
+        if not x.sharding.is_equivalent_to(global_sharding, x.ndim):
+            x = device_put(x, global_sharding)
+        shape = x.shape
+        by_device = {s.device: s.data for s in x.addressable_shards}
+        arrays = [by_device[d] for d in local_sharding._device_assignment]
+    else:  # a host value of the global shape: keep this process's part of it
+        value = _host_array(x)
+        shape = value.shape
+        arrays = _blocks_on(value, global_sharding, shape)
+    lshape = _scaled_shape(shape, spec, mesh, local, False, what)
+    return make_array_from_single_device_arrays(lshape, local_sharding, arrays)
+
+
+def host_local_array_to_global_array(local_inputs, global_mesh, pspecs):
+    """Turn each process's local arrays into global Arrays over ``global_mesh``.
+
+    Each leaf holds this process's part of a global array: dimensions split over mesh axes (by
+    its PartitionSpec) are the local parts, so the global array is larger along them by the
+    ratio of the mesh's axis size to the process's share of it. The result is laid out as
+    ``NamedSharding(global_mesh, spec)`` without moving data between processes.
+
+    Args:
+      local_inputs: a pytree of arrays (NumPy or jaxel).
+      global_mesh: a Mesh over every process's devices; each process's devices must form a
+        contiguous block of it.
+      pspecs: a PartitionSpec or a pytree prefix of ``local_inputs`` of them.
+
+    Example::
+
+        >>> # 2 processes, mesh ('data',) over 4 devices; each process has 2 rows
+        >>> g = host_local_array_to_global_array(np.ones((2, 3)), mesh, P('data'))
+        >>> g.shape
+        (4, 3)
+    """
+    from jaxel.tree_util import tree_flatten, tree_unflatten
+    leaves, treedef = tree_flatten(local_inputs)
+    specs = _pspec_leaves(pspecs, local_inputs, "host_local_array_to_global_array")
+    return tree_unflatten(treedef, [_host_local_to_global(x, global_mesh, s)
+                                    for x, s in zip(leaves, specs)])
+
+
+def global_array_to_host_local_array(global_inputs, global_mesh, pspecs):
+    """The inverse of ``host_local_array_to_global_array``: each global Array becomes the
+    Array of this process's part of it, laid out over the process's block of the mesh.
+
+    Args:
+      global_inputs: a pytree of global Arrays (resharded to ``pspecs`` first if laid out
+        otherwise).
+      global_mesh: the Mesh the arrays are laid out over.
+      pspecs: a PartitionSpec or a pytree prefix of ``global_inputs`` of them.
+    """
+    from jaxel.tree_util import tree_flatten, tree_unflatten
+    leaves, treedef = tree_flatten(global_inputs)
+    specs = _pspec_leaves(pspecs, global_inputs, "global_array_to_host_local_array")
+    return tree_unflatten(treedef, [_global_to_host_local(x, global_mesh, s)
+                                    for x, s in zip(leaves, specs)])
