@@ -77,6 +77,83 @@ def multihost(pid, n, port):
         from_last=from_last.tolist(), mismatch=mismatch)
 
 
+def _global_mesh():
+    from jaxel.sharding import Mesh
+    return Mesh(np.array(jaxel.devices()), ("data",))
+
+
+def _local_value(a):
+    """The value of an Array replicated over devices of several processes, read from a local
+    shard."""
+    return np.asarray(a.addressable_shards[0].data)
+
+
+def hostlocal(pid, n, port):
+    """Each process's rows become one global array and back; a jit over it reduces across
+    processes."""
+    if n > 1:
+        join(pid, n, port)
+    from jaxel.experimental import multihost_utils as mh
+    from jaxel.sharding import PartitionSpec as P
+    mesh = _global_mesh()
+    local = np.arange(6, dtype=np.float32).reshape(2, 3) + 100 * pid
+    g = mh.host_local_array_to_global_array({"x": local}, mesh, {"x": P("data")})["x"]
+    total = jaxel.jit(lambda a: (a * a).sum(axis=0))(g)
+    back = mh.global_array_to_host_local_array(g, mesh, P("data"))
+    gathered = mh.process_allgather(g, tiled=True)
+    return dict(global_shape=list(g.shape), spec=str(g.sharding.spec),
+                total=_local_value(total).tolist(), back=np.asarray(back).tolist(),
+                back_shape=list(back.shape), gathered=gathered.tolist())
+
+
+def mlp_step(pid, n, port):
+    """One data-parallel SGD step of a small MLP: batch split over the 'data' axis of the
+    4 global devices, parameters replicated."""
+    if n > 1:
+        join(pid, n, port)
+    from jaxel.sharding import NamedSharding, PartitionSpec as P
+    rng = np.random.default_rng(0)
+    params = {"w1": rng.normal(size=(3, 8)).astype(np.float32),
+              "b1": rng.normal(size=(8,)).astype(np.float32),
+              "w2": rng.normal(size=(8, 1)).astype(np.float32)}
+    x = rng.normal(size=(16, 3)).astype(np.float32)
+    y = rng.normal(size=(16, 1)).astype(np.float32)
+    mesh = _global_mesh()
+    rows, repl = NamedSharding(mesh, P("data")), NamedSharding(mesh, P())
+
+    def put(v, sharding):  # every process builds only its own devices' blocks
+        return jaxel.make_array_from_callback(v.shape, sharding, lambda idx: v[idx])
+
+    def loss(p, xb, yb):
+        h = jnp.tanh(xb @ p["w1"] + p["b1"])
+        return jnp.mean((h @ p["w2"] - yb) ** 2)
+
+    @jaxel.jit
+    def step(p, xb, yb):
+        value, grads = jaxel.value_and_grad(loss)(p, xb, yb)
+        new = jaxel.tree.map(lambda a, g: a - 0.1 * g, p, grads)
+        return value, grads, new
+
+    gp = jaxel.tree.map(lambda v: put(v, repl), params)
+    value, grads, new = step(gp, put(x, rows), put(y, rows))
+    value, grads, new = jaxel.block_until_ready((value, grads, new))
+    out = dict(loss=float(_local_value(value)),
+               grads={k: _local_value(v).tolist() for k, v in grads.items()},
+               new={k: _local_value(v).tolist() for k, v in new.items()},
+               x_spec=str(put(x, rows).sharding.spec))
+    if n == 1:  # the oracle, on the whole batch in one process
+        import jax
+        import jax.numpy as jjnp
+
+        def jloss(p, xb, yb):
+            h = jjnp.tanh(xb @ p["w1"] + p["b1"])
+            return jjnp.mean((h @ p["w2"] - yb) ** 2)
+        jv, jg = jax.value_and_grad(jloss)(params, x, y)
+        out["jax_loss"] = float(jv)
+        out["jax_grads"] = {k: np.asarray(v).tolist() for k, v in jg.items()}
+    return out
+
+
 def dies(pid, n, port):
     """Process 1 vanishes after joining; the others wait for it in a collective."""
     join(pid, n, port)

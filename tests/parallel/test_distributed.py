@@ -25,10 +25,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def launch(scenario, n=2, timeout=60, port=None):
-    """Run ``n`` worker processes; returns a list of (returncode, result dict or None, stderr)."""
+def launch(scenario, n=2, timeout=60, port=None, devices=2):
+    """Run ``n`` worker processes with ``devices`` CPU devices each; returns a list of
+    (returncode, result dict or None, stderr)."""
     port = port or free_port()
-    env = dict(os.environ, JAX_NUM_CPU_DEVICES="2", PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="1")
+    env = dict(os.environ, JAX_NUM_CPU_DEVICES=str(devices), PYTHONPATH=ROOT,
+               TF_CPP_MIN_LOG_LEVEL="1")
     procs = [subprocess.Popen([sys.executable, WORKER, scenario, str(p), str(n), str(port)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
              for p in range(n)]
@@ -102,6 +104,34 @@ def test_multihost_utils_one_process_needs_no_initialize():
     np.testing.assert_array_equal(r["bcast_v"], a)
     np.testing.assert_array_equal(r["from_last"], a)
     assert r["mismatch"] is None
+
+
+def test_host_local_arrays_become_global_and_back():
+    r0, r1 = results(launch("hostlocal"))
+    local = [np.arange(6, dtype=np.float32).reshape(2, 3) + 100 * p for p in range(2)]
+    whole = np.concatenate(local)
+    for pid, r in enumerate((r0, r1)):
+        assert r["global_shape"] == [4, 3] and "data" in r["spec"]
+        np.testing.assert_allclose(r["total"], (whole * whole).sum(axis=0))
+        np.testing.assert_array_equal(r["back"], local[pid])
+        assert r["back_shape"] == [2, 3]
+        np.testing.assert_array_equal(r["gathered"], whole)
+
+
+def test_data_parallel_mlp_step_matches_one_process():
+    """Two processes x two devices give the loss, gradients and updated parameters of the same
+    step in one process with four devices (and of JAX on the whole batch)."""
+    (one,) = results(launch("mlp_step", n=1, devices=4, timeout=90))
+    r0, r1 = results(launch("mlp_step", timeout=90))
+    assert one["loss"] == pytest.approx(one["jax_loss"], rel=1e-5)
+    for k, g in one["jax_grads"].items():
+        np.testing.assert_allclose(one["grads"][k], g, rtol=1e-5, atol=1e-6)
+    for r in (r0, r1):
+        assert r["loss"] == pytest.approx(one["loss"], rel=1e-6)
+        for k in one["grads"]:
+            np.testing.assert_allclose(r["grads"][k], one["grads"][k], rtol=1e-5, atol=1e-7)
+            np.testing.assert_allclose(r["new"][k], one["new"][k], rtol=1e-5, atol=1e-7)
+    assert r0["x_spec"] == one["x_spec"]
 
 
 def test_unreachable_coordinator_fails_within_timeout():
