@@ -51,6 +51,14 @@ from jaxel._toplevel import (  # noqa: F401
 from jaxel._compile_time_eval import ensure_compile_time_eval  # noqa: F401
 from jaxel._dslice import ds  # noqa: F401
 from jaxel.version import __version_info__, jax_version  # noqa: F401
+from jaxel import sharding  # noqa: F401
+from jaxel.sharding import NamedSharding, P, make_mesh, set_mesh, get_mesh  # noqa: F401
+from jaxel.sharding import get_abstract_mesh, use_abstract_mesh  # noqa: F401
+from jaxel.sharding.api import (  # noqa: F401
+    make_array_from_callback, make_array_from_single_device_arrays,
+    make_array_from_process_local_data, reshard,
+)
+from jaxel.runtime.sharded import Shard  # noqa: F401
 
 __version__ = "0.1.0"
 

@@ -209,7 +209,7 @@ class _JitEntry:
     level, its executable."""
 
     __slots__ = ("closed", "out_tree", "out_avals", "kept", "compiled", "bound", "bound_consts",
-                 "donated")
+                 "donated", "partitioned", "programs", "user_shardings")
 
     def __init__(self, closed, out_tree, kept, donated):
         self.closed = closed
@@ -220,6 +220,12 @@ class _JitEntry:
         self.bound = None
         self.bound_consts = None
         self.donated = donated
+        # Partitioned over devices even for one-device arguments: the program itself names a
+        # mesh (a sharding constraint, a shard_map).
+        from jaxel.sharding.program import jaxpr_mesh
+        self.partitioned = jaxpr_mesh(closed) is not None
+        self.programs = None  # (in shardings, out shardings) -> SpmdProgram
+        self.user_shardings = None  # in/out_shardings flattened for this entry's structure
 
 
 class _FastCall:
@@ -346,6 +352,7 @@ def clear_caches():
             shared.clear()
     jit_primitive._derived.clear()
     jit_primitive._compiled_by_jaxpr.clear()
+    jit_primitive._partitioned_by_jaxpr.clear()
     ad_checkpoint._derived.clear()
     compile_cache.clear_all()
 
@@ -370,7 +377,7 @@ class JitWrapped:
 
     def __init__(self, fun, static_argnums=(), static_argnames=(), donate_argnums=(),
                  donate_argnames=(), keep_unused=False, inline=False, device=None,
-                 other_options=()):
+                 other_options=(), in_shardings=None, out_shardings=None):
         if not callable(fun):
             raise TypeError(f"jit expects a callable, got {fun!r}.")
         self._fun = fun
@@ -385,6 +392,9 @@ class JitWrapped:
         self._keep_unused = keep_unused
         self._inline = inline
         self._device = device
+        self._in_shardings = in_shardings
+        self._out_shardings = out_shardings
+        self._sharded = in_shardings is not None or out_shardings is not None
         self._cache, self._fast = shared.table(config.jax_enable_x64)
         self._name = getattr(fun, "__name__", "fun")
         _all_jitted.add(self)
@@ -427,6 +437,9 @@ class JitWrapped:
         if entry is None:
             entry = self._cache_miss(key, args, kwargs)
         if _state.trace is eval_trace:
+            if self._sharded or entry.partitioned:
+                return tree_unflatten(entry.out_tree,
+                                      self._run_partitioned(entry, args, kwargs, leaves))
             compiled = entry.compiled
             if compiled is not None:
                 bufs = []
@@ -559,6 +572,8 @@ class JitWrapped:
             raise escaped_tracer_error(entry.bound_consts[0])
         arrays = [to_device_array(leaves[i]) for i in entry.kept]
         device = next((a._device for a in arrays if a._device is not None), self._device)
+        if device is not None and not hasattr(device, "platform"):  # laid out over devices
+            return self._run_partitioned(entry, None, None, leaves)
         if device is None:
             if entry.compiled is None:
                 entry.compiled = self._compile(entry)
@@ -568,6 +583,76 @@ class JitWrapped:
             arrays = [to_device_array(a, device) if a._device is not device else a
                       for a in arrays]
         return compiled.run([a._buf for a in arrays])
+
+    def _run_partitioned(self, entry, args, kwargs, leaves):
+        """Run as one program partitioned over the devices of the shardings involved."""
+        from jaxel.sharding.program import run_partitioned
+        if entry.bound_consts is not None:
+            from jaxel.tracing.core import escaped_tracer_error
+            raise escaped_tracer_error(entry.bound_consts[0])
+        if entry.programs is None:
+            entry.programs = {}
+        ins, outs = None, None
+        if self._sharded:
+            if entry.user_shardings is None:
+                entry.user_shardings = self._flat_user_shardings(entry, args, kwargs, leaves)
+            ins, outs = entry.user_shardings
+        arrays = [to_device_array(leaves[i]) for i in entry.kept]
+        donated = tuple(i for i, d in enumerate(entry.donated) if d)
+        out = run_partitioned(entry.programs, entry.closed, self._name, arrays, ins, outs,
+                              donated)
+        if out is None:  # nothing spans devices after all (one-device shardings)
+            return self._run_eager_on(entry, arrays, ins, outs)
+        return out
+
+    def _run_eager_on(self, entry, arrays, ins, outs):
+        from jaxel.sharding.placement import as_target
+        device = next((as_target(s) for s in (ins or []) + (outs or []) if s is not None),
+                      self._device)
+        compiled = self._compile(entry, device)
+        arrays = [to_device_array(a, device) if a._device is not device else a for a in arrays]
+        return compiled.run([a._buf for a in arrays])
+
+    def _flat_user_shardings(self, entry, args, kwargs, leaves):
+        """``in_shardings`` / ``out_shardings`` as one Sharding (or None) per kept argument
+        leaf and per output leaf."""
+        from jaxel.sharding.placement import as_target, is_target_leaf
+        from jaxel.sharding.shardings import Sharding, single_device_sharding
+        from jaxel.tree_util import broadcast_prefix_leaves
+
+        def settle(t):
+            t = as_target(t, "jit") if t is not None else None
+            if t is not None and not isinstance(t, Sharding):
+                t = single_device_sharding(t)
+            return t
+
+        ins = None
+        if self._in_shardings is not None:
+            spec = self._in_shardings
+            if args is None:
+                raise ValueError("jit in_shardings: internal call without arguments")
+            dyn_args, dyn_kwargs, _ = self._sig.split(args, kwargs)
+            if is_target_leaf(spec):
+                per_leaf = [spec] * len(leaves)
+            else:
+                if not isinstance(spec, (tuple, list)):
+                    spec = (spec,)
+                per_leaf = broadcast_prefix_leaves(tuple(spec), tuple(dyn_args), "jit",
+                                                   "in_shardings", "the positional arguments",
+                                                   is_leaf=is_target_leaf)
+                per_leaf += [None] * (len(leaves) - len(per_leaf))  # keyword arguments
+            ins = [settle(per_leaf[i]) for i in entry.kept]
+        outs = None
+        if self._out_shardings is not None:
+            spec = self._out_shardings
+            n = len(entry.out_avals)
+            if is_target_leaf(spec):
+                outs = [settle(spec)] * n
+            else:
+                dummy = tree_unflatten(entry.out_tree, [0] * n)
+                outs = [settle(t) for t in broadcast_prefix_leaves(
+                    spec, dummy, "jit", "out_shardings", "the outputs", is_leaf=is_target_leaf)]
+        return ins, outs
 
     def _bind(self, entry, leaves):
         if entry.bound is None:
@@ -772,10 +857,22 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
                                  inline=inline, device=device, backend=backend,
                                  in_shardings=in_shardings, out_shardings=out_shardings,
                                  abstracted_axes=abstracted_axes)
-    # Options jaxel does not act on yet still tell cache entries apart, as in JAX.
-    other = (backend, in_shardings, out_shardings, abstracted_axes)
+    # Options that change the program tell cache entries apart, as in JAX.
+    other = (backend, _hashable(in_shardings), _hashable(out_shardings), abstracted_axes)
     return JitWrapped(fun, static_argnums, static_argnames, donate_argnums, donate_argnames,
-                      keep_unused, inline, device, () if other == (None,) * 4 else other)
+                      keep_unused, inline, device, () if other == (None,) * 4 else other,
+                      in_shardings=in_shardings, out_shardings=out_shardings)
+
+
+def _hashable(tree):
+    """A hashable stand-in for a pytree of shardings (lists become tuples)."""
+    if isinstance(tree, list):
+        return tuple(_hashable(t) for t in tree)
+    if isinstance(tree, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in tree.items()))
+    if isinstance(tree, tuple) and type(tree) is tuple:
+        return tuple(_hashable(t) for t in tree)
+    return tree
 
 
 def make_jaxpr(fun, static_argnums=(), axis_env=None, return_shape=False, abstracted_axes=None):

@@ -15,17 +15,40 @@ from jaxel.tree_util import tree_map
 def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
     """Copy a pytree of values to ``device`` (default: the default device), as Arrays.
 
+    ``device`` may be a Device, a Sharding (``NamedSharding(mesh, P('x'))`` lays the value out
+    over the mesh's devices; an already placed Array is resharded), a PartitionSpec (over the
+    current mesh), or a pytree prefix of ``x`` of those.
+
     Example::
 
         >>> jaxel.device_put(np.ones(3), jaxel.devices()[0])
+        >>> jaxel.device_put(np.ones(8), NamedSharding(jaxel.make_mesh((4,), ('x',)), P('x')))
     """
-    device = _as_device(device)
+    from jaxel.sharding.placement import as_target, is_target_leaf
+    if device is None or is_target_leaf(device) or hasattr(device, "_device_assignment"):
+        return _put_tree(x, as_target(device))
+    from jaxel.tree_util import broadcast_prefix_leaves, tree_flatten, tree_unflatten
+    targets = broadcast_prefix_leaves(device, x, "device_put", "device", "x",
+                                      is_leaf=is_target_leaf)
+    leaves, treedef = tree_flatten(x)
+    return tree_unflatten(treedef, [_put_tree(v, as_target(t)) for v, t in zip(leaves, targets)])
+
+
+def _put_tree(x, device):
+    """``device_put`` of a pytree to one target (None, a Device, or a multi-device Sharding)."""
+    if device is not None and not hasattr(device, "platform"):
+        from jaxel.sharding.placement import put_leaf
+        from jaxel.sharding.constraint import with_sharding_constraint
+        return tree_map(lambda v: with_sharding_constraint(v, device) if isinstance(v, Tracer)
+                        else put_leaf(v, device), x)
 
     def put(v):
         if isinstance(v, Tracer):
             return v
         if isinstance(v, Array):
-            if device is None or v.device == device:
+            if device is None and v._one_device() is None and v._device is not None:
+                return v  # laid out over several devices: stays so
+            if device is None or v._device is device or v.device == device:
                 return v
             return device_put_value(np.asarray(v._value()), v.aval.weak_type, device)
         if type(v) in (int, float, complex):
@@ -34,17 +57,6 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
                 np.asarray(asarray(v)), True, device)
         return device_put_value(canonical_numpy(v), False, device)
     return tree_map(put, x)
-
-
-def _as_device(target):
-    """The device that ``target`` (None, a Device, or a single-device sharding) names."""
-    if target is None or hasattr(target, "platform"):
-        return target
-    assignment = getattr(target, "_device_assignment", None)
-    if assignment is not None and len(assignment) == 1:
-        return assignment[0]
-    raise TypeError(f"device_put: expected a Device or a single-device sharding (for example "
-                    f"x.sharding), got {target!r}. Multi-device shardings come with jaxel.sharding.")
 
 
 def device_get(x):

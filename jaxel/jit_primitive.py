@@ -105,10 +105,22 @@ class CompiledJaxpr:
 _compiled_by_jaxpr: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
+# Partitioned programs for jaxprs run through jit_p's eager rule on arrays over several devices.
+_partitioned_by_jaxpr: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def _impl(*args, jaxpr, name, donated_invars=(), keep_unused=False, inline=False):
     from jaxel.tracing.eval_trace import to_device_array
     arrays = [to_device_array(x) for x in args]
     device = next((a._device for a in arrays if a._device is not None), None)
+    from jaxel.sharding.program import jaxpr_mesh
+    if (device is not None and not hasattr(device, "platform")) or jaxpr_mesh(jaxpr):
+        from jaxel.sharding.program import run_partitioned
+        donated = tuple(i for i, d in enumerate(donated_invars) if d)
+        out = run_partitioned(_partitioned_by_jaxpr.setdefault(jaxpr, {}), jaxpr, name, arrays,
+                              donated=donated)
+        if out is not None:
+            return out
     per_device = _compiled_by_jaxpr.setdefault(jaxpr, {})
     compiled = per_device.get(device)
     if compiled is None:

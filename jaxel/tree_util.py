@@ -1447,15 +1447,18 @@ def tree_broadcast(prefix_tree, full_tree, is_leaf=None):
     return tree_structure(full_tree).unflatten(out)
 
 
-def broadcast_prefix_leaves(prefix_tree, full_tree, context, prefix_name, full_name):
+def broadcast_prefix_leaves(prefix_tree, full_tree, context, prefix_name, full_name,
+                            is_leaf=None):
     """For each leaf of ``full_tree`` (in flattening order), the leaf of ``prefix_tree`` above it.
 
-    ``None`` in ``prefix_tree`` is a leaf (as in vmap's ``in_axes``). A ``prefix_tree`` that is
-    not a prefix of ``full_tree`` raises ValueError showing both structures, worded with
+    ``None`` in ``prefix_tree`` is a leaf (as in vmap's ``in_axes``), and so is anything
+    ``is_leaf`` accepts (a PartitionSpec, which is a tuple, for shardings). A ``prefix_tree``
+    that is not a prefix of ``full_tree`` raises ValueError showing both structures, worded with
     ``context`` and the two names.
     """
     leaves = []
-    spec = _flatten_spec_is_leaf(prefix_tree, leaves, lambda x: x is None)
+    spec = _flatten_spec_is_leaf(prefix_tree, leaves, (lambda x: x is None) if is_leaf is None
+                                 else (lambda x: x is None or is_leaf(x)))
     subtrees = _subtrees_up_to(spec, full_tree, context, prefix_name, full_name)
     out = []
     for leaf, sub in zip(leaves, subtrees):

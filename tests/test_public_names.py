@@ -18,7 +18,7 @@ MODULES = [
     "scipy.signal", "scipy.sparse", "scipy.sparse.linalg", "scipy.spatial.transform",
     "scipy.special", "scipy.stats", "scipy.stats.norm", "scipy.stats.t", "tree_util", "tree",
     "dtypes", "errors", "custom_derivatives", "custom_batching", "flatten_util", "image", "ops",
-    "typing", "ad_checkpoint", "dlpack", "test_util",
+    "typing", "ad_checkpoint", "dlpack", "test_util", "sharding",
 ]
 
 _PARALLEL = "issue 14 (parallelism: shardings, meshes, shard_map, pmap, multi-process)"
@@ -28,10 +28,7 @@ _ECOSYSTEM = "issue 16 (extension API, array refs, jax internals for the ecosyst
 # (module, name) -> the open issue that owns it. Nothing else may be missing.
 EXCLUDED: dict = {
     **{("", n): _PARALLEL for n in [
-        "NamedSharding", "P", "Shard", "make_array_from_callback",
-        "make_array_from_process_local_data", "make_array_from_single_device_arrays",
-        "make_mesh", "set_mesh", "get_mesh", "get_abstract_mesh", "use_abstract_mesh",
-        "shard_map", "smap", "sharding", "pmap", "reshard",
+        "shard_map", "smap", "pmap",
         "remove_size_one_mesh_axis_from_type", "auto_pcast", "memory"]},
     **{("", n): _DEBUGGING for n in [
         "debug", "debug_nans", "debug_infs", "pure_callback", "stages", "profiler", "export",
@@ -46,7 +43,7 @@ EXCLUDED: dict = {
         "interpreters", "lib", "api_util", "ffi"]},
     ("", "experimental"): "issues 14, 15 and 16 (multihost_utils, checkify/io_callback, layout)",
     **{("lax", n): _PARALLEL for n in [
-        "with_sharding_constraint", "sharding_constraint_p", "pcast", "pbroadcast",
+        "pcast", "pbroadcast",
         "psum_scatter_start", "ragged_all_to_all", "ragged_all_to_all_p", "device_put_p",
         "pswapaxes", "pshuffle"]},
 }

@@ -95,7 +95,7 @@ def test_device_put_accepts_an_arrays_sharding():
     assert y.device == x.device
     tree = jaxel.device_put({"a": np.ones(2), "b": 1.0}, x.sharding)
     assert tree["a"].device == x.device and tree["b"].weak_type
-    with pytest.raises(TypeError, match="single-device sharding"):
+    with pytest.raises(TypeError, match="expected a Device, a Sharding or a PartitionSpec"):
         jaxel.device_put(x, "cpu:0")
 
 

@@ -30,3 +30,6 @@ from jaxel.lax.arith_more import *  # noqa: F401,F403
 from jaxel.lax.accuracy import AccuracyMode, Tolerance  # noqa: F401
 from jaxel.lax import linalg  # noqa: F401,E402
 from jaxel.lax.fft import fft, fft_p, FftType  # noqa: F401,E402
+from jaxel.sharding.constraint import (  # noqa: F401,E402
+    with_sharding_constraint, sharding_constraint_p,
+)

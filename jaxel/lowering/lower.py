@@ -28,10 +28,15 @@ class LoweringContext:
 
 
 class ModuleContext:
-    """Module-wide lowering state (replica count for collectives, a channel-id counter)."""
+    """Module-wide lowering state: replica count and program devices (for collectives), a
+    channel-id counter, the Shardy meshes the program uses, private functions."""
 
-    def __init__(self, num_replicas: int = 1):
+    def __init__(self, num_replicas: int = 1, devices=None):
         self.num_replicas = num_replicas
+        # The program's device assignment when it is partitioned over several devices (a
+        # device's partition id is its position here); None for one-device programs.
+        self.devices = tuple(devices) if devices is not None else None
+        self._meshes: dict = {}  # Mesh -> (symbol, declaration text)
         self._channel = 0
         # Private functions emitted after ``main`` (``lax.composite`` decompositions).
         self.functions: list[str] = []
@@ -51,6 +56,38 @@ class ModuleContext:
     def next_channel(self) -> int:
         self._channel += 1
         return self._channel
+
+    def mesh_symbol(self, mesh) -> str:
+        """The symbol of ``mesh``'s ``sdy.mesh`` declaration (declared on first use)."""
+        entry = self._meshes.get(mesh)
+        if entry is not None:
+            return entry[0]
+        sym = "mesh" if not self._meshes else f"mesh_{len(self._meshes)}"
+        axes = ", ".join(f'"{n}"={s}' for n, s in zip(mesh.axis_names, mesh.axis_sizes))
+        ids = ""
+        devices = getattr(mesh, "_flat_devices", None)
+        if devices is not None and self.devices is not None:
+            if set(devices) != set(self.devices):
+                raise ValueError(
+                    f"One program uses shardings over different sets of devices: a mesh over "
+                    f"{sorted(d.id for d in devices)} and the program's devices "
+                    f"{sorted(d.id for d in self.devices)}. Put every argument on the same "
+                    "devices (jaxel.device_put) before calling.")
+            where = {d: i for i, d in enumerate(self.devices)}
+            positions = [where[d] for d in devices]
+            if positions != list(range(len(positions))):
+                ids = f", device_ids=[{', '.join(map(str, positions))}]"
+        self._meshes[mesh] = (sym, f"  sdy.mesh @{sym} = <[{axes}]{ids}>\n")
+        return sym
+
+    def sdy_sharding(self, sharding, ndim: int) -> str:
+        """The ``#sdy.sharding<...>`` attribute of ``sharding`` for an ``ndim``-d value."""
+        from jaxel.sharding.shardings import as_named
+        named = as_named(sharding, ndim)
+        return named._sdy(ndim, self.mesh_symbol(named.mesh))
+
+    def mesh_declarations(self) -> str:
+        return "".join(decl for _, decl in self._meshes.values())
 
 
 class LoweringError(NotImplementedError):
@@ -99,24 +136,36 @@ def is_inlinable_const(value) -> bool:
     return np.ndim(value) == 0 and not hasattr(value, "_trace")
 
 
-def lower_jaxpr_to_module(closed_jaxpr, name: str = "main", donated=(), num_replicas: int = 1):
+def lower_jaxpr_to_module(closed_jaxpr, name: str = "main", donated=(), num_replicas: int = 1,
+                          arg_shardings=None, result_shardings=None, devices=None):
     """Lower a ClosedJaxpr to module text.
+
+    For a program partitioned over several ``devices``: ``arg_shardings`` (one per invar, then
+    one per array constant) and ``result_shardings`` (one per output, None = the partitioner
+    chooses) are jaxel Shardings written as Shardy attributes.
 
     Returns ``(text, const_args)``: ``const_args`` are the constant values the caller must pass
     after the regular arguments (in order).
     """
     jaxpr = closed_jaxpr.jaxpr
     e = Emitter()
-    module = ModuleContext(num_replicas)
+    module = ModuleContext(num_replicas, devices)
     arg_decls = []
     arg_names = []
     donated = set(donated)
+
+    def arg_attrs(i, aval):
+        attrs = ["jax.buffer_donor = true"] if i in donated else []
+        s = arg_shardings[i] if arg_shardings is not None and i < len(arg_shardings) else None
+        if s is not None:
+            attrs.append(f"sdy.sharding = {module.sdy_sharding(s, aval.ndim)}")
+        return f" {{{', '.join(attrs)}}}" if attrs else ""
+
     for i, v in enumerate(jaxpr.invars):
         n = f"%arg{i}"
         t = tensor_type(v.aval)
         e.add_value(n, t)
-        attr = " {jax.buffer_donor = true}" if i in donated else ""
-        arg_decls.append(f"{n}: {t}{attr}")
+        arg_decls.append(f"{n}: {t}{arg_attrs(i, v.aval)}")
         arg_names.append(n)
     const_names, const_args = [], []
     inline = []
@@ -128,7 +177,7 @@ def lower_jaxpr_to_module(closed_jaxpr, name: str = "main", donated=(), num_repl
             n = f"%arg{len(arg_decls)}"
             t = tensor_type(v.aval)
             e.add_value(n, t)
-            arg_decls.append(f"{n}: {t}")
+            arg_decls.append(f"{n}: {t}{arg_attrs(len(arg_decls), v.aval)}")
             const_names.append(n)
             const_args.append(c)
     for idx, (v, c) in enumerate(zip(jaxpr.constvars, closed_jaxpr.consts)):
@@ -136,10 +185,17 @@ def lower_jaxpr_to_module(closed_jaxpr, name: str = "main", donated=(), num_repl
             const_names[idx] = e.constant(np.asarray(c), v.aval)
     outs = lower_jaxpr_body(e, jaxpr, const_names, arg_names, module)
     out_types = [e.types[o] for o in outs]
-    attrs = f"mhlo.num_partitions = 1 : i32, mhlo.num_replicas = {num_replicas} : i32"
+    result_decls = list(out_types)
+    if result_shardings is not None:
+        for i, (s, v) in enumerate(zip(result_shardings, jaxpr.outvars)):
+            if s is not None:
+                result_decls[i] += f" {{sdy.sharding = {module.sdy_sharding(s, v.aval.ndim)}}}"
+    partitions = len(devices) if devices is not None else 1
+    attrs = f"mhlo.num_partitions = {partitions} : i32, mhlo.num_replicas = {num_replicas} : i32"
     body = "\n".join(e.lines)
     ret = f'    "func.return"({", ".join(outs)}) : ({", ".join(out_types)}) -> ()'
     text = (f"module @{_symbol(name)} attributes {{{attrs}}} {{\n"
-            f"  func.func public @main({', '.join(arg_decls)}) -> ({', '.join(out_types)}) {{\n"
+            f"{module.mesh_declarations()}"
+            f"  func.func public @main({', '.join(arg_decls)}) -> ({', '.join(result_decls)}) {{\n"
             f"{body}\n{ret}\n  }}\n{''.join(module.functions)}}}\n")
     return text, const_args

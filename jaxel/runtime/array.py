@@ -1,8 +1,13 @@
-"""``jaxel.Array``: an immutable array living on a device.
+"""``jaxel.Array``: an immutable array living on a device, or laid out over several.
 
 An Array wraps one runtime buffer and its interned aval. It is created on the dispatch path for
 every result, so construction is two slot stores; everything else (the NumPy copy, devices) is
 computed on demand.
+
+``_device`` is the array's *placement*: ``None`` for an uncommitted array on the default device,
+a Device for an array committed to one device, or a jaxel ``Sharding`` for an array laid out
+over devices (its ``_buf`` is then one runtime array spanning them; see runtime/sharded.py).
+Hot paths test ``_device is None`` only, so every placed array takes the general paths.
 """
 from __future__ import annotations
 
@@ -120,6 +125,8 @@ class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
         """Start copying the value to the host (the next NumPy conversion is then fast)."""
         from jaxel.runtime.xla import copy_to_host_async
         self._check_alive()
+        if self._one_device() is None and self._device is not None:
+            return  # an array over several devices: copied when read
         copy_to_host_async(self._buf, self.device.platform)
 
     def item(self, *args):
@@ -141,7 +148,13 @@ class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
         # One transfer and device arrays per row (slicing on device would dispatch n ops).
         from jaxel.runtime.transfer import device_put_value
         value = self._value()
-        return (device_put_value(row, self.aval.weak_type, self._device) for row in value)
+        device = self._one_device()
+        return (device_put_value(row, self.aval.weak_type, device) for row in value)
+
+    def _one_device(self):
+        """The committed device of a single-device array; None if uncommitted or sharded."""
+        d = self._device
+        return d if d is None or hasattr(d, "platform") else None
 
     def _scalar(self, convert, what):
         if self.aval.size != 1:
@@ -197,7 +210,7 @@ class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
     # ---- devices and lifetime -------------------------------------------------------------
     def devices(self) -> set:
         """The set of devices the array lives on."""
-        return {self.device}
+        return self.sharding.device_set
 
     def to_device(self, device, /, *, stream=None):
         """The array on ``device`` (Array API): itself if it is already there, else a copy."""
@@ -208,19 +221,61 @@ class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
 
     @property
     def device(self):
-        """The device holding the array."""
+        """The device holding the array (for an array over several devices: its sharding)."""
         d = self._device
-        return d if d is not None else self._buf._sharding._device
+        if d is None:
+            return self._buf._sharding._device
+        if hasattr(d, "platform"):
+            return d
+        da = d._device_assignment
+        return da[0] if len(da) == 1 else d
 
     @property
     def sharding(self):
-        """The array's sharding (a single-device sharding)."""
-        return self._buf._sharding
+        """How the array is laid out: a SingleDeviceSharding, or the NamedSharding (or other
+        jaxel Sharding) of an array over several devices."""
+        d = self._device
+        if d is None or hasattr(d, "platform"):
+            from jaxel.sharding.shardings import single_device_sharding
+            return single_device_sharding(self.device)
+        return d
 
     @property
     def committed(self) -> bool:
-        """True if the array was explicitly placed on a device."""
+        """True if the array was explicitly placed on a device (or laid out over several)."""
         return self._device is not None
+
+    @property
+    def is_fully_addressable(self) -> bool:
+        """True when this process holds every block of the array."""
+        return self.sharding.is_fully_addressable
+
+    @property
+    def is_fully_replicated(self) -> bool:
+        """True when every device holds the whole array."""
+        return self.sharding.is_fully_replicated_for(self.aval.ndim)
+
+    @property
+    def addressable_shards(self) -> list:
+        """This process's blocks of the array: ``Shard`` objects with ``device``, ``index``,
+        ``replica_id`` and ``data``."""
+        from jaxel.runtime.sharded import shards
+        return shards(self)
+
+    @property
+    def global_shards(self) -> list:
+        """Every block of the array (those of other processes have no ``data``)."""
+        from jaxel.runtime.sharded import Shard
+        mine = {s.device: s for s in self.addressable_shards}
+        sharding = self.sharding
+        index = sharding.devices_indices_map(self.aval.shape)
+        replica = sharding._replica_ids(self.aval.shape)
+        return [mine.get(d) or Shard(d, index[d], replica[d], None)
+                for d in sharding._device_assignment]
+
+    def addressable_data(self, index: int) -> "Array":
+        """The block held by this process's ``index``-th device."""
+        return self.addressable_shards[index].data
 
     def delete(self):
         """Free the device memory now; the array can't be used afterwards."""
@@ -238,8 +293,11 @@ class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
         return self._buf.unsafe_buffer_pointer()
 
     def copy(self) -> "Array":
-        """A new array with the same value (a fresh device buffer)."""
+        """A new array with the same value and placement (fresh device buffers)."""
         from jaxel.runtime.transfer import device_put_value
+        if self._device is not None and self._one_device() is None:
+            from jaxel.runtime.sharded import put_global
+            return put_global(np.array(self._value()), self._device, self.aval.weak_type)
         return device_put_value(np.array(self._value()), self.aval.weak_type, self._device)
 
     def __copy__(self):

@@ -23,9 +23,13 @@ class CompileError(RuntimeError):
     """XLA rejected a module jaxel produced: a jaxel bug; the message carries the module text."""
 
 
-def compile_module(text: str, devices: tuple, num_replicas: int = 1, name: str = "module"):
-    """The loaded executable for ``text`` on ``devices``, compiling it on a cache miss."""
-    key = (text, devices, num_replicas)
+def compile_module(text: str, devices: tuple, num_replicas: int = 1, name: str = "module",
+                   spmd: bool = False):
+    """The loaded executable for ``text`` on ``devices``, compiling it on a cache miss.
+
+    ``spmd``: the program is partitioned over ``devices`` (one partition each) by XLA.
+    """
+    key = (text, devices, num_replicas, spmd)
     exe = _cache.get(key)
     if exe is not None:
         _cache.move_to_end(key)
@@ -33,11 +37,12 @@ def compile_module(text: str, devices: tuple, num_replicas: int = 1, name: str =
         return exe
     _stats["misses"] += 1
     from jaxel.runtime import client as _client
-    from jaxel.runtime.xla import compile_text
+    from jaxel.runtime.xla import compile_spmd, compile_text
     be = _client.backend_of_device(devices[0])
     t0 = time.perf_counter()
     try:
-        exe = compile_text(be.client, text, devices, num_replicas)
+        exe = compile_spmd(be.client, text, devices) if spmd else \
+            compile_text(be.client, text, devices, num_replicas)
     except Exception as e:
         raise CompileError(f"XLA failed to compile {name} (this is a jaxel bug; please report "
                            f"it with this text):\n{e}\n--- module ---\n{text}") from None

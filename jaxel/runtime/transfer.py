@@ -35,6 +35,10 @@ def device_put_value(value: np.ndarray, weak_type: bool = False, device=None) ->
 def host_value(arr: Array) -> np.ndarray:
     """``arr``'s value copied to a NumPy array."""
     from jaxel.runtime.xla import NO_DLPACK, host_copy
+    placement = arr._device
+    if placement is not None and not hasattr(placement, "platform"):
+        from jaxel.runtime.sharded import global_value
+        return global_value(arr)
     dtype = arr.aval.dtype
     wide = NO_DLPACK.get(dtype.name)
     if wide is not None:
@@ -87,6 +91,10 @@ def to_dlpack(x: Array, stream=None, max_version=None, copy=None):
     """A DLPack capsule sharing (or copying) ``x``'s device buffer."""
     from jaxel.runtime.xla import _jax
     x._check_alive()
+    if x._device is not None and x._one_device() is None:
+        raise BufferError("DLPack export needs an array on one device; this one is laid out over "
+                          f"{len(x.sharding.device_set)} devices (export x.addressable_shards[i]"
+                          ".data, or jaxel.device_put it to one device first).")
     return _jax.buffer_to_dlpack_managed_tensor(x._buf, stream=stream)
 
 

@@ -133,3 +133,127 @@ def compile_text(client, text: str, devices, num_replicas: int = 1):
         # The default assignment is device 0; name the device this program must run on.
         opts.device_assignment = xc.DeviceAssignment.create(np.array([[devices[0].id]]))
     return client.compile_and_load(text, xc.DeviceList(tuple(devices)), opts)
+
+
+class _MultiDeviceSharding(_jax.GSPMDSharding):
+    """A sharding over several devices, with the callbacks the C++ runtime makes into Python.
+
+    Built from a jaxel Sharding's tile assignment (``runtime/sharded.py``); ``_shard_shape`` is
+    set per instance.
+    """
+
+    memory_kind = None
+
+    @property
+    def is_fully_replicated(self):
+        return self._hlo_sharding.is_replicated()
+
+    @property
+    def is_fully_addressable(self):
+        return self._fully_addressable
+
+    def _to_xla_hlo_sharding(self, ndim):
+        return self._hlo_sharding
+
+    @property
+    def _device_assignment(self):
+        return tuple(self._devices)
+
+    def shard_shape(self, shape):
+        return self._shard_shape(tuple(shape))
+
+
+def hlo_sharding(tiles, replicas, positions):
+    """XLA's HloSharding for a tile assignment (``positions`` index the device assignment)."""
+    import numpy as np
+    if all(t == 1 for t in tiles):
+        return xc.HloSharding.replicate()
+    op = xc.OpSharding()
+    op.type = xc.OpSharding.Type.OTHER
+    dims = list(tiles) + ([replicas] if replicas > 1 else [])
+    op.tile_assignment_dimensions = dims
+    op.tile_assignment_devices = [int(p) for p in np.asarray(positions).reshape(-1)]
+    if replicas > 1:
+        op.replicate_on_last_tile_dim = True
+    return xc.HloSharding.from_proto(op)
+
+
+def tile_assignment_of(op_sharding, ndim, num_devices):
+    """``(tiles, replicas, positions)`` of an OpSharding XLA reports for an ``ndim``-d value;
+    None for shardings jaxel does not model (manual, maximal on one device is position only)."""
+    import numpy as np
+    hs = xc.HloSharding.from_proto(op_sharding)
+    if hs.is_replicated():
+        return (1,) * ndim, num_devices, np.arange(num_devices)
+    if hs.is_maximal():
+        dev = hs.tile_assignment_devices()[0]
+        return "maximal", dev, None
+    if not hs.is_tiled() or hs.subgroup_types() and not hs.replicate_on_last_tile_dim():
+        return None
+    dims = list(hs.tile_assignment_dimensions())
+    devices = np.asarray(hs.tile_assignment_devices(), dtype=np.int64)
+    replicas = 1
+    if hs.replicate_on_last_tile_dim():
+        replicas = dims.pop()
+    if len(dims) != ndim:
+        return None
+    return tuple(dims), replicas, devices.reshape(tuple(dims) + (replicas,))
+
+
+def multi_device_sharding(devices, hlo, shard_shape, fully_addressable=True):
+    """The runtime sharding object over ``devices`` (in program order) for ``hlo``."""
+    s = _MultiDeviceSharding(xc.DeviceList(tuple(devices)), hlo)
+    s._shard_shape = shard_shape
+    s._fully_addressable = fully_addressable
+    return s
+
+
+def put_shards(aval, sharding, values, devices):
+    """One multi-device runtime array from per-device NumPy blocks (in ``sharding``'s order)."""
+    return _jax.batched_device_put(aval, sharding, values, list(devices), True, False,
+                                   enable_x64=True)
+
+
+def device_buffers(buf):
+    """The per-device single-device buffers of a runtime array, in its sharding's device order.
+
+    jaxlib builds these through Python hooks that import JAX; the guard refuses those imports
+    (jaxel never reads the avals or shardings jaxlib attaches to them).
+    """
+    with _no_jax_import():
+        return buf._arrays
+
+
+def assemble(aval, sharding, bufs):
+    """One multi-device runtime array from single-device buffers (in ``sharding``'s order)."""
+    return _jax.ArrayImpl(aval, sharding, list(bufs), True, True)
+
+
+def rewrap(buf, aval, sharding):
+    """The same device buffer with another aval and (single-device) runtime sharding."""
+    return buf._rewrap_with_aval_and_sharding(aval, sharding)
+
+
+def compile_spmd(client, text: str, devices):
+    """Compile a program partitioned over ``devices`` (one partition per device, in order) by
+    XLA's Shardy partitioner."""
+    import numpy as np
+    opts = xc.CompileOptions()
+    eb = opts.executable_build_options
+    eb.num_replicas = 1
+    eb.num_partitions = len(devices)
+    eb.use_spmd_partitioning = True
+    eb.use_shardy_partitioner = True
+    eb.device_assignment = xc.DeviceAssignment.create(
+        np.array([d.id for d in devices]).reshape(1, len(devices)))
+    return client.compile_and_load(text, xc.DeviceList(tuple(devices)), opts)
+
+
+def sharded_result_handler(aval, sharding):
+    """A C++ handler turning one output of a partitioned program into a multi-device array."""
+    return _jax.array_result_handler(aval, sharding, True)
+
+
+def output_op_shardings(exe):
+    """The OpSharding XLA chose for each output of a partitioned executable."""
+    return exe.get_output_shardings()

@@ -10,6 +10,10 @@ from jaxel.sharding.mesh import (  # noqa: F401
     use_abstract_mesh,
 )
 from jaxel.sharding.spec import PartitionSpec, P, UNCONSTRAINED  # noqa: F401
+from jaxel.sharding.axes import (  # noqa: F401
+    AbstractDevice, ManualAxisType, UnreducedKind, auto_axes, explicit_axes, no_collectives,
+)
+from jaxel.sharding.api import reshard  # noqa: F401
 from jaxel.sharding.shardings import (  # noqa: F401
     NamedSharding, Sharding, SingleDeviceSharding, XlaSharding as GSPMDSharding,
 )

@@ -359,3 +359,28 @@ def _find_spec(axis_names, axis_sizes, tiles, replicas, positions_bytes):
             if r == replicas and np.array_equal(np.sort(pos.reshape(-1, r), axis=1), want):
                 return spec
     return None
+
+
+_single: dict = {}
+
+
+def single_device_sharding(device) -> SingleDeviceSharding:
+    """The (cached) SingleDeviceSharding of ``device``: ``x.sharding`` of one-device arrays."""
+    s = _single.get(device)
+    if s is None:
+        s = _single[device] = SingleDeviceSharding(device)
+    return s
+
+
+def as_named(sharding, ndim: int) -> NamedSharding:
+    """``sharding`` as a NamedSharding (what the program text can name): itself, or for any
+    other sharding a NamedSharding over a mesh made from its tile assignment (one axis per
+    split dimension, one for the replicas), which places every block on the same devices."""
+    if isinstance(sharding, NamedSharding):
+        return sharding
+    tiles, replicas, positions = sharding._tile_assignment(ndim)
+    da = sharding._device_assignment
+    names = tuple(f"_d{d}" for d in range(ndim)) + ("_r",)
+    devices = np.array([da[p] for p in positions.reshape(-1)], dtype=object).reshape(
+        tuple(tiles) + (replicas,))
+    return NamedSharding(Mesh(devices, names), PartitionSpec(*names[:ndim]))

@@ -95,13 +95,17 @@ def apply_primitive(prim, args, params):
     bufs = []
     avals = []
     device = None
+    sharded = False
     for x in args:
         if type(x) is not Array:
             x = to_device_array(x)
         elif x._device is not None:
             device = x._device
+            sharded = sharded or not hasattr(device, "platform")
         bufs.append(x._buf)
         avals.append(x.aval)
+    if sharded:
+        return _apply_partitioned(prim, args, params, avals)
     key = (prim, tuple(params.items()) if params else None, device, *avals)
     op = _eager_cache.get(key)
     if op is None:
@@ -109,6 +113,29 @@ def apply_primitive(prim, args, params):
     if device is not None:  # operands must live where the computation runs
         bufs = [_on_device(x, device) for x in args]
     return op(bufs)
+
+
+# (prim, params, avals) -> (one-equation jaxpr, {shardings: SpmdProgram})
+_partitioned_ops: dict = {}
+compile_cache._clear_hooks.append(_partitioned_ops.clear)
+
+
+def _apply_partitioned(prim, args, params, avals):
+    """Eager ``prim`` on arrays laid out over devices: one program partitioned over them (the
+    operands stay where they are; XLA chooses the result's layout)."""
+    from jaxel.sharding.program import run_partitioned
+    key = (prim, tuple(params.items()) if params else None, *avals)
+    entry = _partitioned_ops.get(key)
+    if entry is None:
+        out = prim.abstract_eval(*avals, **params)
+        out_avals = list(out) if prim.multiple_results else [out]
+        invars = [Var(a) for a in avals]
+        outvars = [Var(a) for a in out_avals]
+        closed = ClosedJaxpr(Jaxpr([], invars, outvars, [JaxprEqn(prim, invars, outvars,
+                                                                   params)]), [])
+        entry = _partitioned_ops[key] = (closed, {})
+    outs = run_partitioned(entry[1], entry[0], prim.name, [to_device_array(x) for x in args])
+    return outs if prim.multiple_results else outs[0]
 
 
 def _on_device(x, device):
