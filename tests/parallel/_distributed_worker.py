@@ -101,7 +101,22 @@ def hostlocal(pid, n, port):
     total = jaxel.jit(lambda a: (a * a).sum(axis=0))(g)
     back = mh.global_array_to_host_local_array(g, mesh, P("data"))
     gathered = mh.process_allgather(g, tiled=True)
-    return dict(global_shape=list(g.shape), spec=str(g.sharding.spec),
+    from jaxel.sharding import Mesh, NamedSharding
+    rows = jaxel.make_array_from_process_local_data(NamedSharding(mesh, P("data")), local)
+    rows2 = jaxel.make_array_from_process_local_data(NamedSharding(mesh, P("data")), local,
+                                                     (4, 3))
+    grid = Mesh(np.array(jaxel.devices()).reshape(2, 2), ("proc", "local"))
+    cols = jaxel.make_array_from_process_local_data(NamedSharding(grid, P("local", "proc")),
+                                                    local)
+    try:
+        jaxel.make_array_from_process_local_data(NamedSharding(mesh, P("data")), local, (8, 3))
+        bad = None
+    except ValueError as e:
+        bad = str(e)
+    return dict(rows=mh.process_allgather(rows, tiled=True).tolist(),
+                rows2=mh.process_allgather(rows2, tiled=True).tolist(),
+                cols=mh.process_allgather(cols, tiled=True).tolist(), bad=bad,
+                cols_shape=list(cols.shape),global_shape=list(g.shape), spec=str(g.sharding.spec),
                 total=_local_value(total).tolist(), back=np.asarray(back).tolist(),
                 back_shape=list(back.shape), gathered=gathered.tolist())
 

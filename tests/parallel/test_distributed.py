@@ -116,6 +116,13 @@ def test_host_local_arrays_become_global_and_back():
         np.testing.assert_array_equal(r["back"], local[pid])
         assert r["back_shape"] == [2, 3]
         np.testing.assert_array_equal(r["gathered"], whole)
+        # make_array_from_process_local_data: rows split across processes...
+        np.testing.assert_array_equal(r["rows"], whole)
+        np.testing.assert_array_equal(r["rows2"], whole)
+        # ...or columns across processes (rows split within each process).
+        assert r["cols_shape"] == [2, 6]
+        np.testing.assert_array_equal(r["cols"], np.concatenate(local, axis=1))
+        assert "process data has 2 elements" in r["bad"]
 
 
 def test_data_parallel_mlp_step_matches_one_process():
