@@ -230,6 +230,8 @@ def late(pid, n, port):
 if __name__ == "__main__":
     scenario, pid, n, port = sys.argv[1], *map(int, sys.argv[2:5])
     result = globals()[scenario](pid, n, port)
+    # jaxel must not load JAX, not even through jaxlib's callbacks (multi-device read-back).
+    result["jax_loaded"] = any(m == "jax" or m.startswith("jax.") for m in sys.modules)
     print("RESULT " + json.dumps(result), flush=True)
     if jaxel.distributed.is_initialized():
         jaxel.distributed.shutdown()
