@@ -169,16 +169,27 @@ def mlp_step(pid, n, port):
     return out
 
 
-def dies(pid, n, port):
-    """Process 1 vanishes after joining; the others wait for it in a collective."""
+def dies(pid, n, port, mode="barrier"):
+    """Process 1 vanishes after joining; the others wait for it at a barrier or in a
+    collective."""
     join(pid, n, port)
     from jaxel.experimental import multihost_utils as mh
     mh.sync_global_devices("all here")
     if pid == 1:
         import os
         os._exit(7)  # no shutdown, no heartbeats: as a crash looks to the others
-    mh.sync_global_devices("waits for the dead")
+    if mode == "collective":  # wait inside a cross-process XLA collective (Gloo)
+        from jaxel.sharding import PartitionSpec as P
+        g = mh.host_local_array_to_global_array(np.ones((2, 3), np.float32), _global_mesh(),
+                                                P("data"))
+        np.asarray(jaxel.jit(lambda a: a.sum(0))(g).addressable_shards[0].data)
+    else:
+        mh.sync_global_devices("waits for the dead")
     return {}
+
+
+def dies_in_collective(pid, n, port):
+    return dies(pid, n, port, "collective")
 
 
 def unreachable(pid, n, port):

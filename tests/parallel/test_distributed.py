@@ -201,12 +201,13 @@ def test_distributed_module_names_and_signature_match_jax():
         jaxel.distributed.initialize("127.0.0.1:1", 2, 1)
 
 
-def test_dead_process_fails_the_others():
+@pytest.mark.parametrize("scenario", ["dies", "dies_in_collective"])
+def test_dead_process_fails_the_others(scenario):
     start = time.monotonic()
-    (rc0, r0, err0), (rc1, _, _) = launch("dies", timeout=45)
+    (rc0, r0, err0), (rc1, _, _) = launch(scenario, timeout=45)
     assert rc1 == 7
-    # Process 0 does not hang: the coordination service notices the missing heartbeats and
-    # fails its wait (or terminates it) with a message naming the dead task.
+    # Process 0 does not hang, at a barrier or inside an XLA collective: the coordination
+    # service notices the missing heartbeats and terminates it with a message saying so.
     assert rc0 != 0 and r0 is None
     assert "heartbeat" in err0 or "task died" in err0, err0[-3000:]
     assert time.monotonic() - start < 40
