@@ -68,7 +68,22 @@ def multihost(pid, n, port):
         mismatch = None
     except AssertionError as e:
         mismatch = str(e)
+    oracle = {}
+    if n == 1:  # JAX's own multihost_utils on the same values (one process)
+        from jax.experimental import multihost_utils as jmh
+        jtree = {"a": mine, "b": [np.int32(pid), 2.5 * (pid + 1)]}
+        for name, ours, theirs in [
+                ("stacked", mh.process_allgather(jtree), jmh.process_allgather(jtree)),
+                ("tiled", mh.process_allgather(mine, tiled=True),
+                 jmh.process_allgather(mine, tiled=True)),
+                ("bcast", mh.broadcast_one_to_all(jtree), jmh.broadcast_one_to_all(jtree))]:
+            flat = [(np.shape(v), str(np.asarray(v).dtype), np.asarray(v).tolist())
+                    for v in jaxel.tree.leaves(ours)]
+            jflat = [(np.shape(v), str(np.asarray(v).dtype), np.asarray(v).tolist())
+                     for v in jaxel.tree.leaves(theirs)]
+            oracle[name] = flat == jflat or [flat, jflat]
     return dict(
+        oracle=oracle,
         stacked_a=stacked["a"].tolist(), stacked_a_dtype=str(stacked["a"].dtype),
         stacked_b0=stacked["b"][0].tolist(), stacked_b0_dtype=str(stacked["b"][0].dtype),
         stacked_b1=stacked["b"][1].tolist(), stacked_b1_dtype=str(stacked["b"][1].dtype),
