@@ -51,10 +51,17 @@ def basics(pid, n, port):
         grad=np.asarray(jaxel.grad(lambda a: (a ** 3).sum())(x)).tolist())
 
 
-def multihost(pid, n, port):
+def multihost(pid, n, port, lib=jaxel):
+    """The multihost_utils collectives, run with jaxel (or with JAX as the oracle: ``lib``)."""
     if n > 1:
-        join(pid, n, port)
-    from jaxel.experimental import multihost_utils as mh
+        lib.distributed.initialize(f"127.0.0.1:{port}", n, pid, initialization_timeout=30,
+                                   heartbeat_timeout_seconds=HEARTBEAT_S,
+                                   shutdown_timeout_seconds=10)
+    if lib is jaxel:
+        from jaxel.experimental import multihost_utils as mh
+    else:
+        from jax.experimental import multihost_utils as mh
+    jnp = lib.numpy
     mine = np.arange(6, dtype=np.float32).reshape(2, 3) + 10 * pid
     tree = {"a": mine, "b": [jnp.int32(pid), 2.5 * (pid + 1)]}
     stacked = mh.process_allgather(tree)
@@ -69,7 +76,7 @@ def multihost(pid, n, port):
     except AssertionError as e:
         mismatch = str(e)
     oracle = {}
-    if n == 1:  # JAX's own multihost_utils on the same values (one process)
+    if n == 1 and lib is jaxel:  # JAX's own multihost_utils on the same values (one process)
         from jax.experimental import multihost_utils as jmh
         jtree = {"a": mine, "b": [np.int32(pid), 2.5 * (pid + 1)]}
         for name, ours, theirs in [
@@ -90,6 +97,13 @@ def multihost(pid, n, port):
         tiled=tiled.tolist(), bcast_v=bcast["v"].tolist(), bcast_i=int(bcast["i"]),
         bcast_types=[type(bcast["v"]).__name__, str(bcast["i"].dtype)],
         from_last=from_last.tolist(), mismatch=mismatch)
+
+
+def multihost_jax(pid, n, port):
+    import jax
+    out = multihost(pid, n, port, jax)
+    jax.distributed.shutdown()
+    return out
 
 
 def _global_mesh():

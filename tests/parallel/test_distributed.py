@@ -5,6 +5,7 @@ so a hang fails the test instead of blocking the suite. Everything runs in subpr
 process already has its devices (initialize must come first), and importing
 ``jaxel.experimental`` here would change what test_public_names sees.
 """
+import importlib.util
 import json
 import os
 import socket
@@ -95,6 +96,14 @@ def test_multihost_utils_two_processes():
         assert r["mismatch"] is not None and "differ" in r["mismatch"]
     r0.pop("mismatch"), r1.pop("mismatch")
     assert r0 == r1
+    if importlib.util.find_spec("jax") is None:
+        return
+    # The same calls with JAX 0.12.1 on two processes give the same values, dtypes and types.
+    j0, j1 = results(launch("multihost_jax"), True)
+    for j in (j0, j1):
+        j.pop("mismatch"), j.pop("jax_loaded")
+    r0.pop("jax_loaded")
+    assert j0 == j1 == r0
 
 
 def test_multihost_utils_one_process_needs_no_initialize():
