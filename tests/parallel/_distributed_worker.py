@@ -117,37 +117,55 @@ def _local_value(a):
     return np.asarray(a.addressable_shards[0].data)
 
 
-def hostlocal(pid, n, port):
+def _join_with(lib, pid, n, port):
+    lib.distributed.initialize(f"127.0.0.1:{port}", n, pid, initialization_timeout=30,
+                               heartbeat_timeout_seconds=HEARTBEAT_S,
+                               shutdown_timeout_seconds=10)
+
+
+def hostlocal(pid, n, port, lib=jaxel):
     """Each process's rows become one global array and back; a jit over it reduces across
-    processes."""
+    processes. ``lib``: jaxel, or JAX as the oracle."""
     if n > 1:
-        join(pid, n, port)
-    from jaxel.experimental import multihost_utils as mh
-    from jaxel.sharding import PartitionSpec as P
-    mesh = _global_mesh()
+        _join_with(lib, pid, n, port)
+    if lib is jaxel:
+        from jaxel.experimental import multihost_utils as mh
+    else:
+        from jax.experimental import multihost_utils as mh
+    P, Mesh, NamedSharding = (lib.sharding.PartitionSpec, lib.sharding.Mesh,
+                              lib.sharding.NamedSharding)
+    mesh = Mesh(np.array(lib.devices()), ("data",))
     local = np.arange(6, dtype=np.float32).reshape(2, 3) + 100 * pid
     g = mh.host_local_array_to_global_array({"x": local}, mesh, {"x": P("data")})["x"]
-    total = jaxel.jit(lambda a: (a * a).sum(axis=0))(g)
+    total = lib.jit(lambda a: (a * a).sum(axis=0))(g)
     back = mh.global_array_to_host_local_array(g, mesh, P("data"))
     gathered = mh.process_allgather(g, tiled=True)
-    from jaxel.sharding import Mesh, NamedSharding
-    rows = jaxel.make_array_from_process_local_data(NamedSharding(mesh, P("data")), local)
-    rows2 = jaxel.make_array_from_process_local_data(NamedSharding(mesh, P("data")), local,
-                                                     (4, 3))
-    grid = Mesh(np.array(jaxel.devices()).reshape(2, 2), ("proc", "local"))
-    cols = jaxel.make_array_from_process_local_data(NamedSharding(grid, P("local", "proc")),
-                                                    local)
+    rows = lib.make_array_from_process_local_data(NamedSharding(mesh, P("data")), local)
+    rows2 = lib.make_array_from_process_local_data(NamedSharding(mesh, P("data")), local,
+                                                   (4, 3))
+    grid = Mesh(np.array(lib.devices()).reshape(2, 2), ("proc", "local"))
+    cols = lib.make_array_from_process_local_data(NamedSharding(grid, P("local", "proc")),
+                                                  local)
     try:
-        jaxel.make_array_from_process_local_data(NamedSharding(mesh, P("data")), local, (8, 3))
+        lib.make_array_from_process_local_data(NamedSharding(mesh, P("data")), local, (8, 3))
         bad = None
     except ValueError as e:
         bad = str(e)
     return dict(rows=mh.process_allgather(rows, tiled=True).tolist(),
                 rows2=mh.process_allgather(rows2, tiled=True).tolist(),
                 cols=mh.process_allgather(cols, tiled=True).tolist(), bad=bad,
-                cols_shape=list(cols.shape),global_shape=list(g.shape), spec=str(g.sharding.spec),
+                cols_shape=list(cols.shape), global_shape=list(g.shape),
+                spec=list(g.sharding.spec), back_spec=list(back.sharding.spec),
+                back_devices=[d.id for d in back.sharding._device_assignment],
                 total=_local_value(total).tolist(), back=np.asarray(back).tolist(),
                 back_shape=list(back.shape), gathered=gathered.tolist())
+
+
+def hostlocal_jax(pid, n, port):
+    import jax
+    out = hostlocal(pid, n, port, jax)
+    jax.distributed.shutdown()
+    return out
 
 
 def mlp_step(pid, n, port):

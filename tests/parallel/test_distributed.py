@@ -135,6 +135,14 @@ def test_host_local_arrays_become_global_and_back():
         assert r["cols_shape"] == [2, 6]
         np.testing.assert_array_equal(r["cols"], np.concatenate(local, axis=1))
         assert "process data has 2 elements" in r["bad"]
+    if importlib.util.find_spec("jax") is None:
+        return
+    # JAX 0.12.1 on two processes: the same arrays, shapes and specs.
+    for ours, theirs in zip((r0, r1), results(launch("hostlocal_jax"), True)):
+        assert "process data has 2 elements" in theirs["bad"]
+        for r in (ours, theirs):
+            r.pop("bad"), r.pop("jax_loaded")
+        assert ours == theirs
 
 
 def test_data_parallel_mlp_step_matches_one_process():
