@@ -76,9 +76,15 @@ def connect(coordinator_address: str, num_processes: int, process_id: int, *,
     _split_address(coordinator_address)
     service = None
     if process_id == 0:
-        service = _jax.get_distributed_runtime_service(
-            bind_address, num_processes, heartbeat_timeout=heartbeat_timeout,
-            shutdown_timeout=shutdown_timeout)
+        try:
+            service = _jax.get_distributed_runtime_service(
+                bind_address, num_processes, heartbeat_timeout=heartbeat_timeout,
+                shutdown_timeout=shutdown_timeout)
+        except RuntimeError as e:  # jaxlib's message does not say where
+            raise RuntimeError(
+                f"jaxel.distributed.initialize: process 0 could not start the coordination "
+                f"service on {bind_address} (is the port of {coordinator_address} already in "
+                f"use?): {e}") from e
     start = time.monotonic()
     try:
         if process_id != 0:

@@ -275,6 +275,29 @@ def bad_args(pid, n, port):
     return dict(errors=out, initialized=jaxel.distributed.is_initialized())
 
 
+def port_taken(pid, n, port):
+    """Process 0's service cannot listen on a port that is in use."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 0))
+        s.listen()
+        taken = s.getsockname()[1]
+        try:
+            join(0, 2, taken, timeout=5)
+            return dict(error=None)
+        except RuntimeError as e:
+            return dict(error=str(e), port=taken)
+
+
+def from_env(pid, n, port):
+    """initialize() with no arguments reads JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES and
+    JAX_PROCESS_ID."""
+    jaxel.distributed.initialize(initialization_timeout=30,
+                                 heartbeat_timeout_seconds=HEARTBEAT_S,
+                                 shutdown_timeout_seconds=10)
+    return dict(index=jaxel.process_index(), count=jaxel.process_count())
+
+
 def late(pid, n, port):
     """initialize after the devices exist is refused."""
     jaxel.devices()

@@ -26,14 +26,22 @@ def free_port():
         return s.getsockname()[1]
 
 
-def launch(scenario, n=2, timeout=60, port=None, devices=2):
+def launch(scenario, n=2, timeout=60, port=None, devices=2, jax_env=False):
     """Run ``n`` worker processes with ``devices`` CPU devices each; returns a list of
-    (returncode, result dict or None, stderr)."""
+    (returncode, result dict or None, stderr). ``jax_env``: also tell each process its place
+    in the run through JAX's environment variables."""
     port = port or free_port()
     env = dict(os.environ, JAX_NUM_CPU_DEVICES=str(devices), PYTHONPATH=ROOT,
                TF_CPP_MIN_LOG_LEVEL="1")
+
+    def env_of(p):
+        if not jax_env:
+            return env
+        return dict(env, JAX_COORDINATOR_ADDRESS=f"127.0.0.1:{port}", JAX_NUM_PROCESSES=str(n),
+                    JAX_PROCESS_ID=str(p))
     procs = [subprocess.Popen([sys.executable, WORKER, scenario, str(p), str(n), str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env_of(p))
              for p in range(n)]
     deadline = time.monotonic() + timeout
     outs = []
@@ -167,6 +175,17 @@ def test_unreachable_coordinator_fails_within_timeout():
     assert rc == 0, err[-3000:]
     assert f"127.0.0.1:{port}" in r["error"] and "2 s" in r["error"]
     assert r["seconds"] < 6
+
+
+def test_coordinator_port_in_use_is_named():
+    (rc, r, err), = launch("port_taken", n=1, timeout=30)
+    assert rc == 0, err[-3000:]
+    assert f"127.0.0.1:{r['port']}" in r["error"] and "coordination service" in r["error"]
+
+
+def test_initialize_reads_jax_environment_variables():
+    r0, r1 = results(launch("from_env", jax_env=True))
+    assert (r0["index"], r0["count"], r1["index"], r1["count"]) == (0, 2, 1, 2)
 
 
 def test_initialize_after_devices_exist_is_refused():
