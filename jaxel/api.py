@@ -676,7 +676,9 @@ class JitWrapped:
         call = _CallInfo(tree_flatten((dyn_args, dyn_kwargs))[1],
                          self._sig.arg_names(dyn_args, dyn_kwargs), closed.in_avals,
                          [k for k, _ in statics])
-        return Traced(self, closed, out_tree, leaves, call)
+        traced = Traced(self, closed, out_tree, leaves, call)
+        traced._args = (args, kwargs)
+        return traced
 
     def lower(self, *args, **kwargs) -> "Lowered":
         """Trace and lower to StableHLO; ``.as_text()``, ``.compile()``."""
@@ -761,6 +763,7 @@ class Traced:
         self._out_tree = out_tree
         self._leaves = leaves
         self._call = call
+        self._args = None
 
     @property
     def out_info(self):
@@ -774,21 +777,39 @@ class Traced:
             raise TypeError("Cannot lower a function that closes over values of an enclosing "
                             "transformation.")
         closed, used = dce_closed_jaxpr(closed, prune_invars=not self._wrapped._keep_unused)
-        return Lowered(self._wrapped, closed, self._out_tree, used, self._call)
+        partition = self._partition(closed, used)
+        return Lowered(self._wrapped, closed, self._out_tree, used, self._call, partition)
+
+    def _partition(self, closed, used):
+        """``(mesh, in shardings, out shardings)`` when the call spans devices, else None."""
+        from jaxel.sharding.program import plan
+        wrapped = self._wrapped
+        kept = tuple(i for i, u in enumerate(used) if u)
+        ins = outs = None
+        if wrapped._sharded and self._args is not None:
+            entry = _JitEntry(closed, self._out_tree, kept, ())
+            ins, outs = wrapped._flat_user_shardings(entry, *self._args, self._leaves)
+        return plan(closed, [self._leaves[i] for i in kept], ins, outs)
 
 
 class Lowered:
     """A lowered jitted call: ``as_text()`` gives the StableHLO module, ``compile()`` an
     executable."""
 
-    def __init__(self, wrapped, closed, out_tree, used, call=None):
+    def __init__(self, wrapped, closed, out_tree, used, call=None, partition=None):
         from jaxel.lowering.lower import lower_jaxpr_to_module
         self._wrapped = wrapped
         self._closed = closed
         self._out_tree = out_tree
         self._used = used
         self._call = call
-        self._text, _ = lower_jaxpr_to_module(closed, name=f"jit_{wrapped._name}")
+        self._partition = partition  # (mesh, in shardings, out shardings) or None
+        if partition is None:
+            self._text, _ = lower_jaxpr_to_module(closed, name=f"jit_{wrapped._name}")
+        else:
+            from jaxel.sharding.program import lower_partitioned
+            mesh, ins, outs = partition
+            self._text = lower_partitioned(closed, wrapped._name, ins, outs, mesh)[0]
 
     def as_text(self, dialect=None, debug_info=False) -> str:
         """The StableHLO module as MLIR text."""
@@ -808,7 +829,13 @@ class Compiled:
 
     def __init__(self, lowered: Lowered):
         self._lowered = lowered
-        self._compiled = CompiledJaxpr(lowered._closed, lowered._wrapped._name)
+        if lowered._partition is None:
+            self._compiled = CompiledJaxpr(lowered._closed, lowered._wrapped._name)
+        else:
+            from jaxel.sharding.program import SpmdProgram
+            mesh, ins, outs = lowered._partition
+            self._compiled = SpmdProgram(lowered._closed, lowered._wrapped._name, ins, outs,
+                                         mesh)
         self._kept = [i for i, u in enumerate(lowered._used) if u] \
             if not lowered._wrapped._keep_unused else None
 
@@ -825,8 +852,38 @@ class Compiled:
         leaves = self._lowered._call.check(args, kwargs, self._lowered._wrapped._name)
         if self._kept is not None:
             leaves = [leaves[i] for i in self._kept]
-        outs = self._compiled.run([to_device_array(x)._buf for x in leaves])
+        if self._lowered._partition is not None:
+            outs = self._compiled.run([to_device_array(x) for x in leaves])
+        else:
+            outs = self._compiled.run([to_device_array(x)._buf for x in leaves])
         return tree_unflatten(self._lowered._out_tree, outs)
+
+    @property
+    def input_shardings(self):
+        """The shardings the compiled program takes its arguments in (``(args, kwargs)``)."""
+        c = self._compiled
+        if self._lowered._partition is None:
+            from jaxel.runtime import client as _client
+            from jaxel.sharding.shardings import single_device_sharding
+            dev = c.device or _client.default_device()
+            return tree_unflatten(self._lowered._call.tree,
+                                  [single_device_sharding(dev)] * len(c.in_avals))
+        ins = c.in_shardings[len(c.const_args):]
+        return tree_unflatten(self._lowered._call.tree, list(ins)) \
+            if len(ins) == self._lowered._call.tree.num_leaves else ins
+
+    @property
+    def output_shardings(self):
+        """The shardings of the compiled program's outputs (XLA's choice where not given)."""
+        c = self._compiled
+        if self._lowered._partition is None:
+            from jaxel.runtime import client as _client
+            from jaxel.sharding.shardings import single_device_sharding
+            dev = c.device or _client.default_device()
+            shardings = [single_device_sharding(dev)] * len(c.out_avals)
+        else:
+            shardings = c.out_shardings
+        return tree_unflatten(self._lowered._out_tree, list(shardings))
 
 
 def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(),

@@ -465,7 +465,8 @@ def test_jit_cache_does_not_keep_functions_or_arguments_alive():
     del f, big  # `total` and its wrapper stay: its entry must not hold the first argument
     gc.collect()
     assert [r() for r in refs] == [None, None]
-    assert len(api._shared_caches) == n - 1 and total in api._shared_caches
+    # (other tests' functions may be collected by the same gc pass)
+    assert len(api._shared_caches) <= n - 1 and total in api._shared_caches
     np.testing.assert_allclose(kept(jnp.ones(1000)), 1000.0)
 
 

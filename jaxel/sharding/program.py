@@ -23,24 +23,18 @@ class SpmdProgram:
                  "in_avals", "handlers", "const_args")
 
     def __init__(self, closed, name, in_shardings, out_shardings, mesh, donated=()):
-        from jaxel.jit_primitive import closure_convert
-        from jaxel.lowering.lower import lower_jaxpr_to_module
         from jaxel.runtime import compile_cache
         from jaxel.runtime.sharded import runtime_sharding
         from jaxel.runtime.xla import (output_op_shardings, sharded_result_handler,
                                        tile_assignment_of)
-        closed, consts = closure_convert(closed)  # array constants become replicated inputs
-        replicated = NamedSharding(mesh, PartitionSpec())
+        text, consts, all_ins, closed = lower_partitioned(closed, name, in_shardings,
+                                                          out_shardings, mesh, donated)
         self.const_args = consts
         self.mesh = mesh
         self.devices = devices = mesh._flat_devices
-        self.in_shardings = [replicated] * len(consts) + list(in_shardings)
+        self.in_shardings = all_ins
         self.in_avals = closed.in_avals
         self.out_avals = closed.out_avals
-        donated = tuple(i + len(consts) for i in donated)
-        text, _ = lower_jaxpr_to_module(closed, name=f"jit_{name}", donated=donated,
-                                        arg_shardings=self.in_shardings,
-                                        result_shardings=out_shardings, devices=devices)
         self.exe = compile_cache.compile_module(text, devices, name=f"jit_{name}", spmd=True)
         chosen = output_op_shardings(self.exe)
         outs = []
@@ -80,9 +74,32 @@ class SpmdProgram:
         return [Array(o, a, s) for o, a, s in zip(outs, self.out_avals, self.out_shardings)]
 
 
+def lower_partitioned(closed, name, in_shardings, out_shardings, mesh, donated=()):
+    """The module text of ``closed`` partitioned over ``mesh``'s devices.
+
+    Returns ``(text, consts, in_shardings, closed)``: array constants become leading inputs
+    (replicated; ``consts`` are their values), ``in_shardings`` covers them too, and ``closed``
+    is the jaxpr as lowered.
+    """
+    from jaxel.jit_primitive import closure_convert
+    from jaxel.lowering.lower import lower_jaxpr_to_module
+    closed, consts = closure_convert(closed)
+    replicated = NamedSharding(mesh, PartitionSpec())
+    ins = [replicated] * len(consts) + list(in_shardings)
+    donated = tuple(i + len(consts) for i in donated)
+    text, _ = lower_jaxpr_to_module(closed, name=f"jit_{name}", donated=donated,
+                                    arg_shardings=ins, result_shardings=out_shardings,
+                                    devices=mesh._flat_devices)
+    return text, consts, ins, closed
+
+
 def _placement_sharding(a):
     """The multi-device (or named) sharding an Array is placed with, else None."""
     d = getattr(a, "_device", None)
+    if d is None and not hasattr(a, "_buf"):  # ShapeDtypeStruct(..., sharding=...)
+        d = getattr(a, "sharding", None)
+        if d is not None and len(d._device_assignment) == 1:
+            return None
     return d if isinstance(d, Sharding) else None
 
 
@@ -179,6 +196,16 @@ def settle_in_shardings(in_user, arrays, mesh, names=None):
     return out
 
 
+def plan(closed, arrays, in_user=None, out_user=None, names=None):
+    """``(mesh, in shardings, out shardings)`` of a call, or None when nothing in it spans
+    devices (the one-device path applies)."""
+    mesh = program_mesh(in_user, out_user, arrays, closed)
+    if mesh is None:
+        return None
+    ins = settle_in_shardings(in_user, arrays, mesh, names)
+    return mesh, ins, tuple(out_user) if out_user is not None else None
+
+
 def run_partitioned(cache: dict, closed, name, arrays, in_user=None, out_user=None, donated=(),
                     names=None):
     """Run ``closed`` on ``arrays`` as one partitioned program; None when no argument or
@@ -187,11 +214,10 @@ def run_partitioned(cache: dict, closed, name, arrays, in_user=None, out_user=No
     ``cache`` maps (in shardings, out shardings) to compiled SpmdPrograms; the caller keeps one
     per traced jaxpr.
     """
-    mesh = program_mesh(in_user, out_user, arrays, closed)
-    if mesh is None:
+    p = plan(closed, arrays, in_user, out_user, names)
+    if p is None:
         return None
-    ins = settle_in_shardings(in_user, arrays, mesh, names)
-    outs = tuple(out_user) if out_user is not None else None
+    mesh, ins, outs = p
     key = (tuple(ins), outs)
     prog = cache.get(key)
     if prog is None:
