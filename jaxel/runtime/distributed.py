@@ -66,6 +66,27 @@ def _wait_for_listener(address: str, timeout: float):
         time.sleep(0.2)
 
 
+def _check_port_free(bind_address: str, coordinator_address: str):
+    """RuntimeError naming the address when the service's port is taken.
+
+    Checked here because jaxlib 0.12.1, asked to serve on a port in use, crashes the process
+    (a segmentation fault in about one try of four) instead of always raising.
+    """
+    host, port = _split_address(bind_address)
+    wildcard = host in ("", "::", "0.0.0.0")
+    family = socket.AF_INET6 if ":" in host or (wildcard and socket.has_ipv6) else \
+        socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no obstacle
+            s.bind(("::" if wildcard and family == socket.AF_INET6 else host or "0.0.0.0", port))
+    except OSError as e:
+        raise RuntimeError(
+            f"jaxel.distributed.initialize: process 0 could not start the coordination service "
+            f"on {bind_address} (is the port of {coordinator_address} already in use?): "
+            f"{e}") from None
+
+
 def connect(coordinator_address: str, num_processes: int, process_id: int, *,
             bind_address: str, initialization_timeout: float, heartbeat_timeout: int,
             shutdown_timeout: int):
@@ -76,6 +97,7 @@ def connect(coordinator_address: str, num_processes: int, process_id: int, *,
     _split_address(coordinator_address)
     service = None
     if process_id == 0:
+        _check_port_free(bind_address, coordinator_address)
         try:
             service = _jax.get_distributed_runtime_service(
                 bind_address, num_processes, heartbeat_timeout=heartbeat_timeout,
