@@ -134,6 +134,10 @@ def main(argv=None) -> int:
                         help="also print the spread of repeats and what each PyTorch cell is")
     args = parser.parse_args(argv)
     opts = Options(args)
+    # The parallel benchmarks need 4 CPU devices in both libraries, fixed before either starts
+    # its runtime; one-device programs are unaffected (they run on device 0 either way).
+    if opts.wants_module("parallel"):
+        os.environ.setdefault("JAX_NUM_CPU_DEVICES", "4")
     if args.no_torch:
         _libs.disable("torch", "skipped (--no-torch)")
     elif importlib.util.find_spec("torch") is None:

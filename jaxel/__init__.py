@@ -43,6 +43,7 @@ from jaxel.device import (  # noqa: F401
 from jaxel import distributed  # noqa: F401
 from jaxel import scipy  # noqa: F401
 from jaxel import image, ops  # noqa: F401
+from jaxel import debug  # noqa: F401
 from jaxel import avals, custom_batching, typing, version  # noqa: F401
 from jaxel.dtypes import float0  # noqa: F401
 from jaxel._toplevel import (  # noqa: F401
@@ -59,6 +60,8 @@ from jaxel.sharding.api import (  # noqa: F401
     make_array_from_process_local_data, reshard,
 )
 from jaxel.runtime.sharded import Shard  # noqa: F401
+from jaxel import memory  # noqa: F401
+from jaxel.config import remove_size_one_mesh_axis_from_type, auto_pcast  # noqa: F401
 
 __version__ = "0.1.0"
 

@@ -110,6 +110,9 @@ class Config:
         "jax_allow_f16_reductions": (lambda: _env_bool("jax_allow_f16_reductions", True), bool),
         "jax2tf_associative_scan_reductions": (
             lambda: _env_bool("jax2tf_associative_scan_reductions", False), bool),
+        "jax_remove_size_one_mesh_axis_from_type": (
+            lambda: _env_bool("jax_remove_size_one_mesh_axis_from_type", False), bool),
+        "jax_auto_pcast": (lambda: _env_bool("jax_auto_pcast", False), bool),
     }
 
     def __init__(self):
@@ -276,6 +279,15 @@ jax2tf_associative_scan_reductions = _bool_state(
     "jax2tf_associative_scan_reductions",
     "jax2tf's lowering of cumulative reductions; JAX 0.12.1 reads it nowhere else, so either "
     "value behaves alike (jaxel has no jax2tf).")
+
+remove_size_one_mesh_axis_from_type = _bool_state(
+    "jax_remove_size_one_mesh_axis_from_type",
+    "JAX drops mesh axes of size 1 from shardings carried in types; jaxel carries no shardings "
+    "in types (XLA propagates them), so either value behaves alike.")
+auto_pcast = _bool_state(
+    "jax_auto_pcast",
+    "JAX inserts pvary to match varying manual axes on simple ops; jaxel's shard_map does not "
+    "type values by the axes they vary over, so either value behaves alike.")
 
 
 def _clear_traced_programs_hook(name):

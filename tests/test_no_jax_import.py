@@ -4,6 +4,7 @@ jaxlib's device-to-host copy and DLPack import ask Python for ``jax.core`` and
 ``jax._src.sharding_impls``; with JAX installed (as in this test environment) that loads JAX's 200+
 modules. The workload below runs in a fresh interpreter so nothing else imported JAX first.
 """
+import os
 import subprocess
 import sys
 import textwrap
@@ -34,6 +35,12 @@ WORKLOAD = textwrap.dedent("""
     np.asarray(jaxel.dlpack.from_dlpack(np.ones(3)))        # DLPack both ways
     np.from_dlpack(y)
     np.asarray(jnp.array([1, -2], dtype=jnp.int4))          # sub-byte read-back path
+    from jaxel.sharding import NamedSharding, P             # arrays over several devices
+    mesh = jaxel.make_mesh((2, 2), ("a", "b"))
+    sx = jaxel.device_put(np.arange(8.0).reshape(4, 2), NamedSharding(mesh, P("a")))
+    sy = jaxel.jit(lambda a: a * 2, out_shardings=NamedSharding(mesh, P(None, "b")))(sx)
+    print(sy, [np.asarray(s.data) for s in (jnp.sin(sx) + 1).addressable_shards])
+    jaxel.device_put(sy, NamedSharding(mesh, P("b")))
     loaded = sorted(m for m in sys.modules if m == "jax" or m.startswith("jax."))
     print("JAX MODULES:", loaded)
 """)
@@ -42,6 +49,6 @@ WORKLOAD = textwrap.dedent("""
 def test_jaxel_never_imports_jax():
     pytest.importorskip("jax")  # the test only means something where jax could be imported
     out = subprocess.run([sys.executable, "-c", WORKLOAD], capture_output=True, text=True,
-                         timeout=300)
+                         timeout=300, env={**os.environ, "JAX_NUM_CPU_DEVICES": "4"})
     assert out.returncode == 0, out.stderr[-3000:]
     assert "JAX MODULES: []" in out.stdout, out.stdout[-2000:]

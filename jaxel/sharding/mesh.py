@@ -223,12 +223,15 @@ class Mesh(_MeshBase):
 
 
 class AbstractMesh(_MeshBase):
-    """A mesh's axis names, sizes and types without devices (``jax.sharding.AbstractMesh``)."""
+    """A mesh's axis names, sizes and types without devices (``jax.sharding.AbstractMesh``).
+
+    Axes default to ``AxisType.Explicit``, as in JAX 0.12.1 (``Mesh.abstract_mesh`` keeps the
+    mesh's own types)."""
 
     def __init__(self, axis_sizes, axis_names, axis_types=None):
         self.axis_sizes = tuple(int(s) for s in axis_sizes)
         self.axis_names = _check_names(axis_names, len(self.axis_sizes), "AbstractMesh")
-        self.axis_types = _axis_types(axis_types, len(self.axis_sizes), AxisType.Auto)
+        self.axis_types = _axis_types(axis_types, len(self.axis_sizes), AxisType.Explicit)
 
     def __eq__(self, other):
         return isinstance(other, AbstractMesh) and (
@@ -240,7 +243,7 @@ class AbstractMesh(_MeshBase):
 
     def __repr__(self):
         inner = ", ".join(f"{n!r}: {s}" for n, s in zip(self.axis_names, self.axis_sizes))
-        return f"AbstractMesh({inner}, axis_types={self._types_str()})"
+        return f"AbstractMesh({inner or '()'}, axis_types={self._types_str()})"
 
     @property
     def abstract_mesh(self):

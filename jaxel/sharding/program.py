@@ -127,6 +127,9 @@ def jaxpr_mesh(closed):
     except (KeyError, TypeError):
         pass
     mesh = _find_mesh(getattr(closed, "jaxpr", closed))
+    for c in getattr(closed, "consts", ()):  # a closed-over array laid out over devices
+        if mesh is None:
+            mesh = _mesh_of(_placement_sharding(c)) if hasattr(c, "_buf") else None
     try:
         _jaxpr_meshes[closed] = mesh
     except TypeError:

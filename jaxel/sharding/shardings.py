@@ -34,7 +34,7 @@ class Sharding:
         and holds indices into ``_device_assignment``."""
         raise NotImplementedError
 
-    memory_kind = None
+    memory_kind = "device"
 
     # ---- derived ------------------------------------------------------------------------------
     @property
@@ -76,11 +76,15 @@ class Sharding:
         return tuple(out)
 
     def devices_indices_map(self, global_shape) -> dict:
-        """``{device: index}``: the block (a tuple of slices) each device holds."""
+        """``{device: index}``: the block (a tuple of slices) each device holds.
+
+        Raises ValueError, as JAX, when a split dimension does not divide evenly."""
+        self.shard_shape(global_shape)
         return dict(_indices(self, tuple(global_shape)))
 
     def addressable_devices_indices_map(self, global_shape) -> dict:
         """``devices_indices_map`` restricted to this process's devices."""
+        self.shard_shape(global_shape)
         local = self.addressable_devices
         return {d: i for d, i in _indices(self, tuple(global_shape)) if d in local}
 
@@ -144,7 +148,7 @@ class SingleDeviceSharding(Sharding):
 
     def __init__(self, device, *, memory_kind=None):
         self._device = device
-        self.memory_kind = memory_kind
+        self.memory_kind = _memory_kind(memory_kind)
 
     @property
     def _device_assignment(self):
@@ -199,8 +203,12 @@ class NamedSharding(Sharding):
         _check_spec(spec, mesh)
         self.mesh = mesh
         self.spec = spec
-        self.memory_kind = memory_kind
+        self.memory_kind = _memory_kind(memory_kind)
         self._hash = None
+
+    @property
+    def num_devices(self) -> int:
+        return self.mesh.size     # also over an AbstractMesh, as JAX
 
     @property
     def _device_assignment(self):
@@ -246,6 +254,16 @@ class NamedSharding(Sharding):
             else:
                 dims.append("{" + ", ".join(f'"{n}"' for n in e) + "}")
         return f"#sdy.sharding<@{mesh_symbol}, [{', '.join(dims)}]>"
+
+
+def _memory_kind(kind):
+    """The memory kind a sharding reports: jaxel's arrays live in device memory."""
+    if kind in ("pinned_host", "unpinned_host"):
+        raise NotImplementedError(f"memory kind {kind!r} is not supported by jaxel yet (only "
+                                  "'device').")
+    if kind not in (None, "device"):
+        raise ValueError(f"unknown memory kind {kind!r}; jaxel's devices have 'device' memory.")
+    return "device"
 
 
 def _check_spec(spec, mesh):

@@ -78,16 +78,29 @@ class PartitionSpec(tuple):
         return tuple(out)
 
     def __eq__(self, other):
-        # As JAX: trailing Nones do not matter, and a PartitionSpec is not equal to a tuple.
+        # As JAX 0.12.1: entries compare as written (P('x') != P('x', None): a spec's length is
+        # part of it), 'x' and ('x',) are one entry, and a PartitionSpec is not equal to a tuple.
         if not isinstance(other, PartitionSpec):
             return False
-        return self._normalized() == other._normalized()
+        return tuple.__eq__(self, other)
 
     def __ne__(self, other):
         return not self == other
 
     def __hash__(self):
+        # Specs equal up to trailing Nones hash alike (as JAX's), which equality allows.
         return hash(("PartitionSpec", self._normalized()))
+
+    def __add__(self, other):
+        """``P('x') + ('y',)`` is ``P('x', 'y')``, as JAX's."""
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return PartitionSpec(*self, *other)
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return PartitionSpec(*other, *self)
 
     def _axis_names(self):
         """Every mesh axis name the spec uses, in order of appearance."""

@@ -168,3 +168,11 @@ def test_errors(meshes):
         jaxel.jit(lambda a, b: a + b)(x, other)
     with pytest.raises(ValueError, match="divisible"):
         jaxel.jit(lambda a: a, in_shardings=ns(m, "x"))(np.ones((3, 2), np.float32))
+
+
+def test_closing_over_a_sharded_array(meshes):
+    m, _ = meshes
+    c = jaxel.device_put(data(), ns(m, "x"))
+    out = jaxel.jit(lambda v: v + c)(np.ones((8, 4), np.float32))
+    np.testing.assert_allclose(np.asarray(out), data() + 1)
+    assert out.sharding.device_set == set(m.devices.flat)

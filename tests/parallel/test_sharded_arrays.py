@@ -166,3 +166,12 @@ def test_copy_pickle_and_iteration_keep_values():
     np.testing.assert_array_equal(np.asarray(pickle.loads(pickle.dumps(x))), v)
     np.testing.assert_array_equal(np.stack([np.asarray(r) for r in x]), v)
     assert float(x[1, 1]) == pytest.approx(v[1, 1])
+
+
+def test_memory_spaces_and_type_options():
+    assert [s.name for s in jaxel.memory.Space] == [s.name for s in jax.memory.Space]
+    with jaxel.auto_pcast(True):
+        assert jaxel.config.jax_auto_pcast is True
+    assert jaxel.config.jax_auto_pcast is False
+    with jaxel.remove_size_one_mesh_axis_from_type(True):
+        assert jaxel.config.jax_remove_size_one_mesh_axis_from_type is True
