@@ -197,9 +197,13 @@ def mlp_step(pid, n, port):
         return value, grads, new
 
     gp = jaxel.tree.map(lambda v: put(v, repl), params)
-    value, grads, new = step(gp, put(x, rows), put(y, rows))
+    xg, yg = put(x, rows), put(y, rows)
+    value, grads, new = step(gp, xg, yg)
     value, grads, new = jaxel.block_until_ready((value, grads, new))
-    out = dict(loss=float(_local_value(value)),
+    # The same loss with the layouts named on jit itself.
+    named = jaxel.jit(loss, in_shardings=(repl, rows, rows), out_shardings=repl)(gp, xg, yg)
+    out = dict(loss=float(_local_value(value)), named_loss=float(_local_value(named)),
+               named_spec=str(named.sharding.spec),
                grads={k: _local_value(v).tolist() for k, v in grads.items()},
                new={k: _local_value(v).tolist() for k, v in new.items()},
                x_spec=str(put(x, rows).sharding.spec))

@@ -163,6 +163,8 @@ def test_data_parallel_mlp_step_matches_one_process():
         np.testing.assert_allclose(one["grads"][k], g, rtol=1e-5, atol=1e-6)
     for r in (r0, r1):
         assert r["loss"] == pytest.approx(one["loss"], rel=1e-6)
+        assert r["named_loss"] == pytest.approx(one["loss"], rel=1e-6)
+        assert r["named_spec"] == one["named_spec"]
         for k in one["grads"]:
             np.testing.assert_allclose(r["grads"][k], one["grads"][k], rtol=1e-5, atol=1e-7)
             np.testing.assert_allclose(r["new"][k], one["new"][k], rtol=1e-5, atol=1e-7)
