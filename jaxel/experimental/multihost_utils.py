@@ -21,7 +21,7 @@ from jaxel.tree_util import tree_map
 _calls = itertools.count()
 
 # How long to wait for another process's value. A process that dies is reported by the
-# coordination service (heartbeats) well before this, failing the wait with an error.
+# coordination service (missed heartbeats) well before this, which ends the waiting processes.
 _TIMEOUT_S = 3600.0
 
 
@@ -37,8 +37,9 @@ def _host_array(x):
     if isinstance(x, Array):
         if not _fully_addressable(x):
             raise ValueError(
-                "Gathering global non-fully-addressable arrays needs a sharded jit; "
-                "pass this process's data (x.addressable_data(i)) instead.")
+                "multihost_utils: this array spans devices of other processes; pass this "
+                "process's own data (for example x.addressable_shards[0].data), or gather it "
+                "with process_allgather(x, tiled=True).")
         return np.asarray(x)
     if type(x) in (int, float, complex, bool):
         from jaxel.numpy import asarray
@@ -50,24 +51,37 @@ def _fully_addressable(x) -> bool:
     return getattr(x, "is_fully_addressable", True)
 
 
+def _encode(values: list) -> bytes:
+    header = json.dumps([[list(v.shape), str(v.dtype)] for v in values]).encode()
+    return b"".join([len(header).to_bytes(8, "little"), header,
+                     *(np.ascontiguousarray(v).tobytes() for v in values)])
+
+
+def _key(call, process, what="value"):
+    return f"jaxel/multihost/{call}/{what}/{process}"
+
+
+def _finish(call, me, whats):
+    """After the barrier every process has read every key; each then drops its own."""
+    from jaxel.runtime import distributed as _dist
+    _dist.barrier(f"jaxel/multihost/{call}", _TIMEOUT_S)
+    for what in whats:
+        _dist.key_value_delete(_key(call, me, what))
+
+
 def _exchange(values: list) -> list:
     """Every process's list of NumPy arrays, indexed by process (one round trip each)."""
     from jaxel.device import process_index
     from jaxel.runtime import distributed as _dist
     me, n = process_index(), _process_count()
     call = next(_calls)
-    header = json.dumps([[list(v.shape), str(v.dtype)] for v in values]).encode()
-    payload = b"".join([len(header).to_bytes(8, "little"), header,
-                        *(np.ascontiguousarray(v).tobytes() for v in values)])
-    _dist.key_value_set(f"jaxel/multihost/{call}/{me}", payload)
+    payload = _encode(values)
+    _dist.key_value_set(_key(call, me), payload)
     out = []
     for p in range(n):
-        blob = payload if p == me else _dist.key_value_get(f"jaxel/multihost/{call}/{p}",
-                                                           _TIMEOUT_S)
+        blob = payload if p == me else _dist.key_value_get(_key(call, p), _TIMEOUT_S)
         out.append(_decode(blob, values, p))
-    # Every process has read every key once all pass the barrier; then each drops its own.
-    _dist.barrier(f"jaxel/multihost/{call}", _TIMEOUT_S)
-    _dist.key_value_delete(f"jaxel/multihost/{call}/{me}")
+    _finish(call, me, ["value"])
     return out
 
 
@@ -167,15 +181,21 @@ def broadcast_one_to_all(in_tree, is_source: bool | None = None):
         is_source = process_index() == 0
     leaves, treedef = tree_flatten(in_tree)
     values = [_host_array(x) for x in leaves]
-    flag = np.array([bool(is_source)])
-    per_process = _exchange([flag, *values])
-    out = []
-    for i, v in enumerate(values, start=1):
-        acc = np.zeros_like(v)
-        for p in per_process:
-            if p[0][0]:
-                acc = np.sum(np.stack([acc, p[i]]), axis=0, dtype=v.dtype)
-        out.append(acc)
+    from jaxel.runtime import distributed as _dist
+    me, call = process_index(), next(_calls)
+    # Every process says whether it is a source; only sources upload their values, so the
+    # data read is (number of sources) x (tree size), not (number of processes) x (tree size).
+    _dist.key_value_set(_key(call, me, "source"), b"1" if is_source else b"0")
+    if is_source:
+        _dist.key_value_set(_key(call, me), _encode(values))
+    out = [np.zeros_like(v) for v in values]
+    for p in range(_process_count()):
+        if _dist.key_value_get(_key(call, p, "source"), _TIMEOUT_S) != b"1":
+            continue
+        theirs = _decode(_dist.key_value_get(_key(call, p), _TIMEOUT_S), values, p)
+        out = [np.sum(np.stack([a, t]), axis=0, dtype=v.dtype)
+               for a, t, v in zip(out, theirs, values)]
+    _finish(call, me, ["source", "value"] if is_source else ["source"])
     return tree_unflatten(treedef, out)
 
 
