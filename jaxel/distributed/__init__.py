@@ -9,6 +9,7 @@ service in process 0, one client per process); see ``jaxel/runtime/distributed.p
 from __future__ import annotations
 
 import os
+import sys
 
 
 def initialize(coordinator_address: str | None = None, num_processes: int | None = None,
@@ -118,5 +119,6 @@ def shutdown():
 
 def is_initialized() -> bool:
     """Whether this process has joined a multi-process run with ``initialize``."""
-    from jaxel.runtime import distributed as _dist
-    return _dist.state.client is not None
+    # Not imported here: before initialize, asking should not load jaxlib.
+    runtime = sys.modules.get("jaxel.runtime.distributed")
+    return runtime is not None and runtime.state.client is not None
