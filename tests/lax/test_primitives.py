@@ -28,7 +28,8 @@ CHECKED_ELSEWHERE = {"jit", "custom_jvp_call", "custom_vjp_call", "custom_lin", 
                      # tests/transforms/test_custom_derivatives_names.py (remat_opt: refuses)
                      "linear_call", "remat_opt",
                      "custom_vmap_call",  # tests/test_custom_batching.py
-                     "inspect_sharding"}  # tests/parallel/test_visualize.py
+                     "inspect_sharding",  # tests/parallel/test_visualize.py
+                     "sharding_constraint"}  # tests/parallel/test_jit_sharding.py
 
 
 def _all_cases():
