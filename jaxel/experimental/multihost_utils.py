@@ -9,6 +9,7 @@ function works on the local values and needs no ``jaxel.distributed.initialize``
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import zlib
@@ -214,6 +215,75 @@ def assert_equal(in_tree, fail_message: str = ""):
         if not all(np.array_equal(g[0], gi) for gi in g[1:]):
             raise AssertionError(f"{fail_message} Expected: {x}; got: {g}.")
     tree_map(check, in_tree, gathered)
+
+
+# ---- preemption and failures ---------------------------------------------------------------
+def reached_preemption_sync_point(step_id: int) -> bool:
+    """Whether all processes reached the step at which to checkpoint after a preemption.
+
+    When a process gets a preemption notice (SIGTERM), the processes agree in the background
+    on a step (the largest step any of them has reached, plus one); this returns True on every
+    process at that step. Call it at every step, starting from the same step everywhere.
+    False when ``jaxel.distributed`` is not initialised.
+    """
+    from jaxel.runtime import distributed as _dist
+    return _dist.reached_preemption_sync_point(step_id)
+
+
+class ProcessFailureError(Exception):
+    """Raised by ``live_devices`` when processes failed during its ``with`` block.
+
+    Attributes:
+      failed_devices: the devices of the failed processes.
+    """
+
+    def __init__(self, failed_devices):
+        self.failed_devices = failed_devices
+        super().__init__(f"Devices failed: {failed_devices}")
+
+
+def _alive(devices) -> dict:
+    from jaxel.device import process_index
+    from jaxel.runtime import distributed as _dist
+    processes = {d.process_index for d in devices}
+    if process_index() not in processes:
+        raise ValueError("live_devices: the devices given include none of this process's.")
+    live = _dist.live_processes(sorted(processes))
+    return {d: live[d.process_index] for d in devices if d.process_index in live}
+
+
+class _LiveDevices:
+    """``with live_devices(devices) as alive:`` runs its block on the devices whose processes
+    are alive (sorted by id); afterwards, if a process died or restarted meanwhile, raises
+    ``ProcessFailureError`` naming its devices. Needs ``jaxel.distributed.initialize``."""
+
+    def __init__(self):
+        self.devices = None  # {device: incarnation} as last seen
+
+    @contextlib.contextmanager
+    def __call__(self, devices):
+        from jaxel.runtime import distributed as _dist
+        if _dist.state.client is None:
+            raise RuntimeError("live_devices: jaxel.distributed is not initialized.")
+        if not devices:
+            raise ValueError("live_devices: no devices provided.")
+        if self.devices is None:
+            self.devices = _alive(devices)
+        error = None
+        try:
+            yield sorted(self.devices, key=lambda d: d.id)
+        except Exception as e:  # noqa: BLE001 - re-raised below, after the liveness check
+            error = e
+        finally:
+            before, self.devices = self.devices, _alive(devices)
+            failed = {d for d in before if self.devices.get(d) != before[d]}
+            if failed:
+                raise ProcessFailureError(failed) from error
+            if error is not None:
+                raise error
+
+
+live_devices = _LiveDevices()
 
 
 # ---- host-local <-> global arrays ------------------------------------------------------------

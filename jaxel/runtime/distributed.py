@@ -33,6 +33,7 @@ class State:
         self.coordinator_address = None
         self.service = None   # the coordination service, on process 0 only
         self.client = None    # this process's connection to the service
+        self.preemption = None  # agrees on a checkpoint step after a SIGTERM (JAX's default)
 
 
 state = State()
@@ -117,21 +118,27 @@ def connect(coordinator_address: str, num_processes: int, process_id: int, *,
             heartbeat_timeout=heartbeat_timeout, shutdown_timeout=shutdown_timeout,
             use_compression=True)
         client.connect()
+        # As JAX by default: a SIGTERM (a preemption notice) no longer ends the process; the
+        # processes agree on a step to checkpoint at (reached_preemption_sync_point).
+        preemption = _jax.create_preemption_sync_manager()
+        preemption.initialize(client)
     except BaseException:
         if service is not None:
             service.shutdown()
         raise
-    state.service, state.client = service, client
+    state.service, state.client, state.preemption = service, client, preemption
     state.process_id, state.num_processes = process_id, num_processes
     state.coordinator_address = coordinator_address
 
 
 def shutdown():
     """Disconnect this process and stop the service if it runs here; a no-op when not connected."""
-    client, service = state.client, state.service
-    state.client = state.service = None
+    client, service, preemption = state.client, state.service, state.preemption
+    state.client = state.service = state.preemption = None
     state.process_id, state.num_processes = 0, 1
     state.coordinator_address = None
+    if preemption is not None:
+        preemption.shutdown()
     if client is not None:
         client.shutdown()
     if service is not None:
@@ -170,6 +177,18 @@ def key_value_get(key: str, timeout_s: float) -> bytes:
 def key_value_delete(key: str):
     """Remove ``key`` from the coordination service's store."""
     _require_client("the key-value store").key_value_delete(key)
+
+
+def reached_preemption_sync_point(step_id: int) -> bool:
+    """Whether every process has reached the step agreed on after a preemption notice."""
+    if state.preemption is None:
+        return False
+    return state.preemption.reached_sync_point(int(step_id))
+
+
+def live_processes(process_ids) -> dict:
+    """``{process id: incarnation}`` of the given processes that are alive."""
+    return dict(_require_client("live_devices").get_live_nodes(list(process_ids)))
 
 
 def _require_client(what):

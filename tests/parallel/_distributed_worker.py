@@ -243,6 +243,39 @@ def dies_in_collective(pid, n, port):
     return dies(pid, n, port, "collective")
 
 
+def preemption(pid, n, port):
+    """A SIGTERM to process 0 (a preemption notice) makes every process agree on one step; the
+    process keeps running. live_devices lists the living processes' devices."""
+    import os
+    import signal
+    import time
+    join(pid, n, port)
+    from jaxel.experimental import multihost_utils as mh
+    with mh.live_devices(jaxel.devices()) as alive:
+        alive = [d.id for d in alive]
+    agreed = None
+    for step in range(40):
+        if step == 2 and pid == 0:
+            os.kill(os.getpid(), signal.SIGTERM)
+        if mh.reached_preemption_sync_point(step):
+            agreed = step
+            break
+        time.sleep(0.2)
+    return dict(alive=alive, agreed=agreed)
+
+
+def no_distributed(pid, n, port):
+    """Without initialize: no preemption point is ever reached; live_devices refuses."""
+    from jaxel.experimental import multihost_utils as mh
+    try:
+        with mh.live_devices(jaxel.devices()):
+            pass
+        error = None
+    except RuntimeError as e:
+        error = str(e)
+    return dict(reached=mh.reached_preemption_sync_point(0), error=error)
+
+
 def unreachable(pid, n, port):
     """Nothing listens at the coordinator's port; initialize (as process 1 of 2) must fail
     within its timeout."""

@@ -171,6 +171,17 @@ def test_data_parallel_mlp_step_matches_one_process():
     assert r0["x_spec"] == one["x_spec"]
 
 
+def test_preemption_sync_point_and_live_devices():
+    r0, r1 = results(launch("preemption"))
+    assert r0["alive"] == r1["alive"] == [0, 1, 2048, 2049]
+    assert r0["agreed"] is not None and r0["agreed"] == r1["agreed"] >= 3
+
+
+def test_preemption_and_live_devices_without_initialize():
+    (r,) = results(launch("no_distributed", n=1))
+    assert r["reached"] is False and "not initialized" in r["error"]
+
+
 def test_unreachable_coordinator_fails_within_timeout():
     port = free_port()  # nothing listens there
     (rc, r, err), = launch("unreachable", n=1, timeout=30, port=port)
