@@ -273,7 +273,11 @@ def no_distributed(pid, n, port):
         error = None
     except RuntimeError as e:
         error = str(e)
-    return dict(reached=mh.reached_preemption_sync_point(0), error=error)
+    api = ["assert_equal", "broadcast_one_to_all", "global_array_to_host_local_array",
+           "host_local_array_to_global_array", "live_devices", "process_allgather",
+           "reached_preemption_sync_point", "sync_global_devices", "ProcessFailureError"]
+    return dict(reached=mh.reached_preemption_sync_point(0), error=error,
+                missing=[name for name in api if not hasattr(mh, name)])
 
 
 def unreachable(pid, n, port):
