@@ -298,89 +298,6 @@ def _pspec_leaves(pspecs, tree, what):
         is_leaf=lambda x: x is None or isinstance(x, PartitionSpec))
 
 
-def _scaled_shape(shape, spec, mesh, local, to_global: bool, what: str):
-    """The global shape of a process's block (or the block shape of a global array): each
-    dimension split over mesh axes grows (shrinks) by the ratio of global to local axis sizes."""
-    out = list(shape)
-    for d, entry in enumerate(spec):
-        if entry is None or not isinstance(entry, (str, tuple)):
-            continue
-        for name in (entry,) if isinstance(entry, str) else entry:
-            ratio = mesh.shape[name] // local.shape[name]
-            if to_global:
-                out[d] *= ratio
-            elif out[d] % ratio:
-                raise ValueError(f"{what}: dimension {d} of size {out[d]} is split over mesh "
-                                 f"axis {name!r} across {ratio} processes, which does not divide "
-                                 f"it.")
-            else:
-                out[d] //= ratio
-    return tuple(out)
-
-
-def _check_spec(spec, what):
-    if spec is None:
-        raise ValueError(f"{what}: `None` is not a valid input to the pspecs argument. Please "
-                         "use jaxel.sharding.PartitionSpec() if you wanted to replicate your "
-                         "input.")
-
-
-def _blocks_on(value, sharding, shape):
-    """One single-device Array per addressable device of ``sharding``: its block of
-    ``value`` (a host array of ``shape``)."""
-    from jaxel.runtime.transfer import device_put_value
-    return [device_put_value(np.ascontiguousarray(value[idx]), False, d)
-            for d, idx in sharding.addressable_devices_indices_map(shape).items()]
-
-
-def _host_local_to_global(x, mesh, spec):
-    from jaxel.runtime.array import Array
-    from jaxel.sharding import NamedSharding
-    from jaxel.sharding.api import make_array_from_single_device_arrays
-    what = "host_local_array_to_global_array"
-    _check_spec(spec, what)
-    if isinstance(x, Array) and not x.is_fully_addressable:
-        return x  # already global
-    local = mesh.local_mesh
-    local_sharding = NamedSharding(local, spec)
-    if isinstance(x, Array) and x.sharding.is_equivalent_to(local_sharding, x.ndim):
-        shape, dtype = x.shape, x.dtype
-        arrays = [s.data for s in x.addressable_shards]
-    else:
-        value = _host_array(x)
-        shape, dtype = value.shape, value.dtype
-        arrays = _blocks_on(value, local_sharding, shape)
-    gshape = _scaled_shape(shape, spec, mesh, local, True, what)
-    return make_array_from_single_device_arrays(gshape, NamedSharding(mesh, spec), arrays,
-                                                dtype=dtype)
-
-
-def _global_to_host_local(x, mesh, spec):
-    from jaxel.device import device_put
-    from jaxel.runtime.array import Array
-    from jaxel.sharding import NamedSharding
-    from jaxel.sharding.api import make_array_from_single_device_arrays
-    what = "global_array_to_host_local_array"
-    _check_spec(spec, what)
-    if isinstance(x, Array) and x.is_fully_addressable:
-        return x  # already host-local
-    local = mesh.local_mesh
-    global_sharding = NamedSharding(mesh, spec)
-    local_sharding = NamedSharding(local, spec)
-    if isinstance(x, Array):
-        if not x.sharding.is_equivalent_to(global_sharding, x.ndim):
-            x = device_put(x, global_sharding)
-        shape = x.shape
-        by_device = {s.device: s.data for s in x.addressable_shards}
-        arrays = [by_device[d] for d in local_sharding._device_assignment]
-    else:  # a host value of the global shape: keep this process's part of it
-        value = _host_array(x)
-        shape = value.shape
-        arrays = _blocks_on(value, global_sharding, shape)
-    lshape = _scaled_shape(shape, spec, mesh, local, False, what)
-    return make_array_from_single_device_arrays(lshape, local_sharding, arrays)
-
-
 def host_local_array_to_global_array(local_inputs, global_mesh, pspecs):
     """Turn each process's local arrays into global Arrays over ``global_mesh``.
 
@@ -405,7 +322,8 @@ def host_local_array_to_global_array(local_inputs, global_mesh, pspecs):
     from jaxel.tree_util import tree_flatten, tree_unflatten
     leaves, treedef = tree_flatten(local_inputs)
     specs = _pspec_leaves(pspecs, local_inputs, "host_local_array_to_global_array")
-    return tree_unflatten(treedef, [_host_local_to_global(x, global_mesh, s)
+    from jaxel.sharding.multiprocess import host_local_to_global
+    return tree_unflatten(treedef, [host_local_to_global(x, global_mesh, s)
                                     for x, s in zip(leaves, specs)])
 
 
@@ -422,5 +340,6 @@ def global_array_to_host_local_array(global_inputs, global_mesh, pspecs):
     from jaxel.tree_util import tree_flatten, tree_unflatten
     leaves, treedef = tree_flatten(global_inputs)
     specs = _pspec_leaves(pspecs, global_inputs, "global_array_to_host_local_array")
-    return tree_unflatten(treedef, [_global_to_host_local(x, global_mesh, s)
+    from jaxel.sharding.multiprocess import global_to_host_local
+    return tree_unflatten(treedef, [global_to_host_local(x, global_mesh, s)
                                     for x, s in zip(leaves, specs)])

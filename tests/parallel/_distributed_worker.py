@@ -139,6 +139,12 @@ def hostlocal(pid, n, port, lib=jaxel):
     g = mh.host_local_array_to_global_array({"x": local}, mesh, {"x": P("data")})["x"]
     total = lib.jit(lambda a: (a * a).sum(axis=0))(g)
     back = mh.global_array_to_host_local_array(g, mesh, P("data"))
+    # A replicated global array is resharded to the spec before taking this process's part.
+    whole = np.concatenate([np.arange(6, dtype=np.float32).reshape(2, 3) + 100 * p
+                            for p in range(n)])
+    rep = lib.make_array_from_callback(whole.shape, NamedSharding(mesh, P()),
+                                       lambda idx: whole[idx])
+    back_rep = mh.global_array_to_host_local_array(rep, mesh, P("data"))
     gathered = mh.process_allgather(g, tiled=True)
     rows = lib.make_array_from_process_local_data(NamedSharding(mesh, P("data")), local)
     rows2 = lib.make_array_from_process_local_data(NamedSharding(mesh, P("data")), local,
@@ -158,7 +164,8 @@ def hostlocal(pid, n, port, lib=jaxel):
                 spec=list(g.sharding.spec), back_spec=list(back.sharding.spec),
                 back_devices=[d.id for d in back.sharding._device_assignment],
                 total=_local_value(total).tolist(), back=np.asarray(back).tolist(),
-                back_shape=list(back.shape), gathered=gathered.tolist())
+                back_shape=list(back.shape), gathered=gathered.tolist(),
+                back_rep=np.asarray(back_rep).tolist())
 
 
 def hostlocal_jax(pid, n, port):

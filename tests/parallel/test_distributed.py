@@ -134,6 +134,7 @@ def test_host_local_arrays_become_global_and_back():
         assert r["global_shape"] == [4, 3] and "data" in r["spec"]
         np.testing.assert_allclose(r["total"], (whole * whole).sum(axis=0))
         np.testing.assert_array_equal(r["back"], local[pid])
+        np.testing.assert_array_equal(r["back_rep"], local[pid])
         assert r["back_shape"] == [2, 3]
         np.testing.assert_array_equal(r["gathered"], whole)
         # make_array_from_process_local_data: rows split across processes...
