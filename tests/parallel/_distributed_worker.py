@@ -145,6 +145,9 @@ def hostlocal(pid, n, port, lib=jaxel):
     rep = lib.make_array_from_callback(whole.shape, NamedSharding(mesh, P()),
                                        lambda idx: whole[idx])
     back_rep = mh.global_array_to_host_local_array(rep, mesh, P("data"))
+    resharded = lib.device_put(rep, NamedSharding(mesh, P("data")))  # across processes
+    shards = sorted((s.index[0].start, np.asarray(s.data).tolist())
+                    for s in resharded.addressable_shards)
     gathered = mh.process_allgather(g, tiled=True)
     rows = lib.make_array_from_process_local_data(NamedSharding(mesh, P("data")), local)
     rows2 = lib.make_array_from_process_local_data(NamedSharding(mesh, P("data")), local,
@@ -165,7 +168,7 @@ def hostlocal(pid, n, port, lib=jaxel):
                 back_devices=[d.id for d in back.sharding._device_assignment],
                 total=_local_value(total).tolist(), back=np.asarray(back).tolist(),
                 back_shape=list(back.shape), gathered=gathered.tolist(),
-                back_rep=np.asarray(back_rep).tolist())
+                back_rep=np.asarray(back_rep).tolist(), resharded=shards)
 
 
 def hostlocal_jax(pid, n, port):

@@ -135,6 +135,8 @@ def test_host_local_arrays_become_global_and_back():
         np.testing.assert_allclose(r["total"], (whole * whole).sum(axis=0))
         np.testing.assert_array_equal(r["back"], local[pid])
         np.testing.assert_array_equal(r["back_rep"], local[pid])
+        assert r["resharded"] == [[2 * pid + i, whole[2 * pid + i:2 * pid + i + 1].tolist()]
+                                  for i in range(2)]
         assert r["back_shape"] == [2, 3]
         np.testing.assert_array_equal(r["gathered"], whole)
         # make_array_from_process_local_data: rows split across processes...
