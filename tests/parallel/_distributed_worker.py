@@ -146,6 +146,11 @@ def hostlocal(pid, n, port, lib=jaxel):
                                        lambda idx: whole[idx])
     back_rep = mh.global_array_to_host_local_array(rep, mesh, P("data"))
     resharded = lib.device_put(rep, NamedSharding(mesh, P("data")))  # across processes
+    try:  # part of g's value is on the other process only
+        np.asarray(g)
+        read_error = None
+    except RuntimeError as e:
+        read_error = type(e).__name__
     shards = sorted((s.index[0].start, np.asarray(s.data).tolist())
                     for s in resharded.addressable_shards)
     gathered = mh.process_allgather(g, tiled=True)
@@ -168,7 +173,9 @@ def hostlocal(pid, n, port, lib=jaxel):
                 back_devices=[d.id for d in back.sharding._device_assignment],
                 total=_local_value(total).tolist(), back=np.asarray(back).tolist(),
                 back_shape=list(back.shape), gathered=gathered.tolist(),
-                back_rep=np.asarray(back_rep).tolist(), resharded=shards)
+                back_rep=np.asarray(back_rep).tolist(), resharded=shards,
+                printed=[repr(g), str(g), f"{g}"], read_error=read_error,
+                replicated=[np.asarray(rep).tolist(), repr(rep[:1])])
 
 
 def hostlocal_jax(pid, n, port):
@@ -213,6 +220,7 @@ def mlp_step(pid, n, port):
     # The same loss with the layouts named on jit itself.
     named = jaxel.jit(loss, in_shardings=(repl, rows, rows), out_shardings=repl)(gp, xg, yg)
     out = dict(loss=float(_local_value(value)), named_loss=float(_local_value(named)),
+               loss_read=float(value),  # replicated: every process holds the whole value
                named_spec=str(named.sharding.spec),
                grads={k: _local_value(v).tolist() for k, v in grads.items()},
                new={k: _local_value(v).tolist() for k, v in new.items()},

@@ -135,6 +135,12 @@ def test_host_local_arrays_become_global_and_back():
         np.testing.assert_allclose(r["total"], (whole * whole).sum(axis=0))
         np.testing.assert_array_equal(r["back"], local[pid])
         np.testing.assert_array_equal(r["back_rep"], local[pid])
+        # An array partly on the other process prints its type only and cannot be read;
+        # a replicated one reads and prints as usual.
+        assert r["printed"] == ["Array(shape=(4, 3), dtype=float32)"] * 3
+        assert r["read_error"] == "RuntimeError"
+        assert r["replicated"] == [whole.tolist(),
+                                   "Array([[0., 1., 2.]], dtype=float32)"]
         assert r["resharded"] == [[2 * pid + i, whole[2 * pid + i:2 * pid + i + 1].tolist()]
                                   for i in range(2)]
         assert r["back_shape"] == [2, 3]
@@ -167,6 +173,7 @@ def test_data_parallel_mlp_step_matches_one_process():
     for r in (r0, r1):
         assert r["loss"] == pytest.approx(one["loss"], rel=1e-6)
         assert r["named_loss"] == pytest.approx(one["loss"], rel=1e-6)
+        assert r["loss_read"] == r["loss"]
         assert r["named_spec"] == one["named_spec"]
         for k in one["grads"]:
             np.testing.assert_allclose(r["grads"][k], one["grads"][k], rtol=1e-5, atol=1e-7)
