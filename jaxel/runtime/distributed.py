@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import atexit
 import socket
+import sys
+import threading
 import time
 
 from jaxel.runtime.xla import _jax
@@ -88,6 +90,14 @@ def _check_port_free(bind_address: str, coordinator_address: str):
             f"{e}") from None
 
 
+def _warn_not_joined(address, num_processes, process_id, timeout):
+    sys.stderr.write(
+        f"jaxel.distributed.initialize: process {process_id}: not all {num_processes} "
+        f"processes joined the coordinator at {address} within {timeout} s "
+        f"(initialization_timeout); XLA's runtime now ends this process.\n")
+    sys.stderr.flush()
+
+
 def connect(coordinator_address: str, num_processes: int, process_id: int, *,
             bind_address: str, initialization_timeout: float, heartbeat_timeout: int,
             shutdown_timeout: int):
@@ -117,7 +127,16 @@ def connect(coordinator_address: str, num_processes: int, process_id: int, *,
             coordinator_address, process_id, init_timeout=left,
             heartbeat_timeout=heartbeat_timeout, shutdown_timeout=shutdown_timeout,
             use_compression=True)
-        client.connect()
+        # When some process never joins, jaxlib ends this one at the timeout with a message
+        # blaming "another task died"; say first what actually went wrong.
+        warn = threading.Timer(max(0.0, left - 0.5), _warn_not_joined,
+                               (coordinator_address, num_processes, process_id, left))
+        warn.daemon = True
+        warn.start()
+        try:
+            client.connect()
+        finally:
+            warn.cancel()
         # As JAX by default: a SIGTERM (a preemption notice) no longer ends the process; the
         # processes agree on a step to checkpoint at (reached_preemption_sync_point).
         preemption = _jax.create_preemption_sync_manager()

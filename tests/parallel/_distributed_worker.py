@@ -17,6 +17,12 @@ import jaxel.numpy as jnp
 
 HEARTBEAT_S = 3
 
+try:  # some scenarios end by abort() (XLA's fatal errors): no core files, please
+    import resource
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+except (ImportError, ValueError, OSError):
+    pass
+
 
 def join(pid, n, port, timeout=30):
     jaxel.distributed.initialize(f"127.0.0.1:{port}", n, pid, initialization_timeout=timeout,
@@ -332,6 +338,12 @@ def bad_args(pid, n, port):
                 errors.append(type(e).__name__)
         out.append(errors)
     return dict(errors=out, initialized=jaxel.distributed.is_initialized())
+
+
+def alone(pid, n, port):
+    """Process 0 of 2, and process 1 never comes."""
+    join(0, 2, port, timeout=3)
+    return {}
 
 
 def port_taken(pid, n, port):

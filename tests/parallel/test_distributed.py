@@ -201,6 +201,14 @@ def test_unreachable_coordinator_fails_within_timeout():
     assert r["seconds"] < 6
 
 
+def test_missing_process_ends_the_others_at_the_timeout():
+    start = time.monotonic()
+    (rc, r, err), = launch("alone", n=1, timeout=40)
+    assert rc != 0 and r is None
+    assert "not all 2 processes joined the coordinator at 127.0.0.1:" in err, err[-3000:]
+    assert time.monotonic() - start < 30
+
+
 def test_coordinator_port_in_use_is_named():
     (rc, r, err), = launch("port_taken", n=1, timeout=30)
     assert rc == 0, err[-3000:]
