@@ -25,6 +25,11 @@ _calls = itertools.count()
 # coordination service (missed heartbeats) well before this, which ends the waiting processes.
 _TIMEOUT_S = 3600.0
 
+# Values this large go through the devices (one XLA collective over Gloo: ~10x faster from
+# 1 MB on); smaller ones through the key-value store (no compile, a few ms). Shapes and dtypes
+# agree across processes, so every process picks the same path.
+_DEVICE_MIN_BYTES = 1 << 16
+
 
 def _process_count():
     from jaxel.device import process_count
@@ -135,12 +140,35 @@ def process_allgather(in_tree, tiled: bool = False):
         raise ValueError("Gathering global non-fully-addressable arrays only supports "
                          "tiled=True")
     out = [None if i in local else _replicated_value(x) for i, x in enumerate(leaves)]
-    values = [_host_array(leaves[i]) for i in local]
-    values = [v[None] if v.ndim == 0 or not tiled else v for v in values]
-    per_process = _exchange(values) if values else []
-    for j, i in enumerate(local):
+    values = {i: _host_array(leaves[i]) for i in local}
+    small = [i for i in local if values[i].nbytes < _DEVICE_MIN_BYTES]
+    for i in local:
+        if i not in small:  # stacked on the devices, then replicated by one XLA all-gather
+            stacked = _replicated_value(_stacked_over_processes(values[i]))
+            out[i] = stacked if not tiled or values[i].ndim == 0 else \
+                stacked.reshape((-1,) + values[i].shape[1:])
+    lifted = [values[i][None] if values[i].ndim == 0 or not tiled else values[i]
+              for i in small]
+    per_process = _exchange(lifted) if lifted else []
+    for j, i in enumerate(small):
         out[i] = np.concatenate([p[j] for p in per_process], axis=0)
     return tree_unflatten(treedef, out)
+
+
+def _process_mesh():
+    """A mesh with one row per process: ('processes', 'local_devices')."""
+    from jaxel.device import local_device_count
+    from jaxel.runtime.client import devices
+    from jaxel.sharding import Mesh
+    grid = np.array(devices(), dtype=object).reshape(_process_count(), local_device_count())
+    return Mesh(grid, ("processes", "local_devices"))
+
+
+def _stacked_over_processes(value):
+    """A global Array of shape ``(processes,) + value.shape``: row p is process p's value."""
+    from jaxel.sharding import PartitionSpec
+    from jaxel.sharding.multiprocess import host_local_to_global
+    return host_local_to_global(value[None], _process_mesh(), PartitionSpec("processes"))
 
 
 def _identity(x):
@@ -182,6 +210,10 @@ def broadcast_one_to_all(in_tree, is_source: bool | None = None):
         is_source = process_index() == 0
     leaves, treedef = tree_flatten(in_tree)
     values = [_host_array(x) for x in leaves]
+    if sum(v.nbytes for v in values) >= _DEVICE_MIN_BYTES:
+        # As JAX: the sources' values (zeros elsewhere) summed over processes on the devices.
+        return tree_unflatten(treedef, [_summed_over_processes(
+            v if is_source else np.zeros_like(v)) for v in values])
     from jaxel.runtime import distributed as _dist
     me, call = process_index(), next(_calls)
     # Every process says whether it is a source; only sources upload their values, so the
@@ -198,6 +230,19 @@ def broadcast_one_to_all(in_tree, is_source: bool | None = None):
                for a, t, v in zip(out, theirs, values)]
     _finish(call, me, ["source", "value"] if is_source else ["source"])
     return tree_unflatten(treedef, out)
+
+
+def _sum_rows(a):
+    from jaxel.numpy import sum as _sum
+    return _sum(a, axis=0, dtype=a.dtype)
+
+
+def _summed_over_processes(value):
+    from jaxel.api import jit
+    from jaxel.sharding import NamedSharding, PartitionSpec
+    stacked = _stacked_over_processes(value)
+    target = NamedSharding(stacked.sharding.mesh, PartitionSpec())
+    return np.asarray(jit(_sum_rows, out_shardings=target)(stacked))
 
 
 def sync_global_devices(name: str):

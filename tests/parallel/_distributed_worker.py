@@ -74,6 +74,15 @@ def multihost(pid, n, port, lib=jaxel):
     tiled = mh.process_allgather(jnp.asarray(mine), tiled=True)
     bcast = mh.broadcast_one_to_all({"v": mine, "i": np.int32(7 + pid)})
     from_last = mh.broadcast_one_to_all(mine, is_source=pid == n - 1)
+    # Large values go through the devices instead of the key-value store.
+    big = np.arange(128 * 160, dtype=np.float32).reshape(128, 160) + 1000 * pid
+
+    def digest(a):
+        a = np.asarray(a)
+        return [list(a.shape), str(a.dtype), float(a.sum()), a.reshape(-1)[::997].tolist()]
+    big_out = [digest(mh.process_allgather(big)), digest(mh.process_allgather(big, tiled=True)),
+               digest(mh.broadcast_one_to_all(big)),
+               digest(mh.broadcast_one_to_all({"b": big}, is_source=pid == n - 1)["b"])]
     mh.sync_global_devices("step 1")
     mh.sync_global_devices("step 2")
     try:
@@ -102,7 +111,7 @@ def multihost(pid, n, port, lib=jaxel):
         stacked_b1=stacked["b"][1].tolist(), stacked_b1_dtype=str(stacked["b"][1].dtype),
         tiled=tiled.tolist(), bcast_v=bcast["v"].tolist(), bcast_i=int(bcast["i"]),
         bcast_types=[type(bcast["v"]).__name__, str(bcast["i"].dtype)],
-        from_last=from_last.tolist(), mismatch=mismatch)
+        from_last=from_last.tolist(), mismatch=mismatch, big=big_out)
 
 
 def multihost_jax(pid, n, port):

@@ -102,6 +102,11 @@ def test_multihost_utils_two_processes():
         assert r["bcast_i"] == 7 and r["bcast_types"] == ["ndarray", "int32"]
         np.testing.assert_array_equal(r["from_last"], a[1])
         assert r["mismatch"] is not None and "differ" in r["mismatch"]
+        big = [np.arange(128 * 160, dtype=np.float32).reshape(128, 160) + 1000 * p
+               for p in range(2)]
+        for got, want in zip(r["big"], [np.stack(big), np.concatenate(big), big[0], big[1]]):
+            assert got[:3] == [list(want.shape), "float32", float(want.sum())]
+            assert got[3] == want.reshape(-1)[::997].tolist()
     r0.pop("mismatch"), r1.pop("mismatch")
     assert r0 == r1
     if importlib.util.find_spec("jax") is None:
