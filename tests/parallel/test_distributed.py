@@ -53,7 +53,9 @@ def launch(scenario, n=2, timeout=60, port=None, devices=2, jax_env=False):
     except subprocess.TimeoutExpired:
         for p in procs:
             p.kill()
-        pytest.fail(f"{scenario}: the processes did not finish within {timeout} s")
+        tails = [p.communicate()[1][-1500:] for p in procs]  # reap them; show what they said
+        pytest.fail(f"{scenario}: the processes did not finish within {timeout} s; their "
+                    f"stderr ends:\n" + "\n---\n".join(tails))
     return outs
 
 
