@@ -40,7 +40,9 @@ def basics(pid, n, port):
     from jaxel.sharding import Mesh, NamedSharding, PartitionSpec as P
     mesh = Mesh(np.array(jaxel.devices()).reshape(2, 2), ("proc", "local"))
     s = NamedSharding(mesh, P("proc", "local"))
+    made = jaxel.make_mesh((2, 2), ("a", "b"))
     return dict(
+        make_mesh=[d.id for d in made.devices.flat],
         mesh=dict(multi=mesh.is_multi_process, local=[d.id for d in mesh.local_devices],
                   local_mesh=mesh.local_mesh.device_ids.tolist(),
                   addressable=s.is_fully_addressable,

@@ -78,6 +78,7 @@ def test_process_indices_and_global_devices():
         assert r["local"] == [i for i, p in r["devices"] if p == pid]
         assert r["other"] == [i for i, p in r["devices"] if p != pid]
         assert r["default_is_local"]
+        assert sorted(r["make_mesh"]) == [i for i, _ in r["devices"]]  # over global devices
         # A mesh over the global devices: this process's row of it is its local mesh.
         local = [i for i, p in r["devices"] if p == pid]
         assert r["mesh"]["multi"] and r["mesh"]["local"] == local
