@@ -295,7 +295,7 @@ def preemption(pid, n, port):
         if mh.reached_preemption_sync_point(step):
             agreed = step
             break
-        time.sleep(0.2)
+        time.sleep(0.4)  # room for the background agreement to finish before the step
     return dict(alive=alive, agreed=agreed)
 
 
