@@ -1,29 +1,20 @@
 """Helpers for programs that run as many processes (``jax.experimental.multihost_utils``).
 
 Every process calls these functions in the same order with pytrees of the same structure,
-shapes and dtypes (SPMD style). Host values travel through the coordination service's
-key-value store (``jaxel/runtime/distributed.py``): each process publishes its bytes under a
-key numbered by a per-process call counter and reads the others'; the counter agrees across
-processes because the calls happen in the same order everywhere. With one process every
-function works on the local values and needs no ``jaxel.distributed.initialize``.
+shapes and dtypes (SPMD style). Small host values travel through the coordination service's
+key-value store (``_host_exchange.py``); large ones as global Arrays, one row per process,
+through one jitted XLA collective. With one process every function works on the local values
+and needs no ``jaxel.distributed.initialize``.
 """
 from __future__ import annotations
 
 import contextlib
-import itertools
-import json
 import zlib
 
 import numpy as np
 
+from jaxel.experimental._host_exchange import exchange, gather_sources
 from jaxel.tree_util import tree_map
-
-# Each collective call gets the next number; keys and barriers are named after it.
-_calls = itertools.count()
-
-# How long to wait for another process's value. A process that dies is reported by the
-# coordination service (missed heartbeats) well before this, which ends the waiting processes.
-_TIMEOUT_S = 3600.0
 
 # Values this large go through the devices (one XLA collective over Gloo: ~10x faster from
 # 1 MB on); smaller ones through the key-value store (no compile, a few ms). Shapes and dtypes
@@ -55,56 +46,6 @@ def _host_array(x):
 
 def _fully_addressable(x) -> bool:
     return getattr(x, "is_fully_addressable", True)
-
-
-def _encode(values: list) -> bytes:
-    header = json.dumps([[list(v.shape), str(v.dtype)] for v in values]).encode()
-    return b"".join([len(header).to_bytes(8, "little"), header,
-                     *(np.ascontiguousarray(v).tobytes() for v in values)])
-
-
-def _key(call, process, what="value"):
-    return f"jaxel/multihost/{call}/{what}/{process}"
-
-
-def _finish(call, me, whats):
-    """After the barrier every process has read every key; each then drops its own."""
-    from jaxel.runtime import distributed as _dist
-    _dist.barrier(f"jaxel/multihost/{call}", _TIMEOUT_S)
-    for what in whats:
-        _dist.key_value_delete(_key(call, me, what))
-
-
-def _exchange(values: list) -> list:
-    """Every process's list of NumPy arrays, indexed by process (one round trip each)."""
-    from jaxel.device import process_index
-    from jaxel.runtime import distributed as _dist
-    me, n = process_index(), _process_count()
-    call = next(_calls)
-    payload = _encode(values)
-    _dist.key_value_set(_key(call, me), payload)
-    out = []
-    for p in range(n):
-        blob = payload if p == me else _dist.key_value_get(_key(call, p), _TIMEOUT_S)
-        out.append(_decode(blob, values, p))
-    _finish(call, me, ["value"])
-    return out
-
-
-def _decode(blob: bytes, like: list, process: int) -> list:
-    size = int.from_bytes(blob[:8], "little")
-    header = json.loads(blob[8:8 + size])
-    mine = [[list(v.shape), str(v.dtype)] for v in like]
-    if header != mine:
-        raise ValueError(
-            f"multihost_utils: process {process} passed leaves with (shape, dtype) {header}, "
-            f"this process {mine}; every process must pass the same shapes and dtypes.")
-    out, offset = [], 8 + size
-    for v in like:
-        nbytes = v.dtype.itemsize * v.size
-        out.append(np.frombuffer(blob[offset:offset + nbytes], v.dtype).reshape(v.shape))
-        offset += nbytes
-    return out
 
 
 def process_allgather(in_tree, tiled: bool = False):
@@ -149,7 +90,7 @@ def process_allgather(in_tree, tiled: bool = False):
                 stacked.reshape((-1,) + values[i].shape[1:])
     lifted = [values[i][None] if values[i].ndim == 0 or not tiled else values[i]
               for i in small]
-    per_process = _exchange(lifted) if lifted else []
+    per_process = exchange(lifted) if lifted else []
     for j, i in enumerate(small):
         out[i] = np.concatenate([p[j] for p in per_process], axis=0)
     return tree_unflatten(treedef, out)
@@ -214,22 +155,8 @@ def broadcast_one_to_all(in_tree, is_source: bool | None = None):
         # As JAX: the sources' values (zeros elsewhere) summed over processes on the devices.
         return tree_unflatten(treedef, [_summed_over_processes(
             v if is_source else np.zeros_like(v)) for v in values])
-    from jaxel.runtime import distributed as _dist
-    me, call = process_index(), next(_calls)
-    # Every process says whether it is a source; only sources upload their values, so the
-    # data read is (number of sources) x (tree size), not (number of processes) x (tree size).
-    _dist.key_value_set(_key(call, me, "source"), b"1" if is_source else b"0")
-    if is_source:
-        _dist.key_value_set(_key(call, me), _encode(values))
-    out = [np.zeros_like(v) for v in values]
-    for p in range(_process_count()):
-        if _dist.key_value_get(_key(call, p, "source"), _TIMEOUT_S) != b"1":
-            continue
-        theirs = _decode(_dist.key_value_get(_key(call, p), _TIMEOUT_S), values, p)
-        out = [np.sum(np.stack([a, t]), axis=0, dtype=v.dtype)
-               for a, t, v in zip(out, theirs, values)]
-    _finish(call, me, ["source", "value"] if is_source else ["source"])
-    return tree_unflatten(treedef, out)
+    return tree_unflatten(treedef, gather_sources(values, bool(is_source), process_index(),
+                                                  _process_count()))
 
 
 def _sum_rows(a):
