@@ -202,6 +202,43 @@ def hostlocal_jax(pid, n, port):
     return out
 
 
+def collectives(pid, n, port, lib=jaxel):
+    """shard_map collectives over a mesh whose axis 'p' crosses processes and 'l' does not:
+    psum, all_gather, ppermute and axis_index lower to XLA collectives with replica groups of
+    global partition ids."""
+    if n > 1:
+        _join_with(lib, pid, n, port)
+    if lib is jaxel:
+        from jaxel.experimental import multihost_utils as mh
+    else:
+        from jax.experimental import multihost_utils as mh
+    P, Mesh = lib.sharding.PartitionSpec, lib.sharding.Mesh
+    lax, jnp = lib.lax, lib.numpy
+    mesh = Mesh(np.array(lib.devices()).reshape(2, 2), ("p", "l"))
+    local = (np.arange(8, dtype=np.float32).reshape(2, 4) + 10 * pid)
+    x = mh.host_local_array_to_global_array(local, mesh, P("p", "l"))  # global (4, 4)
+
+    def body(b):
+        total = lax.psum(b, ("p", "l"))
+        over_p = lax.psum(b, "p")
+        gathered = lax.all_gather(b, "p", tiled=True)
+        shifted = lax.ppermute(b, "p", perm=[(0, 1), (1, 0)])
+        where = (lax.axis_index("p") * 10 + lax.axis_index("l")) * jnp.ones_like(b)
+        return total, over_p, gathered, shifted, where
+
+    outs = lib.jit(lib.shard_map(body, mesh=mesh, in_specs=P("p", "l"),
+                                 out_specs=(P(), P(None, "l"), P("p", "l"), P("p", "l"),
+                                            P("p", "l"))))(x)
+    return dict(outs=[mh.process_allgather(o, tiled=True).tolist() for o in outs])
+
+
+def collectives_jax(pid, n, port):
+    import jax
+    out = collectives(pid, n, port, jax)
+    jax.distributed.shutdown()
+    return out
+
+
 def mlp_step(pid, n, port):
     """One data-parallel SGD step of a small MLP: batch split over the 'data' axis of the
     4 global devices, parameters replicated."""
