@@ -417,6 +417,12 @@ def from_env(pid, n, port):
     return dict(index=jaxel.process_index(), count=jaxel.process_count())
 
 
+def single_process(pid, n, port):
+    """The one-process checks in one interpreter, those that need no devices first."""
+    return dict(unreachable=unreachable(pid, n, port), port_taken=port_taken(pid, n, port),
+                no_distributed=no_distributed(pid, n, port), late=late(pid, n, port))
+
+
 def late(pid, n, port):
     """initialize after the devices exist is refused."""
     jaxel.devices()
