@@ -66,15 +66,12 @@ def _pmap_case(label):
         grads = lib.lax.pmean(grads, "data")
         return {k: params[k] - LR * grads[k] for k in params}, lib.lax.pmean(value, "data")
 
-    pstep = lib.pmap(step, axis_name="data", devices=lib.devices()[:DEVICES])
-    params = {k: np.broadcast_to(v, (DEVICES,) + v.shape) for k, v in params.items()}
-    params = pstep(params, x.reshape(DEVICES, per, -1), y.reshape(DEVICES, per, -1))[0]
-    xs = lib.device_put_sharded([x[i * per:(i + 1) * per] for i in range(DEVICES)],
-                                lib.devices()[:DEVICES]) if hasattr(lib, "device_put_sharded") \
-        else x.reshape(DEVICES, per, -1)
-    ys = lib.device_put_sharded([y[i * per:(i + 1) * per] for i in range(DEVICES)],
-                                lib.devices()[:DEVICES]) if hasattr(lib, "device_put_sharded") \
-        else y.reshape(DEVICES, per, -1)
+    devices = lib.devices()[:DEVICES]
+    pstep = lib.pmap(step, axis_name="data", devices=devices)
+    # Inputs placed on the devices once, as pmap lays them out (an identity pmap).
+    place = lib.pmap(lambda a: a, devices=devices)
+    xs, ys = place(x.reshape(DEVICES, per, -1)), place(y.reshape(DEVICES, per, -1))
+    params = place({k: np.broadcast_to(v, (DEVICES,) + v.shape) for k, v in params.items()})
     box = {"p": params}
 
     def run():

@@ -60,6 +60,7 @@ from jaxel.sharding.api import (  # noqa: F401
     make_array_from_process_local_data, reshard,
 )
 from jaxel.runtime.sharded import Shard  # noqa: F401
+from jaxel.parallel import shard_map, smap, pmap  # noqa: F401
 from jaxel import memory  # noqa: F401
 from jaxel.config import remove_size_one_mesh_axis_from_type, auto_pcast  # noqa: F401
 

@@ -13,6 +13,7 @@ from jaxel import tree_util
 from jaxel.transforms.ad_util import (Zero, aval_of, float0, instantiate, is_differentiable_dtype,
                                       tangent_aval, UndefinedPrimal)
 from jaxel.transforms.jvp import check_tangent_matches, jvp_flat
+from jaxel.tracing.core import _state
 from jaxel.transforms.linearize import linearize_flat
 from jaxel.transforms.transpose import backward_pass
 
@@ -116,7 +117,11 @@ def _vjp_flat(flat_fun, primals):
         cts = [ct for ct, z in zip(cts_out, lin.out_zero) if not z]
         args = [UndefinedPrimal(a) for a in lin.in_avals]
         cts_in = backward_pass(lin.jaxpr.jaxpr, lin.jaxpr.consts, args, cts)
-        return [_materialize(c) for c in cts_in]
+        out = [_materialize(c) for c in cts_in]
+        # Inside a shard_map body (check_vma) a cotangent varies over no more devices than its
+        # primal: the trace sums the surplus (JAX's pvary transposes), see jaxel/parallel/vma.py.
+        match = getattr(_state.trace, "match_cotangents", None)
+        return out if match is None else match(primals, out)
 
     return primals_out, pullback, lin
 

@@ -27,8 +27,6 @@ _ECOSYSTEM = "issue 16 (extension API, array refs, jax internals for the ecosyst
 
 # (module, name) -> the open issue that owns it. Nothing else may be missing.
 EXCLUDED: dict = {
-    **{("", n): _PARALLEL for n in [
-        "shard_map", "smap", "pmap"]},
     **{("", n): _DEBUGGING for n in [
         "debug_nans", "debug_infs", "pure_callback", "stages", "profiler", "export",
         "effects_barrier", "named_scope", "named_call", "log_compiles",
@@ -45,9 +43,7 @@ EXCLUDED: dict = {
         "interpreters", "lib", "api_util", "ffi"]},
     ("", "experimental"): "issues 14, 15 and 16 (multihost_utils, checkify/io_callback, layout)",
     **{("lax", n): _PARALLEL for n in [
-        "pcast", "pbroadcast",
-        "psum_scatter_start", "ragged_all_to_all", "ragged_all_to_all_p", "device_put_p",
-        "pswapaxes", "pshuffle"]},
+        "psum_scatter_start", "ragged_all_to_all", "ragged_all_to_all_p", "device_put_p"]},
 }
 
 

@@ -196,7 +196,10 @@ def trace_to_jaxpr(fun, in_avals, debug_info: DebugInfo | None = None):
     transformations stay in ``closed_jaxpr.consts``; see ``split_tracer_consts``.
     """
     parent = _state.trace
-    trace = JaxprTrace(parent, debug_info)
+    # A trace may stage nested bodies its own way (a shard_map body tracks which values vary
+    # across devices: jaxel/parallel/vma.py).
+    child = getattr(parent, "child_trace", None)
+    trace = JaxprTrace(parent, debug_info) if child is None else child(debug_info)
     args = [trace.new_arg(a) for a in in_avals]
     _state.trace = trace
     try:

@@ -60,7 +60,7 @@ psum_p = _collective("psum")
 pmax_p = _collective("pmax")
 pmin_p = _collective("pmin")
 for _p in (psum_p, pmax_p, pmin_p):
-    _p.abstract_eval = lambda x, *, axes: x
+    _p.abstract_eval = lambda x, *, axes, axis_index_groups=None: x
 
 ppermute_p = _collective("ppermute")
 ppermute_p.abstract_eval = lambda x, *, axes, perm: x
@@ -68,7 +68,7 @@ ppermute_p.abstract_eval = lambda x, *, axes, perm: x
 all_gather_p = _collective("all_gather")
 
 
-def _all_gather_abstract_eval(x, *, axes, axis, tiled, axis_size):
+def _all_gather_abstract_eval(x, *, axes, axis, tiled, axis_size, axis_index_groups=None):
     if tiled:
         if not x.shape:
             raise TypeError("lax.all_gather(tiled=True) needs an operand of rank at least 1.")
@@ -79,11 +79,16 @@ def _all_gather_abstract_eval(x, *, axes, axis, tiled, axis_size):
 
 
 all_gather_p.abstract_eval = _all_gather_abstract_eval
+# all_gather typed invariant (``to='invarying'`` under check_vma): the same value as all_gather,
+# a different transpose (see _all_gather_invariant_transpose).
+all_gather_invariant_p = _collective("all_gather_invariant")
+all_gather_invariant_p.abstract_eval = _all_gather_abstract_eval
 
 psum_scatter_p = _collective("psum_scatter")
 
 
-def _psum_scatter_abstract_eval(x, *, axes, scatter_dimension, tiled, axis_size):
+def _psum_scatter_abstract_eval(x, *, axes, scatter_dimension, tiled, axis_size,
+                                axis_index_groups=None):
     d = scatter_dimension
     n = x.shape[d]
     if tiled:
@@ -104,7 +109,8 @@ psum_scatter_p.abstract_eval = _psum_scatter_abstract_eval
 all_to_all_p = _collective("all_to_all")
 
 
-def _all_to_all_abstract_eval(x, *, axes, split_axis, concat_axis, tiled, axis_size):
+def _all_to_all_abstract_eval(x, *, axes, split_axis, concat_axis, tiled, axis_size,
+                              axis_index_groups=None):
     n = x.shape[split_axis]
     if tiled:
         if n % axis_size:
@@ -127,6 +133,16 @@ all_to_all_p.abstract_eval = _all_to_all_abstract_eval
 axis_index_p = _collective("axis_index")
 axis_index_p.abstract_eval = lambda *, axes: ShapedArray((), np.dtype(np.int32), False)
 
+# Under shard_map with check_vma (JAX's default) psum's result is the same on every device of
+# the axes (invariant), and its transpose is ``pvary``: the identity on values that marks them
+# as varying again, whose own transpose is this psum. ``pvary`` is inserted wherever an
+# invariant value meets a varying one (jaxel/parallel/vma.py), so gradients of replicated
+# inputs are summed over the devices that used them, as in JAX.
+psum_invariant_p = _collective("psum_invariant")
+psum_invariant_p.abstract_eval = lambda x, *, axes: x
+pvary_p = _collective("pvary")
+pvary_p.abstract_eval = lambda x, *, axes: x
+
 
 # ---- public functions --------------------------------------------------------------------------
 def _positional_reduce(x, positional, reducer):
@@ -140,60 +156,98 @@ def psum(x, axis_name, *, axis_index_groups=None):
     """Sum ``x`` (a pytree) over the mapped axis or axes ``axis_name``: every participant gets
     the total. Example: ``vmap(lambda v: v / lax.psum(v, 'i'), axis_name='i')`` normalises."""
     from jaxel.lax.reductions import reduce_sum
-    _no_groups(axis_index_groups, "psum")
     positional, names, _ = _resolve(axis_name, "lax.psum")
+    groups = _groups(axis_index_groups, names, positional, "psum")
+    prim = _psum_prim(names) if groups is None else psum_p
+    manual = _on_devices(names)
 
     def one(leaf):
+        if manual and not _is_traced(leaf):
+            # A constant is the same on every device: its sum is ``size * x`` (as JAX folds it;
+            # ``psum(1, 'x')`` is the axis size as a Python-typed constant).
+            leaf = _positional_reduce(_as_operand(leaf), positional, reduce_sum)
+            from jaxel.lax.elementwise import mul
+            a = _ad.aval_of(leaf)
+            n = _size_of(names) if groups is None else len(groups[0])
+            return mul(leaf, literal(n, a.dtype, a.weak_type))
         leaf = _as_operand(leaf)
+        if _ad.aval_of(leaf).dtype == np.bool_:
+            from jaxel.lax.elementwise import convert_element_type
+            leaf = convert_element_type(leaf, np.int32)  # as JAX: booleans are counted
         leaf = _positional_reduce(leaf, positional, reduce_sum)
-        return psum_p.bind(leaf, axes=names) if names else leaf
+        if not names:
+            return leaf
+        if groups is not None:
+            return prim.bind(leaf, axes=names, axis_index_groups=groups)
+        return prim.bind(leaf, axes=names)
     return tree_util.tree_map(one, x)
+
+
+def _on_devices(names) -> bool:
+    """Whether ``names`` are mesh axes of an enclosing ``shard_map`` (device collectives)."""
+    from jaxel.parallel.axes import manual_axis
+    return bool(names) and all(manual_axis(n) is not None for n in names)
+
+
+def _psum_prim(names):
+    """``psum_invariant_p`` over manual axes of a ``check_vma`` shard_map, else ``psum_p``."""
+    from jaxel.parallel.axes import vma_checked
+    return psum_invariant_p if vma_checked(names) else psum_p
+
+
+def _size_of(names) -> int:
+    size = 1
+    for n in names:
+        size *= _batching.lookup_axis(n, "lax.psum").size
+    return size
+
+
+def _is_traced(x) -> bool:
+    from jaxel.tracing.core import Tracer
+    return isinstance(x, Tracer)
 
 
 def pmean(x, axis_name, *, axis_index_groups=None):
     """Mean of ``x`` over the mapped axis or axes ``axis_name``."""
-    _no_groups(axis_index_groups, "pmean")
     positional, names, size = _resolve(axis_name, "lax.pmean")
+    groups = _groups(axis_index_groups, names, positional, "pmean")
 
     def one(leaf):
         leaf = _as_operand(leaf)
-        total = psum(leaf, axis_name)
-        count = size
+        total = psum(leaf, axis_name, axis_index_groups=axis_index_groups)
+        count = size if groups is None else len(groups[0])
         nd = _ad.aval_of(leaf).ndim
         for a in positional:
             count *= _ad.aval_of(leaf).shape[a % nd]
-        from jaxel.lax.elementwise import div
-        return div(total, count) if _ad.aval_of(total).dtype.kind in "fc" or \
-            _ad.aval_of(total).dtype == _bf16() else total // count
+        # True division, as JAX's ``psum(x) / n``: integers and booleans average to floats.
+        from jaxel.numpy import true_divide
+        return true_divide(total, count)
     return tree_util.tree_map(one, x)
-
-
-def _bf16():
-    from jaxel.dtypes import bfloat16
-    return bfloat16
 
 
 def pmax(x, axis_name, *, axis_index_groups=None):
     """Maximum of ``x`` over the mapped axis or axes ``axis_name``."""
     from jaxel.lax.reductions import reduce_max
-    _no_groups(axis_index_groups, "pmax")
     positional, names, _ = _resolve(axis_name, "lax.pmax")
+    groups = _groups(axis_index_groups, names, positional, "pmax")
+    extra = {} if groups is None else {"axis_index_groups": groups}
 
     def one(leaf):
         leaf = _positional_reduce(_as_operand(leaf), positional, reduce_max)
-        return pmax_p.bind(leaf, axes=names) if names else leaf
+        return pmax_p.bind(leaf, axes=names, **extra) if names else leaf
     return tree_util.tree_map(one, x)
 
 
 def pmin(x, axis_name, *, axis_index_groups=None):
     """Minimum of ``x`` over the mapped axis or axes ``axis_name``."""
     from jaxel.lax.reductions import reduce_min
-    _no_groups(axis_index_groups, "pmin")
     positional, names, _ = _resolve(axis_name, "lax.pmin")
+    groups = _groups(axis_index_groups, names, positional, "pmin")
+    extra = {} if groups is None else {"axis_index_groups": groups}
 
     def one(leaf):
         leaf = _positional_reduce(_as_operand(leaf), positional, reduce_min)
-        return pmin_p.bind(leaf, axes=names) if names else leaf
+        return pmin_p.bind(leaf, axes=names, **extra) if names else leaf
     return tree_util.tree_map(one, x)
 
 
@@ -204,11 +258,20 @@ def _named_only(axis_name, api):
     return names, size
 
 
-def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False):
+def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False, to="varying"):
     """Every participant gets all participants' ``x`` stacked along a new dimension ``axis``
-    (``tiled=True``: concatenated along the existing dimension ``axis``)."""
-    _no_groups(axis_index_groups, "all_gather")
+    (``tiled=True``: concatenated along the existing dimension ``axis``). Under a check_vma
+    shard_map, ``to='invarying'`` types the result as the same on every device (so out_specs
+    may leave the axes out); its transpose slices this device's block of the cotangent."""
+    if to not in ("varying", "invarying", "reduced"):
+        raise ValueError("Got unexpected `to` value for `jax.lax.all_gather`. Allowed `to` "
+                         "values are: {'varying', 'reduced', 'invarying'}")
+    if to == "reduced":
+        raise NotImplementedError("lax.all_gather(to='reduced') is not supported by jaxel.")
     names, size = _named_only(axis_name, "lax.all_gather")
+    from jaxel.parallel.axes import vma_checked
+    prim = all_gather_invariant_p if to == "invarying" and vma_checked(names) else all_gather_p
+    size, extra = _group_params(axis_index_groups, names, size, "all_gather")
 
     def one(leaf):
         leaf = _as_operand(leaf)
@@ -216,16 +279,16 @@ def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False):
         if not -nd <= axis < nd:
             raise ValueError(f"lax.all_gather: axis {axis} is out of range for a result of "
                              f"rank {nd}.")
-        return all_gather_p.bind(leaf, axes=names, axis=axis % nd, tiled=bool(tiled),
-                                 axis_size=size)
+        return prim.bind(leaf, axes=names, axis=axis % nd, tiled=bool(tiled), axis_size=size,
+                         **extra)
     return tree_util.tree_map(one, x)
 
 
 def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, tiled=False):
     """Sum over the axis, then participant ``i`` keeps the ``i``-th slice (or block, with
     ``tiled``) of dimension ``scatter_dimension``."""
-    _no_groups(axis_index_groups, "psum_scatter")
     names, size = _named_only(axis_name, "lax.psum_scatter")
+    size, extra = _group_params(axis_index_groups, names, size, "psum_scatter")
 
     def one(leaf):
         leaf = _as_operand(leaf)
@@ -234,7 +297,7 @@ def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, t
             raise ValueError(f"lax.psum_scatter: scatter_dimension {scatter_dimension} is out "
                              f"of range for an operand of rank {nd}.")
         return psum_scatter_p.bind(leaf, axes=names, scatter_dimension=scatter_dimension % nd,
-                                   tiled=bool(tiled), axis_size=size)
+                                   tiled=bool(tiled), axis_size=size, **extra)
     return tree_util.tree_map(one, x)
 
 
@@ -259,8 +322,8 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
     """Split ``x`` along ``split_axis`` into one chunk per participant, send chunk ``j`` to
     participant ``j``, and concatenate what arrives along ``concat_axis`` (a new dimension when
     not ``tiled``, as in JAX)."""
-    _no_groups(axis_index_groups, "all_to_all")
     names, size = _named_only(axis_name, "lax.all_to_all")
+    size, extra = _group_params(axis_index_groups, names, size, "all_to_all")
 
     def one(leaf):
         leaf = _as_operand(leaf)
@@ -271,16 +334,70 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
                                  f"of rank {nd}.")
         return all_to_all_p.bind(leaf, axes=names, split_axis=split_axis % nd,
                                  concat_axis=concat_axis % nd, tiled=bool(tiled),
-                                 axis_size=size)
+                                 axis_size=size, **extra)
+    return tree_util.tree_map(one, x)
+
+
+def pshuffle(x, axis_name, perm):
+    """``ppermute`` with the permutation given as sources: participant ``i`` receives the
+    value of participant ``perm[i]`` (``perm`` must be a permutation of ``range(n)``)."""
+    perm = [int(p) for p in perm]
+    if sorted(perm) != list(range(len(perm))):
+        raise ValueError(f"lax.pshuffle: `perm` does not represent a permutation: {perm}")
+    return ppermute(x, axis_name, list(zip(perm, range(len(perm)))))
+
+
+def pswapaxes(x, axis_name, axis, *, axis_index_groups=None):
+    """Swap the mapped axis ``axis_name`` with the array dimension ``axis`` (whose size must
+    equal the axis size): ``all_to_all`` splitting and concatenating along ``axis``."""
+    return all_to_all(x, axis_name, axis, axis, axis_index_groups=axis_index_groups)
+
+
+def pcast(x, axis_name, *, to):
+    """Change how ``x`` is typed across the devices of ``axis_name`` under shard_map. Only
+    ``to='varying'`` (JAX's ``pvary``: the identity, whose transpose sums over the axes) is
+    supported; outside a check_vma shard_map it changes nothing."""
+    if to != "varying":
+        raise NotImplementedError(f"lax.pcast(to={to!r}) is not supported by jaxel; only "
+                                  "to='varying' is.")
+    names, _ = _named_only(axis_name, "lax.pcast")
+    from jaxel.parallel.axes import vma_checked
+    if not vma_checked(names):
+        return x
+    return tree_util.tree_map(lambda leaf: pvary_p.bind(_as_operand(leaf), axes=names), x)
+
+
+def pbroadcast(x, axis_name, source):
+    """Every participant gets the value of participant ``source`` along ``axis_name``
+    (composed as a sum of the source's value and zeros elsewhere)."""
+    names, size = _named_only(axis_name, "lax.pbroadcast")
+    if not 0 <= int(source) < size:
+        raise ValueError(f"lax.pbroadcast: source {source} is out of range for axis size "
+                         f"{size}.")
+    from jaxel.lax.elementwise import eq, select
+    from jaxel.lax.shape_ops import broadcast_in_dim
+
+    def one(leaf):
+        leaf = _as_operand(leaf)
+        a = _ad.aval_of(leaf)
+        idx = axis_index(names if len(names) > 1 else names[0])
+        here = broadcast_in_dim(eq(idx, literal(int(source), np.dtype(np.int32), False)),
+                                a.shape, ())
+        zero = broadcast_in_dim(literal(0, a.dtype, False), a.shape, ())
+        picked = select(here, leaf, zero)
+        if a.dtype == np.bool_:
+            return pmax(picked, names)
+        return _psum_prim(names).bind(picked, axes=names)
     return tree_util.tree_map(one, x)
 
 
 def axis_index(axis_name):
-    """This participant's index along the mapped axis ``axis_name`` (int32)."""
+    """This participant's index along the mapped axis ``axis_name`` (int32); for a tuple of
+    mesh axes under shard_map, the row-major index over them in the order given."""
     names, _ = _named_only(axis_name, "lax.axis_index")
-    if len(names) != 1:
-        raise NotImplementedError("lax.axis_index of several axes at once is not supported; "
-                                  "combine single-axis indices.")
+    if len(names) != 1 and not _on_devices(names):
+        raise NotImplementedError("lax.axis_index of several vmap axes at once is not "
+                                  "supported; combine single-axis indices.")
     return axis_index_p.bind(axes=names)
 
 
@@ -290,9 +407,33 @@ def axis_size(axis_name):
     return size
 
 
-def _no_groups(groups, api):
-    if groups is not None:
-        raise NotImplementedError(f"lax.{api}: axis_index_groups is not supported yet.")
+def _groups(groups, names, positional, api):
+    """``axis_index_groups`` checked, as a tuple of tuples (None when not given). They split
+    the participants of the named axes into equal groups reduced separately; jaxel supports
+    them for device collectives without check_vma (pmap's mode), where JAX does."""
+    if groups is None:
+        return None
+    if positional:
+        raise ValueError("axis_index_groups only supported for sums over just named axes")
+    from jaxel.parallel.axes import vma_checked
+    if not _on_devices(names) or vma_checked(names):
+        raise NotImplementedError(f"lax.{api}: axis_index_groups is supported under pmap (and "
+                                  "shard_map with check_vma=False) only, as in JAX.")
+    groups = tuple(tuple(int(i) for i in g) for g in groups)
+    size = _size_of(names)
+    flat = sorted(i for g in groups for i in g)
+    if flat != list(range(size)) or len({len(g) for g in groups}) != 1:
+        raise ValueError(f"lax.{api}: axis_index_groups {groups} must split range({size}) into "
+                         "groups of equal size, each index once.")
+    return groups
+
+
+def _group_params(groups, names, size, api):
+    """``(participants per group, extra params)`` for a gather/scatter-style collective."""
+    groups = _groups(groups, names, (), api)
+    if groups is None:
+        return size, {}
+    return len(groups[0]), {"axis_index_groups": groups}
 
 
 def _as_operand(x):
@@ -335,6 +476,9 @@ def _reduction_batch(prim, reducer, scale_unbatched):
     def rule(mapped, args, dims, **params):
         if mapped.name not in params["axes"]:
             return _outer_only(prim, args, dims, params)
+        if params.get("axis_index_groups") is not None:
+            raise NotImplementedError(f"lax.{prim.name}: axis_index_groups over a vmap axis "
+                                      "is not supported (as in JAX).")
         (x,), (d,) = args, dims
         if d is None:
             out = scale_unbatched(x, mapped.size)
@@ -342,6 +486,12 @@ def _reduction_batch(prim, reducer, scale_unbatched):
             out = reducer(x, (d,))
         return _then_outer(prim, out, params, mapped.name), None
     return rule
+
+
+def _no_vmap_groups(params, api):
+    if params.get("axis_index_groups") is not None:
+        raise NotImplementedError(f"lax.{api}: axis_index_groups over a vmap axis is not "
+                                  "supported (as in JAX).")
 
 
 def _psum_unbatched(x, n):
@@ -360,6 +510,18 @@ def _reduce(name):
 psum_p.batch_axis = _reduction_batch(psum_p, _reduce("reduce_sum"), _psum_unbatched)
 pmax_p.batch_axis = _reduction_batch(pmax_p, _reduce("reduce_max"), lambda x, n: x)
 pmin_p.batch_axis = _reduction_batch(pmin_p, _reduce("reduce_min"), lambda x, n: x)
+psum_invariant_p.batch_axis = _reduction_batch(psum_invariant_p, _reduce("reduce_sum"),
+                                               _psum_unbatched)
+
+
+def _pvary_batch(mapped, args, dims, *, axes):
+    if mapped.name not in axes:
+        return _outer_only(pvary_p, args, dims, dict(axes=axes))
+    (x,), (d,) = args, dims
+    return _then_outer(pvary_p, x, dict(axes=axes), mapped.name), d
+
+
+pvary_p.batch_axis = _pvary_batch
 
 
 def _axis_index_batch(mapped, args, dims, *, axes):
@@ -370,10 +532,11 @@ def _axis_index_batch(mapped, args, dims, *, axes):
 axis_index_p.batch_axis = _axis_index_batch
 
 
-def _all_gather_batch(mapped, args, dims, *, axes, axis_size, **params):
+def _all_gather_batch(mapped, args, dims, *, axes, axis_size, prim=None, **params):
     full = dict(params, axes=axes, axis_size=axis_size)
     if mapped.name not in axes:
-        return _outer_only(all_gather_p, args, dims, full, ("axis",))
+        return _outer_only(prim or all_gather_p, args, dims, full, ("axis",))
+    _no_vmap_groups(params, "all_gather")
     if len(axes) > 1:
         raise NotImplementedError("lax.all_gather over several axes at once is not supported "
                                   "under vmap yet.")
@@ -389,12 +552,16 @@ def _all_gather_batch(mapped, args, dims, *, axes, axis_size, **params):
 
 
 all_gather_p.batch_axis = _all_gather_batch
+all_gather_invariant_p.batch_axis = (
+    lambda mapped, args, dims, **params: _all_gather_batch(mapped, args, dims,
+                                                           prim=all_gather_invariant_p, **params))
 
 
 def _psum_scatter_batch(mapped, args, dims, *, axes, axis_size, **params):
     full = dict(params, axes=axes, axis_size=axis_size)
     if mapped.name not in axes:
         return _outer_only(psum_scatter_p, args, dims, full, ("scatter_dimension",))
+    _no_vmap_groups(params, "psum_scatter")
     if len(axes) > 1:
         raise NotImplementedError("lax.psum_scatter over several axes at once is not supported "
                                   "under vmap yet.")
@@ -442,6 +609,7 @@ def _all_to_all_batch(mapped, args, dims, *, axes, axis_size, **params):
     full = dict(params, axes=axes, axis_size=axis_size)
     if mapped.name not in axes:
         return _outer_only(all_to_all_p, args, dims, full, ("split_axis", "concat_axis"))
+    _no_vmap_groups(params, "all_to_all")
     if len(axes) > 1:
         raise NotImplementedError("lax.all_to_all over several axes at once is not supported "
                                   "under vmap yet.")
@@ -482,32 +650,53 @@ all_to_all_p.batch_axis = _all_to_all_batch
 # Under vmap the collectives are linear maps across participants; their transposes are the
 # collectives that move cotangents back: psum <-> psum, all_gather <-> psum_scatter,
 # ppermute <-> inverse ppermute, all_to_all <-> all_to_all with the axes swapped.
-_ad.deflinear(psum_p, lambda ct, x, *, axes: [psum_p.bind(ct, axes=axes)])
+_ad.deflinear(psum_p, lambda ct, x, *, axes, **groups: [psum_p.bind(ct, axes=axes, **groups)])
 _ad.deflinear(ppermute_p, lambda ct, x, *, axes, perm: [
     ppermute_p.bind(ct, axes=axes, perm=tuple((d, s) for s, d in perm))])
-_ad.deflinear(all_gather_p, lambda ct, x, *, axes, axis, tiled, axis_size: [
+_ad.deflinear(all_gather_p, lambda ct, x, *, axes, axis, tiled, axis_size, **g: [
     psum_scatter_p.bind(ct, axes=axes, scatter_dimension=axis, tiled=tiled,
-                        axis_size=axis_size)])
-_ad.deflinear(psum_scatter_p, lambda ct, x, *, axes, scatter_dimension, tiled, axis_size: [
-    all_gather_p.bind(ct, axes=axes, axis=scatter_dimension, tiled=tiled, axis_size=axis_size)])
-_ad.deflinear(all_to_all_p, lambda ct, x, *, axes, split_axis, concat_axis, tiled, axis_size: [
-    all_to_all_p.bind(ct, axes=axes, split_axis=concat_axis, concat_axis=split_axis, tiled=tiled,
-                      axis_size=axis_size)])
+                        axis_size=axis_size, **g)])
+_ad.deflinear(psum_scatter_p, lambda ct, x, *, axes, scatter_dimension, tiled, axis_size, **g: [
+    all_gather_p.bind(ct, axes=axes, axis=scatter_dimension, tiled=tiled, axis_size=axis_size,
+                      **g)])
+_ad.deflinear(all_to_all_p, lambda ct, x, *, axes, split_axis, concat_axis, tiled, axis_size,
+              **g: [all_to_all_p.bind(ct, axes=axes, split_axis=concat_axis,
+                                      concat_axis=split_axis, tiled=tiled, axis_size=axis_size,
+                                      **g)])
+_ad.deflinear(psum_invariant_p, lambda ct, x, *, axes: [pvary_p.bind(ct, axes=axes)])
+
+
+def _all_gather_invariant_transpose(ct, x, *, axes, axis, tiled, axis_size):
+    """Every device holds the whole cotangent: this device's input got block ``i`` of it."""
+    from jaxel.lax.shape_ops import squeeze
+    from jaxel.lax.slicing import dynamic_slice_in_dim
+    from jaxel.lax.elementwise import mul
+    ct = pvary_p.bind(ct, axes=axes)
+    block = _ad.aval_of(ct).shape[axis] // axis_size
+    idx = axis_index_p.bind(axes=axes)
+    out = dynamic_slice_in_dim(ct, mul(idx, literal(block, np.dtype(np.int32), False)), block,
+                               axis)
+    return [out if tiled else squeeze(out, (axis,))]
+
+
+_ad.deflinear(all_gather_invariant_p, _all_gather_invariant_transpose)
+_ad.deflinear(pvary_p, lambda ct, x, *, axes: [psum_invariant_p.bind(ct, axes=axes)])
 _ad.defjvp_zero(axis_index_p)
 
 
 def _pextreme_jvp(prim):
     """d pmax: the tangent of the participant(s) holding the maximum, averaged over ties."""
-    def jvp(primals, tangents, *, axes):
+    def jvp(primals, tangents, *, axes, **groups):
         from jaxel.lax.elementwise import convert_element_type, div, eq, mul
         (x,), (t,) = primals, tangents
-        out = prim.bind(x, axes=axes)
+        out = prim.bind(x, axes=axes, **groups)
         if type(t) is _ad.Zero:
             return out, _ad.zero_like(out)
         dt = _ad.aval_of(x).dtype
         hit = convert_element_type(eq(x, out), dt)
-        num = psum_p.bind(mul(hit, t), axes=axes)
-        return out, div(num, psum_p.bind(hit, axes=axes))
+        ps = _psum_prim(axes) if not groups else psum_p
+        num = ps.bind(mul(hit, t), axes=axes, **groups)
+        return out, div(num, ps.bind(hit, axes=axes, **groups))
     return jvp
 
 
@@ -515,6 +704,181 @@ pmax_p.jvp = _pextreme_jvp(pmax_p)
 pmin_p.jvp = _pextreme_jvp(pmin_p)
 
 
+
+# ---- device lowerings (inside a shard_map body) -------------------------------------------------
+# The body of a shard_map is one SPMD program over the mesh's devices; a collective over mesh
+# axes becomes an XLA collective whose groups are partition ids (a device's position in
+# ``mesh.devices.flat``), one group per coordinate of the other mesh axes.
+def _device_mesh(prim_name, axes):
+    from jaxel.parallel.axes import lowering_mesh_for
+    mesh = lowering_mesh_for(axes)
+    if mesh is None:
+        _unbound_lowering(prim_name)(None, axes=axes)
+    return mesh
+
+
+def _program_devices(ctx):
+    return getattr(ctx.module, "devices", None) if ctx.module is not None else None
+
+
+def _groups_attr(ctx, mesh, axes, index_groups=None) -> str:
+    from jaxel.lowering.emitter import i64_dense
+    from jaxel.parallel.axes import replica_groups
+    groups = replica_groups(mesh, axes, _program_devices(ctx))
+    if index_groups is not None:  # each group of participants on its own
+        groups = np.asarray([[g[i] for i in ig] for g in groups for ig in index_groups])
+    return "replica_groups = " + i64_dense(groups)
+
+
+def _channel(ctx) -> str:
+    return (f"channel_handle = #stablehlo.channel_handle<handle = {ctx.module.next_channel()}, "
+            "type = 1>")
+
+
+_REDUCERS = {"psum": ("stablehlo.add", "stablehlo.or"), "psum_invariant": ("stablehlo.add",
+             "stablehlo.or"), "pmax": ("stablehlo.maximum", "stablehlo.or"),
+             "pmin": ("stablehlo.minimum", "stablehlo.and")}
+
+
+def _scalar_region(ctx, name, dt):
+    from jaxel.lax.reductions import _reduce_region
+    op, bool_op = _REDUCERS[name]
+    return _reduce_region(ctx.e, bool_op if dt == np.bool_ else op, dt)
+
+
+def _all_reduce_lowering(name):
+    def lowering(ctx, x, *, axes, axis_index_groups=None):
+        from jaxel.lowering.emitter import tensor_type
+        mesh = _device_mesh(name, axes)
+        (aval,) = ctx.avals_in
+        attrs = (f"{_channel(ctx)}, {_groups_attr(ctx, mesh, axes, axis_index_groups)}, "
+                 "use_global_device_ids")
+        return ctx.e.op1("stablehlo.all_reduce", [x], tensor_type(aval), attrs,
+                         regions=[_scalar_region(ctx, name, aval.dtype)])
+    return lowering
+
+
+psum_p.lowering = _all_reduce_lowering("psum")
+psum_invariant_p.lowering = _all_reduce_lowering("psum_invariant")
+pmax_p.lowering = _all_reduce_lowering("pmax")
+pmin_p.lowering = _all_reduce_lowering("pmin")
+pvary_p.lowering = lambda ctx, x, *, axes: x  # only changes the value's type in JAX
+
+
+def _reshape(ctx, x, aval):
+    from jaxel.lowering.emitter import tensor_type
+    return ctx.e.op1("stablehlo.reshape", [x], tensor_type(aval))
+
+
+def _all_gather_lowering(ctx, x, *, axes, axis, tiled, axis_size, axis_index_groups=None):
+    from jaxel.lowering.emitter import tensor_type
+    mesh = _device_mesh("all_gather", axes)
+    (aval,), (out,) = ctx.avals_in, ctx.avals_out
+    if not tiled:  # gather blocks of size 1 along a new dimension
+        aval = aval.update(shape=aval.shape[:axis] + (1,) + aval.shape[axis:])
+        x = _reshape(ctx, x, aval)
+    groups = _groups_attr(ctx, mesh, axes, axis_index_groups)
+    attrs = f"all_gather_dim = {axis} : i64, {_channel(ctx)}, {groups}, use_global_device_ids"
+    return ctx.e.op1("stablehlo.all_gather", [x], tensor_type(out), attrs)
+
+
+all_gather_p.lowering = _all_gather_lowering
+all_gather_invariant_p.lowering = _all_gather_lowering
+
+
+def _psum_scatter_lowering(ctx, x, *, axes, scatter_dimension, tiled, axis_size,
+                           axis_index_groups=None):
+    from jaxel.lowering.emitter import tensor_type
+    mesh = _device_mesh("psum_scatter", axes)
+    (aval,), (out,) = ctx.avals_in, ctx.avals_out
+    d = scatter_dimension
+    block = aval.update(shape=aval.shape[:d] + (aval.shape[d] // axis_size,) + aval.shape[d + 1:])
+    groups = _groups_attr(ctx, mesh, axes, axis_index_groups)
+    attrs = f"{_channel(ctx)}, {groups}, scatter_dimension = {d} : i64, use_global_device_ids"
+    y = ctx.e.op1("stablehlo.reduce_scatter", [x], tensor_type(block), attrs,
+                  regions=[_scalar_region(ctx, "psum", aval.dtype)])
+    return y if tiled else _reshape(ctx, y, out)
+
+
+psum_scatter_p.lowering = _psum_scatter_lowering
+
+
+def _all_to_all_lowering(ctx, x, *, axes, split_axis, concat_axis, tiled, axis_size,
+                         axis_index_groups=None):
+    from jaxel.lowering.emitter import i64_array, tensor_type
+    mesh = _device_mesh("all_to_all", axes)
+    (aval,), (out,) = ctx.avals_in, ctx.avals_out
+    s, c = split_axis, concat_axis
+    if tiled:
+        mid, cd = out, c
+    else:  # exchange size-1 chunks in place: dimension s then holds the senders' chunks
+        mid, cd = aval, s
+    groups = _groups_attr(ctx, mesh, axes, axis_index_groups)
+    attrs = (f"{_channel(ctx)}, concat_dimension = {cd} : i64, {groups}, "
+             f"split_count = {axis_size} : i64, split_dimension = {s} : i64")
+    y = ctx.e.op1("stablehlo.all_to_all", [x], tensor_type(mid), attrs)
+    if tiled:
+        return y
+    perm = [i for i in range(aval.ndim) if i != s]
+    perm.insert(c, s)  # the senders' dimension moves to concat_axis
+    return ctx.e.op1("stablehlo.transpose", [y], tensor_type(out),
+                     f"permutation = {i64_array(perm)}")
+
+
+all_to_all_p.lowering = _all_to_all_lowering
+
+
+def _ppermute_lowering(ctx, x, *, axes, perm):
+    from jaxel.lowering.emitter import i64_dense, tensor_type
+    from jaxel.parallel.axes import replica_groups
+    mesh = _device_mesh("ppermute", axes)
+    (aval,) = ctx.avals_in
+    groups = replica_groups(mesh, axes, _program_devices(ctx))
+    pairs = [(int(g[src]), int(g[dst])) for g in groups for src, dst in perm]
+    if not pairs:
+        return ctx.e.constant(np.zeros(aval.shape, aval.dtype), aval)
+    attrs = (f"{_channel(ctx)}, source_target_pairs = "
+             f"{i64_dense(pairs, (len(pairs), 2))}")
+    return ctx.e.op1("stablehlo.collective_permute", [x], tensor_type(aval), attrs)
+
+
+ppermute_p.lowering = _ppermute_lowering
+
+
+def _axis_index_lowering(ctx, *, axes):
+    from jaxel.parallel.axes import axis_coords, group_index, partition_ids, strides
+    mesh = _device_mesh("axis_index", axes)
+    e = ctx.e
+    i32 = ShapedArray((), np.dtype(np.int32), False)
+    pid = e.op1("stablehlo.partition_id", [], "tensor<ui32>")
+    pid = e.op1("stablehlo.convert", [pid], "tensor<i32>")
+    pids = partition_ids(mesh, _program_devices(ctx))
+    st, sizes = strides(mesh), dict(zip(mesh.axis_names, mesh.axis_sizes))
+    if pids != list(range(len(pids))):
+        # The program's devices are in another order than the mesh's: look the index up in a
+        # table indexed by partition id.
+        table = np.zeros(len(pids), np.int32)
+        for k, c in enumerate(axis_coords(mesh)):
+            table[pids[k]] = group_index(c, axes, sizes)
+        t = e.constant(table, ShapedArray(table.shape, np.dtype(np.int32), False))
+        one = e.op1("stablehlo.dynamic_slice", [t, pid], "tensor<1xi32>",
+                    "slice_sizes = array<i64: 1>")
+        return e.op1("stablehlo.reshape", [one], "tensor<i32>")
+    total = None
+    for n in axes:
+        k = e.op1("stablehlo.divide", [pid, e.constant(st[n], i32)], "tensor<i32>")
+        k = e.op1("stablehlo.remainder", [k, e.constant(sizes[n], i32)], "tensor<i32>")
+        if total is not None:
+            total = e.op1("stablehlo.multiply", [total, e.constant(sizes[n], i32)],
+                          "tensor<i32>")
+            k = e.op1("stablehlo.add", [total, k], "tensor<i32>")
+        total = k
+    return total
+
+
+axis_index_p.lowering = _axis_index_lowering
+
 __all__ = ["psum", "pmean", "pmax", "pmin", "all_gather", "psum_scatter", "ppermute",
+           "pshuffle", "pswapaxes", "pcast", "pbroadcast",
            "all_to_all", "axis_index", "axis_size", "psum_p", "pmax_p", "pmin_p", "ppermute_p",
            "all_gather_p", "psum_scatter_p", "all_to_all_p", "axis_index_p"]

@@ -20,7 +20,7 @@ class SpmdProgram:
     """A closed jaxpr compiled for fixed argument shardings over ``devices``."""
 
     __slots__ = ("exe", "devices", "mesh", "in_shardings", "out_shardings", "out_avals",
-                 "in_avals", "handlers", "const_args")
+                 "in_avals", "handlers", "const_args", "in_runtime", "const_bufs")
 
     def __init__(self, closed, name, in_shardings, out_shardings, mesh, donated=()):
         from jaxel.runtime import compile_cache
@@ -40,6 +40,8 @@ class SpmdProgram:
         outs = []
         for i, aval in enumerate(self.out_avals):
             s = out_shardings[i] if out_shardings is not None else None
+            if s is None and chosen is None:  # a one-device mesh: XLA reports no shardings
+                s = NamedSharding(mesh, PartitionSpec())
             if s is None:
                 ta = tile_assignment_of(chosen[i], aval.ndim, len(devices))
                 if ta is None or ta[0] == "maximal":
@@ -51,19 +53,33 @@ class SpmdProgram:
         self.out_shardings = outs
         self.handlers = [sharded_result_handler(a, runtime_sharding(s, a.ndim, devices))
                          for a, s in zip(self.out_avals, outs)]
+        # The runtime sharding each argument's buffer must carry to be passed as it is.
+        self.in_runtime = [runtime_sharding(s, a.ndim, devices)
+                           for s, a in zip(all_ins, self.in_avals)][len(consts):]
+        self.const_bufs = None
+
+    def _prepare(self, a, s):
+        """``a``'s runtime buffer laid out as ``s`` in the program's device order."""
+        from jaxel.runtime.sharded import in_device_order
+        if a._device is not s and a._device != s:
+            from jaxel.sharding.placement import reshard
+            a = reshard(a, s)
+        return in_device_order(a, s, self.devices)
 
     def run(self, arrays):
         """Execute on Arrays (placed anywhere); returns the output Arrays."""
         from jaxel.jit_primitive import deleted_argument_error
-        from jaxel.runtime.sharded import in_device_order
-        from jaxel.tracing.eval_trace import to_device_array
-        args = [to_device_array(c) for c in self.const_args] + list(arrays)
-        bufs = []
-        for a, s in zip(args, self.in_shardings):
-            if a._device is not s and a._device != s:
-                from jaxel.sharding.placement import reshard
-                a = reshard(a, s)
-            bufs.append(in_device_order(a, s, self.devices))
+        bufs = self.const_bufs
+        if bufs is None:
+            from jaxel.tracing.eval_trace import to_device_array
+            bufs = self.const_bufs = [self._prepare(to_device_array(c), s) for c, s in
+                                      zip(self.const_args, self.in_shardings)]
+        bufs = list(bufs)
+        n = len(bufs)
+        for i, (a, rt) in enumerate(zip(arrays, self.in_runtime)):
+            b = a._buf
+            # Fast when the argument already is what the program takes (a previous output).
+            bufs.append(b if b._sharding is rt else self._prepare(a, self.in_shardings[n + i]))
         try:
             outs = self.exe.execute_sharded(bufs).consume_with_handlers(self.handlers)
         except RuntimeError:
@@ -217,6 +233,12 @@ def run_partitioned(cache: dict, closed, name, arrays, in_user=None, out_user=No
     ``cache`` maps (in shardings, out shardings) to compiled SpmdPrograms; the caller keeps one
     per traced jaxpr.
     """
+    placed = (tuple([a._device for a in arrays]),
+              None if in_user is None else tuple(in_user),
+              None if out_user is None else tuple(out_user))
+    prog = cache.get(placed)  # the arguments' placements decide the plan: skip working it out
+    if prog is not None:
+        return prog.run(arrays)
     p = plan(closed, arrays, in_user, out_user, names)
     if p is None:
         return None
@@ -229,4 +251,5 @@ def run_partitioned(cache: dict, closed, name, arrays, in_user=None, out_user=No
             check_divisible(s, aval.shape, f"jit of {name}: argument "
                             f"{names[i] if names else i}")
         prog = cache[key] = SpmdProgram(closed, name, ins, outs, mesh, donated)
+    cache[placed] = prog
     return prog.run(arrays)

@@ -109,10 +109,23 @@ def apply_primitive(prim, args, params):
     key = (prim, tuple(params.items()) if params else None, device, *avals)
     op = _eager_cache.get(key)
     if op is None:
+        if _names_mesh(params):  # a scan/cond/... whose body holds a shard_map
+            return _apply_partitioned(prim, args, params, avals)
         op = _compile_eager(prim, params, avals, device, key)
     if device is not None:  # operands must live where the computation runs
         bufs = [_on_device(x, device) for x in args]
     return op(bufs)
+
+
+def _names_mesh(params) -> bool:
+    """Whether a jaxpr among ``params`` names a mesh (only checked on eager-cache misses)."""
+    from jaxel.jaxpr.ir import ClosedJaxpr
+    from jaxel.sharding.program import jaxpr_mesh
+    for v in params.values():
+        for j in (v if isinstance(v, (tuple, list)) else (v,)):
+            if isinstance(j, ClosedJaxpr) and jaxpr_mesh(j) is not None:
+                return True
+    return False
 
 
 # (prim, params, avals) -> (one-equation jaxpr, {shardings: SpmdProgram})

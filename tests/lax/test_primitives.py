@@ -23,6 +23,8 @@ CHECKED_ELSEWHERE = {"jit", "custom_jvp_call", "custom_vjp_call", "custom_lin", 
                      # collectives need a named axis: tests/transforms/test_vmap_collectives.py
                      "psum", "pmax", "pmin", "all_gather", "psum_scatter", "ppermute",
                      "all_to_all", "axis_index",
+                     # device collectives and shard_map: tests/parallel/test_shard_map.py
+                     "psum_invariant", "pvary", "shard_map", "all_gather_invariant",
                      # control flow: tests/transforms/test_{cond,while_loop,scan,linear_solve}.py
                      "cond", "while", "scan", "custom_linear_solve",
                      # tests/transforms/test_custom_derivatives_names.py (remat_opt: refuses)
