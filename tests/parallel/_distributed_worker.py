@@ -239,6 +239,24 @@ def collectives_jax(pid, n, port):
     return out
 
 
+def pmap_psum(pid, n, port, lib=jaxel):
+    """pmap over two processes: each maps over its own devices; psum spans all four."""
+    if n > 1:
+        _join_with(lib, pid, n, port)
+    x = np.arange(2.0, dtype=np.float32) + 10 * pid
+    y, z = lib.pmap(lambda a, b: (lib.lax.psum(a, "i"), a * b + lib.lax.axis_index("i")),
+                    axis_name="i", in_axes=(0, None))(x, np.float32(3))
+    return dict(shapes=[list(y.shape), list(z.shape)], y=np.asarray(y).tolist(),
+                z=np.asarray(z).tolist())
+
+
+def pmap_psum_jax(pid, n, port):
+    import jax
+    out = pmap_psum(pid, n, port, jax)
+    jax.distributed.shutdown()
+    return out
+
+
 def mlp_step(pid, n, port):
     """One data-parallel SGD step of a small MLP: batch split over the 'data' axis of the
     4 global devices, parameters replicated."""

@@ -230,6 +230,35 @@ def test_shard_map_collectives_across_processes():
         assert j0["outs"] == r0["outs"]
 
 
+def test_pmap_across_processes_matches_jax():
+    """Each process maps over its own two devices; psum and axis_index span all four; results
+    are this process's rows (as JAX's)."""
+    import jaxel
+    if not hasattr(jaxel, "pmap"):
+        pytest.skip("jaxel.pmap is not merged yet")
+    r0, r1 = results(launch("pmap_psum", timeout=90))
+    for pid, r in enumerate((r0, r1)):
+        assert r["shapes"] == [[2], [2]] and r["y"] == [22.0, 22.0]  # 0 + 1 + 10 + 11
+        x = np.arange(2.0) + 10 * pid
+        assert r["z"] == (x * 3 + np.arange(2) + 2 * pid).tolist()
+    if importlib.util.find_spec("jax") is not None:
+        theirs = results(launch("pmap_psum_jax", timeout=90), True)
+        for ours, j in zip((r0, r1), theirs):
+            j.pop("jax_loaded"), ours.pop("jax_loaded")
+            assert ours == j
+
+
+def test_replicated_scalar_over_devices():
+    """A 0-d value put on several devices stays 0-d in every block (used by pmap's unmapped
+    scalars over processes)."""
+    import jaxel
+    from jaxel.sharding import Mesh, NamedSharding, PartitionSpec as P
+    mesh = Mesh(np.array(jaxel.devices()[:4]), ("x",))
+    y = jaxel.device_put(np.float32(3), NamedSharding(mesh, P()))
+    assert y.shape == () and float(y) == 3.0
+    assert [s.data.shape for s in y.addressable_shards] == [()] * 4
+
+
 def test_unreachable_coordinator_fails_within_timeout(single):
     r, port = single[0]["unreachable"], single[1]
     assert f"127.0.0.1:{port}" in r["error"] and "2 s" in r["error"]
