@@ -63,7 +63,7 @@ def put_global(value: np.ndarray, sharding, weak_type: bool = False, what="devic
     rt = runtime_sharding(sharding, value.ndim)
     index = sharding.devices_indices_map(value.shape)
     devices = _local(sharding._device_assignment)
-    blocks = [np.array(value[index[d]], order="C") for d in devices]  # 0-d stays 0-d
+    blocks = [np.asarray(value[index[d]], order="C") for d in devices]  # 0-d stays 0-d
     from jaxel.runtime.xla import put_shards
     return Array(put_shards(aval, rt, blocks, devices), aval, sharding)
 

@@ -123,7 +123,7 @@ def _blocks_on(value, sharding, shape):
     """One single-device Array per addressable device of ``sharding``: its block of
     ``value`` (a host array of ``shape``)."""
     from jaxel.runtime.transfer import device_put_value
-    return [device_put_value(np.array(value[idx], order="C"), False, d)  # keeps 0-d as 0-d
+    return [device_put_value(np.asarray(value[idx], order="C"), False, d)  # keeps 0-d as 0-d
             for d, idx in sharding.addressable_devices_indices_map(shape).items()]
 
 
