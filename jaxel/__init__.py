@@ -72,8 +72,11 @@ def __getattr__(name):
     if name == "Device":
         from jaxel.runtime.xla import _jax
         return _jax.Device
+    if name == "experimental":  # loaded on first use, as in JAX (import speed)
+        import importlib
+        return importlib.import_module("jaxel.experimental")
     raise AttributeError(f"module 'jaxel' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted([*globals(), "Device"])
+    return sorted({*globals(), "Device", "experimental"})

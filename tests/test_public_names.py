@@ -41,7 +41,6 @@ EXCLUDED: dict = {
     **{("", n): _ECOSYSTEM for n in [
         "Ref", "new_ref", "empty_ref", "free_ref", "freeze", "ref", "core", "extend",
         "interpreters", "lib", "api_util", "ffi"]},
-    ("", "experimental"): "issues 14, 15 and 16 (multihost_utils, checkify/io_callback, layout)",
     **{("lax", n): _PARALLEL for n in [
         "psum_scatter_start", "ragged_all_to_all", "ragged_all_to_all_p", "device_put_p"]},
 }
