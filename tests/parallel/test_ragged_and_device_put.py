@@ -278,3 +278,19 @@ def test_device_put_sharding_in_jit():
     # a one-device program: nothing is emitted for it
     one = jaxel.jit(lambda v: jaxel.device_put(v, jaxel.devices()[0])).lower(x).as_text()
     assert "sharding_constraint" not in one
+
+
+def test_replicated_output_under_check_vma():
+    """An output buffer replicated over the axis (in_spec P()) is cast to varying (as JAX), so
+    its gradient sums every participant's masked cotangent."""
+    args = _layout(np.random.default_rng(7), 2, 1, rows=1)
+    out0 = args[1][0]
+    mesh = jaxel.make_mesh((2,), ("x",), axis_types=(AxisType.Auto,))
+    body = lambda a, b, *m: _body(a[0], b, *[v[0] for v in m])[None]
+    f = jaxel.shard_map(body, mesh=mesh, in_specs=(P("x"), P(), P("x"), P("x"), P("x"),
+                                                   P("x")), out_specs=P("x"))
+    full = (args[0], np.stack([out0, out0])) + args[2:]
+    np.testing.assert_allclose(np.asarray(f(args[0], out0, *args[2:])), _ref(*full))
+    w = np.random.default_rng(8).normal(size=full[1].shape).astype(np.float32)
+    g = jaxel.grad(lambda b: (f(args[0], b, *args[2:]) * w).sum())(out0)
+    np.testing.assert_allclose(np.asarray(g), _ref_grads(full, w)[1].sum(0), rtol=1e-6)
