@@ -4,8 +4,8 @@ All three share one set of rules; they differ in their effect:
 
 * ``pure_callback``: no effect; DCE may drop it, vmap follows ``vmap_method``, no JVP.
 * ``io_callback``: effectful (kept by DCE); ``ordered=True`` chains it after the previous ordered
-  callback of the same region through a token (see ``_lowering``); no JVP; vmap calls it once
-  per example unless ordered (then an error, as in JAX).
+  callback of the same region through a token (see ``_lowering_for``); no JVP; vmap calls it
+  once per example unless ordered (then an error, as in JAX).
 * ``debug_callback``: effectful, no results; JVP calls it on the primal values (so prints happen
   in the forward pass of ``grad``); vmap calls it once per example.
 
@@ -155,18 +155,43 @@ def _lowering_for(prim):
 
 
 # ---- vmap --------------------------------------------------------------------------------------
+class PerExample(HostFunction):
+    """``inner`` called once per example of a batch, in order, on the host: the batching rule
+    of sequential callbacks. One custom call runs the whole loop, so the program stays small
+    whatever the batch size; results are stacked along a new leading axis."""
+
+    def __init__(self, inner, dims, size):
+        self.inner, self.dims, self.size = inner, tuple(dims), size
+        self.fn, self.in_tree = inner.fn, inner.in_tree
+        self.result_tree, self.api, self.name = inner.result_tree, inner.api, inner.name
+        self._hosts = {}
+
+    def __repr__(self):
+        return repr(self.inner)
+
+    def call(self, flat_args, result_avals):
+        inner_avals = tuple(ShapedArray(a.shape[1:], a.dtype, a.weak_type)
+                            for a in result_avals)
+        outs = []
+        for i in range(self.size):
+            ex = [x if d is None else _example(x, d, i) for x, d in zip(flat_args, self.dims)]
+            outs.append(self.inner.call(ex, inner_avals))
+        return tuple(np.stack([o[j] for o in outs]) for j in range(len(result_avals)))
+
+
+def _example(x, d, i):
+    v = x[(slice(None),) * d + (i,)]
+    # NumPy indexing yields a scalar for 0-d results; unbatched callbacks get 0-d arrays.
+    return np.asarray(v) if isinstance(v, np.generic) else v
+
+
 def _per_example(prim, args, dims, params, size):
-    """The callback once per example, in order (unrolled: the batch size is static)."""
-    from jaxel.lax.shape_ops import index_in_dim
-    from jaxel.lax.split_stack import stack
-    outs = []
-    for i in range(size):
-        ex = [x if d is None else index_in_dim(x, i, d, keepdims=False)
-              for x, d in zip(args, dims)]
-        outs.append(prim.bind(*ex, **params))
-    if not params["result_avals"]:
-        return [], []
-    return [stack([o[j] for o in outs]) for j in range(len(outs[0]))], [0] * len(outs[0])
+    """The callback once per example, in order (the loop runs on the host)."""
+    avals = tuple(ShapedArray((size, *a.shape), a.dtype, a.weak_type)
+                  for a in params["result_avals"])
+    fn = PerExample(params["callback"], dims, size)
+    out = prim.bind(*args, **dict(params, callback=fn, result_avals=avals))
+    return out, [0] * len(out)
 
 
 def _vectorized(args, dims, params, size, method):
