@@ -95,3 +95,7 @@ def test_exception_in_ordered_loop_names_callback():
     with pytest.raises(ZeroDivisionError, match="at one") as e:
         jaxel.jit(f)(0)
     assert "explode" in "".join(e.value.__notes__)
+
+
+def test_reachable_as_attribute_of_experimental():
+    assert jaxel.experimental.io_callback is io_callback

@@ -131,3 +131,25 @@ def test_make_jaxpr_shows_primitive():
     text = str(jaxel.make_jaxpr(lambda x: jaxel.pure_callback(
         np.sin, S((), np.float32), x, vmap_method="sequential"))(1.0))
     assert "pure_callback" in text and "vmap_method=sequential" in text
+
+
+def test_sequential_vmap_is_one_host_call_in_example_order():
+    from jaxel.lowering.lower import lower_jaxpr_to_module
+    seen = []
+
+    def cb(v):
+        seen.append(float(v))
+        return v * 2
+    f = jaxel.vmap(lambda x: jaxel.pure_callback(cb, S((), np.float32), x,
+                                                 vmap_method="sequential"))
+    text, _ = lower_jaxpr_to_module(jaxel.make_jaxpr(f)(jnp.zeros(50)))
+    assert text.count("xla_ffi_python_cpu_callback") == 1  # not one call per example
+    out = jaxel.jit(f)(jnp.arange(5.0))
+    np.testing.assert_array_equal(out, np.arange(5.0) * 2)
+    assert seen == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_eval_shape():
+    out = jaxel.eval_shape(lambda x: jaxel.pure_callback(np.sin, S((2, 3), np.float32), x),
+                           jnp.zeros(4))
+    assert out.shape == (2, 3) and out.dtype == np.float32
