@@ -112,7 +112,11 @@ def _abstract_eval(*avals, callback, result_avals, **_):
 def _impl(*args, callback, result_avals, **_):
     from jaxel.tracing.eval_trace import to_device_array
     # The callback sees Arrays eagerly, as in JAX (Python scalars included).
-    outs = callback.call([to_device_array(a) for a in args], result_avals)
+    try:
+        outs = callback.call([to_device_array(a) for a in args], result_avals)
+    except Exception as exc:
+        exc.add_note(f"(raised by the host callback {callback!r})")
+        raise
     return [to_device_array(np.asarray(o, a.dtype)) for o, a in zip(outs, result_avals)]
 
 

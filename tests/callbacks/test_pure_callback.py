@@ -121,8 +121,9 @@ def test_exception_surfaces_with_callback_name():
     with pytest.raises(KeyError, match="nope") as e:
         jaxel.jit(lambda x: jaxel.pure_callback(failing, S((), np.float32), x))(1.0)
     assert "failing" in "".join(e.value.__notes__)
-    with pytest.raises(KeyError, match="nope"):  # eagerly: raised directly
+    with pytest.raises(KeyError, match="nope") as e:  # eagerly: raised directly
         jaxel.pure_callback(failing, S((), np.float32), 1.0)
+    assert "host callback pure_callback(" in "".join(e.value.__notes__)
     # the next run is not confused by the earlier failure
     assert float(jaxel.jit(lambda x: jaxel.pure_callback(np.cos, S((), np.float32), x))(0.0)) == 1
 
