@@ -27,7 +27,7 @@ _ECOSYSTEM = "issue 16 (extension API, array refs, jax internals for the ecosyst
 # (module, name) -> the open issue that owns it. Nothing else may be missing.
 EXCLUDED: dict = {
     **{("", n): _DEBUGGING for n in [
-        "debug_nans", "debug_infs", "pure_callback", "stages", "profiler", "export",
+        "debug_nans", "debug_infs", "stages", "profiler", "export",
         "effects_barrier", "named_scope", "named_call", "log_compiles",
         "print_environment_info", "live_arrays", "transfer_guard",
         "transfer_guard_device_to_device", "transfer_guard_device_to_host",
@@ -36,7 +36,7 @@ EXCLUDED: dict = {
         "make_user_context"]},
     # jaxel.debug has the sharding pictures of issue 14; issue 15 adds the rest.
     **{("debug", n): _DEBUGGING for n in [
-        "DebugEffect", "OrderedDebugEffect", "breakpoint", "callback", "log", "print"]},
+        "DebugEffect", "OrderedDebugEffect", "log"]},
     **{("", n): _ECOSYSTEM for n in [
         "Ref", "new_ref", "empty_ref", "free_ref", "freeze", "ref", "core", "extend",
         "interpreters", "lib", "api_util", "ffi"]},
