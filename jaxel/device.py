@@ -31,10 +31,15 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
     if any(isinstance(v, Tracer) for v in leaves):
         # Under a transformation: one ``device_put`` equation for every leaf (as JAX).
         from jaxel.sharding.device_put import bind_device_put
-        targets = [device] * len(leaves) if one else broadcast_prefix_leaves(
-            device, x, "device_put", "device", "x", is_leaf=is_target_leaf)
-        outs = bind_device_put(leaves, [as_target(t) for t in targets], donate=donate,
-                               may_alias=may_alias)
+        def per_leaf(v, what, is_leaf=None):
+            if v is None or isinstance(v, bool) or (is_leaf is not None and is_leaf(v)):
+                return [v] * len(leaves)
+            return broadcast_prefix_leaves(v, x, "device_put", what, "x", is_leaf=is_leaf)
+        targets = [device] * len(leaves) if one else per_leaf(device, "device", is_target_leaf)
+        srcs = per_leaf(src, "src", is_target_leaf)
+        outs = bind_device_put(leaves, [as_target(t) for t in targets],
+                               [as_target(t) for t in srcs], per_leaf(donate, "donate"),
+                               per_leaf(may_alias, "may_alias"))
         return tree_unflatten(treedef, outs)
     if one:
         return _put_tree(x, as_target(device))

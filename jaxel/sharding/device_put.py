@@ -96,18 +96,26 @@ device_put_p.batch = _batch
 _ad.deflinear(device_put_p, _transpose)
 
 
-def bind_device_put(leaves, targets, *, donate=False, may_alias=None):
-    """``device_put_p`` applied to ``leaves`` (one target per leaf); returns the results."""
-    if donate:
-        cs = ArrayCopySemantics.DONATE_INPUT
-    elif may_alias is False:
-        cs = ArrayCopySemantics.ALWAYS_COPY
-    else:
-        cs = ArrayCopySemantics.REUSE_INPUT
+def _copy_semantics(donate, may_alias):
+    """JAX's choice: alias unless donating or asked not to (``may_alias=None`` means
+    ``not donate``)."""
+    if may_alias and donate:
+        raise ValueError("may_alias and donate cannot be True at the same time.")
+    if may_alias is None:
+        may_alias = not donate
+    if may_alias:
+        return ArrayCopySemantics.REUSE_INPUT
+    return ArrayCopySemantics.DONATE_INPUT if donate else ArrayCopySemantics.ALWAYS_COPY
+
+
+def bind_device_put(leaves, targets, srcs, donates, may_aliases):
+    """``device_put_p`` applied to ``leaves`` (one target, source, donate and may_alias flag
+    per leaf); returns the results."""
     from jaxel.numpy import asarray
     leaves = [x if hasattr(x, "aval") else asarray(x) for x in leaves]
-    return device_put_p.bind(*leaves, devices=tuple(targets), srcs=(None,) * len(leaves),
-                             copy_semantics=(cs,) * len(leaves))
+    return device_put_p.bind(*leaves, devices=tuple(targets), srcs=tuple(srcs),
+                             copy_semantics=tuple(_copy_semantics(d, m)
+                                                  for d, m in zip(donates, may_aliases)))
 
 
 __all__ = ["device_put_p", "ArrayCopySemantics", "bind_device_put"]

@@ -294,3 +294,18 @@ def test_replicated_output_under_check_vma():
     w = np.random.default_rng(8).normal(size=full[1].shape).astype(np.float32)
     g = jaxel.grad(lambda b: (f(args[0], b, *args[2:]) * w).sum())(out0)
     np.testing.assert_allclose(np.asarray(g), _ref_grads(full, w)[1].sum(0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("kw", [{}, {"donate": True}, {"may_alias": False},
+                                {"src": "dev0"}])
+def test_device_put_params_like_jax(kw):
+    x = np.ones(3, np.float32)
+    k1 = dict(kw, src=jaxel.devices()[0]) if "src" in kw else kw
+    k2 = dict(kw, src=jax.devices()[0]) if "src" in kw else kw
+    ours = jaxel.make_jaxpr(lambda a: jaxel.device_put(a, jaxel.devices()[1], **k1))(x)
+    theirs = jax.make_jaxpr(lambda a: jax.device_put(a, jax.devices()[1], **k2))(x)
+    p1, p2 = ours.jaxpr.eqns[0].params, theirs.jaxpr.eqns[0].params
+    assert repr(p1["copy_semantics"]) == repr(p2["copy_semantics"])
+    assert [getattr(d, "id", d) for d in p1["srcs"]] == [getattr(d, "id", d) for d in p2["srcs"]]
+    with pytest.raises(ValueError):
+        jaxel.make_jaxpr(lambda a: jaxel.device_put(a, donate=True, may_alias=True))(x)
