@@ -309,3 +309,20 @@ def test_device_put_params_like_jax(kw):
     assert [getattr(d, "id", d) for d in p1["srcs"]] == [getattr(d, "id", d) for d in p2["srcs"]]
     with pytest.raises(ValueError):
         jaxel.make_jaxpr(lambda a: jaxel.device_put(a, donate=True, may_alias=True))(x)
+
+
+def test_axis_index_groups_under_pmap():
+    """With groups, each group exchanges on its own (slots are per group member)."""
+    a, b = _layout(np.random.default_rng(9), 2, 1), _layout(np.random.default_rng(10), 2, 1)
+
+    def pad(x, shape):
+        out = np.zeros(shape, x.dtype)
+        out[tuple(slice(0, s) for s in x.shape)] = x
+        return out
+    both = [np.concatenate([pad(u, np.maximum(u.shape, v.shape)),
+                            pad(v, np.maximum(u.shape, v.shape))]) for u, v in zip(a, b)]
+    f = jaxel.pmap(lambda *xs: lax.ragged_all_to_all(*xs, axis_name="x",
+                                                     axis_index_groups=[[0, 1], [2, 3]]), "x")
+    got = np.asarray(f(*both))
+    np.testing.assert_allclose(got[:2], _ref(*[x[:2] for x in both]))
+    np.testing.assert_allclose(got[2:], _ref(*[x[2:] for x in both]))
