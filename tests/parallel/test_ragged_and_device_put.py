@@ -326,3 +326,18 @@ def test_axis_index_groups_under_pmap():
     got = np.asarray(f(*both))
     np.testing.assert_allclose(got[:2], _ref(*[x[:2] for x in both]))
     np.testing.assert_allclose(got[2:], _ref(*[x[2:] for x in both]))
+
+
+@pytest.mark.parametrize("mapper", ["vmap", "pmap"])
+def test_gradient_inside_the_map(mapper):
+    """grad taken per participant: the transpose rule's reverse exchange runs on the axis."""
+    args = _layout(np.random.default_rng(3), 2, 2, rows=1)
+    w = np.random.default_rng(4).normal(size=args[1].shape).astype(np.float32)
+
+    def per(a, b, wi, *m):
+        return jaxel.grad(lambda a, b: (_body(a, b, *m) * wi).sum(), argnums=(0, 1))(a, b)
+    mapped = jaxel.vmap(per, axis_name="x") if mapper == "vmap" else jaxel.pmap(per, "x")
+    g = mapped(args[0], args[1], w, *args[2:])
+    want = _ref_grads(args, w)
+    np.testing.assert_allclose(np.asarray(g[0]), want[0], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(g[1]), want[1], rtol=1e-6)
