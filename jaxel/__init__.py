@@ -38,11 +38,13 @@ from jaxel.ad_checkpoint import checkpoint, remat, checkpoint_policies  # noqa: 
 from jaxel.runtime.client import devices, local_devices, device_count, default_device  # noqa: F401
 from jaxel.device import (  # noqa: F401
     device_put, device_get, block_until_ready, local_device_count, process_index,
-    process_count, default_backend,
+    process_count, process_indices, host_id, host_count, host_ids, default_backend,
 )
+from jaxel import distributed  # noqa: F401
 from jaxel import scipy  # noqa: F401
 from jaxel import image, ops  # noqa: F401
 from jaxel import debug  # noqa: F401
+from jaxel.callbacks import pure_callback  # noqa: F401
 from jaxel import avals, custom_batching, typing, version  # noqa: F401
 from jaxel.dtypes import float0  # noqa: F401
 from jaxel._toplevel import (  # noqa: F401
@@ -71,8 +73,11 @@ def __getattr__(name):
     if name == "Device":
         from jaxel.runtime.xla import _jax
         return _jax.Device
+    if name == "experimental":  # loaded on first use, as in JAX (import speed)
+        import importlib
+        return importlib.import_module("jaxel.experimental")
     raise AttributeError(f"module 'jaxel' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted([*globals(), "Device"])
+    return sorted({*globals(), "Device", "experimental"})

@@ -21,17 +21,13 @@ MODULES = [
     "typing", "ad_checkpoint", "dlpack", "test_util", "sharding", "debug",
 ]
 
-_PARALLEL = "issue 14 (parallelism: shardings, meshes, shard_map, pmap, multi-process)"
 _DEBUGGING = "issue 15 (debugging, callbacks, stages, profiling, export, guards)"
 _ECOSYSTEM = "issue 16 (extension API, array refs, jax internals for the ecosystem)"
 
 # (module, name) -> the open issue that owns it. Nothing else may be missing.
 EXCLUDED: dict = {
-    **{("", n): _PARALLEL for n in [
-        "distributed",
-        "process_indices", "host_count", "host_id", "host_ids"]},
     **{("", n): _DEBUGGING for n in [
-        "debug_nans", "debug_infs", "pure_callback", "stages", "profiler", "export",
+        "debug_nans", "debug_infs", "stages", "profiler", "export",
         "effects_barrier", "named_scope", "named_call", "log_compiles",
         "print_environment_info", "live_arrays", "transfer_guard",
         "transfer_guard_device_to_device", "transfer_guard_device_to_host",
@@ -40,13 +36,10 @@ EXCLUDED: dict = {
         "make_user_context"]},
     # jaxel.debug has the sharding pictures of issue 14; issue 15 adds the rest.
     **{("debug", n): _DEBUGGING for n in [
-        "DebugEffect", "OrderedDebugEffect", "breakpoint", "callback", "log", "print"]},
+        "DebugEffect", "OrderedDebugEffect", "log"]},
     **{("", n): _ECOSYSTEM for n in [
         "Ref", "new_ref", "empty_ref", "free_ref", "freeze", "ref", "core", "extend",
         "interpreters", "lib", "api_util", "ffi"]},
-    ("", "experimental"): "issues 14, 15 and 16 (multihost_utils, checkify/io_callback, layout)",
-    **{("lax", n): _PARALLEL for n in [
-        "psum_scatter_start", "ragged_all_to_all", "ragged_all_to_all_p", "device_put_p"]},
 }
 
 

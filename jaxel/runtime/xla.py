@@ -132,6 +132,13 @@ def compile_text(client, text: str, devices, num_replicas: int = 1):
     elif devices[0].id != 0:
         # The default assignment is device 0; name the device this program must run on.
         opts.device_assignment = xc.DeviceAssignment.create(np.array([[devices[0].id]]))
+    return _compile(client, text, devices, opts)
+
+
+def _compile(client, text: str, devices, opts):
+    from jaxel.runtime import host_callbacks
+    if host_callbacks.has_callbacks(text):
+        return host_callbacks.compile_with_callbacks(client, text, devices, opts)
     return client.compile_and_load(text, xc.DeviceList(tuple(devices)), opts)
 
 
@@ -246,7 +253,7 @@ def compile_spmd(client, text: str, devices):
     eb.use_shardy_partitioner = True
     eb.device_assignment = xc.DeviceAssignment.create(
         np.array([d.id for d in devices]).reshape(1, len(devices)))
-    return client.compile_and_load(text, xc.DeviceList(tuple(devices)), opts)
+    return _compile(client, text, devices, opts)
 
 
 def sharded_result_handler(aval, sharding):
