@@ -491,7 +491,9 @@ class JitWrapped:
             return out_leaves
 
         debug = DebugInfo("jit", self._fun, arg_names)
-        closed = trace_to_jaxpr(flat_fun, in_avals, debug)
+        from jaxel import monitoring
+        with monitoring.timed(monitoring.JAXPR_TRACE_EVENT, self._name):
+            closed = trace_to_jaxpr(flat_fun, in_avals, debug)
         return closed, in_tree, out_tree_box[0], leaves, statics
 
     def _donated_leaves(self, args, kwargs, num_leaves):
