@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from jaxel import guards as _guards
 from jaxel.runtime import client as _client
 from jaxel.runtime.array import Array
 from jaxel.runtime.transfer import canonical_numpy, device_put_value
@@ -24,12 +25,15 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
     """
     from jaxel.sharding.placement import as_target, is_target_leaf
     if device is None or is_target_leaf(device) or hasattr(device, "_device_assignment"):
-        return _put_tree(x, as_target(device))
+        with _guards.explicit():
+            return _put_tree(x, as_target(device))
     from jaxel.tree_util import broadcast_prefix_leaves, tree_flatten, tree_unflatten
     targets = broadcast_prefix_leaves(device, x, "device_put", "device", "x",
                                       is_leaf=is_target_leaf)
     leaves, treedef = tree_flatten(x)
-    return tree_unflatten(treedef, [_put_tree(v, as_target(t)) for v, t in zip(leaves, targets)])
+    with _guards.explicit():
+        return tree_unflatten(treedef, [_put_tree(v, as_target(t))
+                                        for v, t in zip(leaves, targets)])
 
 
 def _put_tree(x, device):
@@ -48,7 +52,8 @@ def _put_tree(x, device):
                 return v  # laid out over several devices: stays so
             if device is None or v._device is device or v.device == device:
                 return v
-            return device_put_value(np.asarray(v._value()), v.aval.weak_type, device)
+            with _guards.device_to_device(v, device):
+                return device_put_value(np.asarray(v._value()), v.aval.weak_type, device)
         if type(v) in (int, float, complex):
             from jaxel.numpy import asarray
             return asarray(v) if device is None else device_put_value(
@@ -59,7 +64,8 @@ def _put_tree(x, device):
 
 def device_get(x):
     """Copy a pytree of Arrays to host NumPy arrays."""
-    return tree_map(lambda v: np.asarray(v) if isinstance(v, Array) else v, x)  # tracers raise
+    with _guards.explicit():
+        return tree_map(lambda v: np.asarray(v) if isinstance(v, Array) else v, x)  # tracers raise
 
 
 def block_until_ready(x):

@@ -155,8 +155,10 @@ def _on_device(x, device):
     if type(x) is not Array:
         x = to_device_array(x, device)
     if x._device is not device and x.device != device:
+        from jaxel import guards
         from jaxel.runtime.transfer import device_put_value as put
-        x = put(np.asarray(x._value()), x.aval.weak_type, device)
+        with guards.device_to_device(x, device):
+            x = put(np.asarray(x._value()), x.aval.weak_type, device)
     return x._buf
 
 
