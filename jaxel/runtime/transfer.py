@@ -71,6 +71,17 @@ def _host_value(arr: Array) -> np.ndarray:
 
 def scalar_to_array(value, aval: ShapedArray, device=None) -> Array:
     """A device array for the scalar ``value`` with ``aval``, cached for reuse."""
+    if _guards.active:
+        # A host scalar becoming an operand is a host-to-device transfer for the guards (as in
+        # JAX), whether or not jaxel's cache already holds its device copy.
+        _guards.check("host_to_device", lambda: f"aval={aval.str_short()}, dst="
+                                                f"{device or _client.default_device()}")
+        with _guards.quiet():
+            return _scalar_to_array(value, aval, device)
+    return _scalar_to_array(value, aval, device)
+
+
+def _scalar_to_array(value, aval: ShapedArray, device=None) -> Array:
     value = np.asarray(value, aval.dtype)
     key = (aval, value.tobytes(), device)
     arr = _scalar_cache.get(key)
