@@ -31,11 +31,9 @@ EXCLUDED: dict = {
         "distributed",
         "process_indices", "host_count", "host_id", "host_ids"]},
     **{("", n): _DEBUGGING for n in [
-        "debug_nans", "debug_infs", "pure_callback", "stages", "profiler", "export",
+        "debug_nans", "debug_infs", "pure_callback", "stages", "export",
         "effects_barrier", "named_scope", "named_call", "log_compiles",
-        "print_environment_info", "live_arrays", "transfer_guard",
-        "transfer_guard_device_to_device", "transfer_guard_device_to_host",
-        "transfer_guard_host_to_device", "monitoring", "checking_leaks", "check_tracer_leaks",
+        "checking_leaks", "check_tracer_leaks",
         "no_tracing", "no_execution", "thread_guard", "array_garbage_collection_guard",
         "make_user_context"]},
     # jaxel.debug has the sharding pictures of issue 14; issue 15 adds the rest.
