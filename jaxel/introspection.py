@@ -37,15 +37,15 @@ def print_environment_info(return_string: bool = False):
     import sys
 
     import numpy as np
-    from jaxlib import version as jaxlib_version
 
     from jaxel import version
     from jaxel.device import process_count
     from jaxel.runtime import client
+    from jaxel.runtime.xla import jaxlib_version
     devices = client.devices()
     lines = [
         f"jaxel:    {version.__version__} (implements JAX {version.jax_version})",
-        f"jaxlib:   {jaxlib_version.__version__}",
+        f"jaxlib:   {jaxlib_version()}",
         f"numpy:    {np.__version__}",
         f"python:   {sys.version.replace(chr(10), ' ')}",
         f"device info: {devices[0].device_kind}-{len(devices)}, {len(client.local_devices())} "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 
-from jaxlib import _profiler
+from jaxel.runtime.profiling import lib as _profiler
 
 
 class TraceAnnotation(_profiler.TraceMe):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gzip
 
-from jaxlib import _profiler
+from jaxel.runtime.profiling import lib as _profiler
 
 _server = None
 

@@ -8,14 +8,15 @@ import os
 import pathlib
 import threading
 
-from jaxlib import _profile_data, _profiler  # _profile_data registers ProfileData's type
+from jaxel.runtime import profiling as _runtime
+from jaxel.runtime.profiling import lib as _profiler
 
 logger = logging.getLogger("jaxel")
 
-ProfileData = _profile_data.ProfileData
-ProfileEvent = _profile_data.ProfileEvent
-ProfileLine = _profile_data.ProfileLine
-ProfilePlane = _profile_data.ProfilePlane
+ProfileData = _runtime.ProfileData
+ProfileEvent = _runtime.ProfileEvent
+ProfileLine = _runtime.ProfileLine
+ProfilePlane = _runtime.ProfilePlane
 
 
 class ProfileOptions(_profiler.ProfileOptions):
@@ -48,13 +49,12 @@ class ProfileSession:
             if _active is not None or self._raw is not None:
                 raise RuntimeError("Profile has already been started. Only one profile may be "
                                    "run at a time.")
-            from jaxlib import version as jaxlib_version
             from jaxel import version
             from jaxel.runtime import client
             client.backend()  # devices exist before the tracers look for them
             _profiler.clear_metadata()
             _profiler.set_metadata("jaxel_version", version.__version__)
-            _profiler.set_metadata("jaxlib_version", jaxlib_version.__version__)
+            _profiler.set_metadata("jaxlib_version", _runtime.jaxlib_version())
             options = self.profiler_options or ProfileOptions()
             self._raw = _profiler.ProfilerSession(options)
             self._data = None

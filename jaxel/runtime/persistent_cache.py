@@ -44,13 +44,13 @@ def enabled() -> bool:
 
 def cache_key(text: str, devices, num_replicas: int, spmd: bool, backend) -> str:
     """The entry name for a program: a hash of all that decides its executable."""
-    from jaxlib import version as jaxlib_version
     from jaxel import version as jaxel_version
+    from jaxel.runtime.xla import jaxlib_version
     h = hashlib.sha256()
     client = backend.client
     for part in (text, repr([d.id for d in devices]), str(num_replicas), str(spmd),
                  client.platform, getattr(client, "platform_version", ""),
-                 jaxlib_version.__version__, jaxel_version.__version__):
+                 jaxlib_version(), jaxel_version.__version__):
         h.update(part.encode())
         h.update(b"\0")  # keeps ("ab", "c") and ("a", "bc") apart
     return h.hexdigest()

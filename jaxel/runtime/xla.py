@@ -150,6 +150,12 @@ def compile_text(client, text: str, devices, num_replicas: int = 1):
                                    compile_options(devices, num_replicas))
 
 
+def jaxlib_version() -> str:
+    """The installed jaxlib's version string."""
+    from jaxlib import version
+    return version.__version__
+
+
 def serialize_executable(exe) -> bytes:
     """The bytes of a compiled executable (for the persistent compilation cache)."""
     return exe.serialize()
