@@ -55,7 +55,7 @@ def compile_module(text: str, devices: tuple, num_replicas: int = 1, name: str =
     fun = name[4:] if name.startswith("jit_") else name
     t0 = time.perf_counter()
     with monitoring.timed(monitoring.BACKEND_COMPILE_EVENT, f"jit({fun})"):
-        if persistent_cache.enabled():
+        if persistent_cache.enabled() and persistent_cache.cacheable(text):
             exe, _ = persistent_cache.lookup_or_compile(text, devices, num_replicas, spmd, be,
                                                         compile_now, _stats)
         else:

@@ -36,10 +36,20 @@ _HEADER = struct.Struct("<8sQd32s")
 _SUFFIX = "-cache"
 
 
+# Custom-call targets of host callbacks: their programs point at Python objects of the process
+# that compiled them, so a cached copy would be wrong in another process (JAX skips them too).
+_HOST_CALLBACK_TARGETS = ("python_cpu_callback", "python_gpu_callback")
+
+
 def enabled() -> bool:
     """Whether compiles go through the persistent cache now."""
     return bool(config.jax_compilation_cache_dir) and config.jax_enable_compilation_cache and \
         config.jaxel_persistent_cache_max_size_bytes != 0
+
+
+def cacheable(text: str) -> bool:
+    """Whether a program may be cached across processes (not if it calls back into Python)."""
+    return not any(target in text for target in _HOST_CALLBACK_TARGETS)
 
 
 def cache_key(text: str, devices, num_replicas: int, spmd: bool, backend) -> str:
@@ -96,6 +106,7 @@ def put(key: str, payload: bytes, compile_seconds: float) -> bool:
                           hashlib.sha256(payload).digest())
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide entries from other users
         with os.fdopen(fd, "wb") as f:
             f.write(header)
             f.write(payload)
@@ -109,6 +120,18 @@ def put(key: str, payload: bytes, compile_seconds: float) -> bool:
         return False
     _evict(directory)
     return True
+
+
+_UMASK: list = []
+
+
+def _umask() -> int:
+    # Reading the umask means setting it; do it once (not on every write, racing threads).
+    if not _UMASK:
+        mask = os.umask(0o22)
+        os.umask(mask)
+        _UMASK.append(mask)
+    return _UMASK[0]
 
 
 def _evict(directory: str) -> None:

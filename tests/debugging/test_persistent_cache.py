@@ -139,3 +139,9 @@ def test_options_match_jax_defaults():
     for name in ("jax_persistent_cache_min_entry_size_bytes",
                  "jax_persistent_cache_min_compile_time_secs", "jax_enable_compilation_cache"):
         assert jaxel.config.read(name) == getattr(jax.config, name), name
+
+
+def test_programs_with_host_callbacks_are_not_cached():
+    assert persistent_cache.cacheable("func.func @main() { stablehlo.add }")
+    text = 'stablehlo.custom_call @xla_ffi_python_cpu_callback(%0) {backend_config = ""}'
+    assert not persistent_cache.cacheable(text)

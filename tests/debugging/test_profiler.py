@@ -75,3 +75,18 @@ def test_device_memory_profile(tmp_path):
     assert isinstance(blob, bytes) and gzip.decompress(blob)
     profiler.save_device_memory_profile(tmp_path / "mem.prof")
     assert (tmp_path / "mem.prof").stat().st_size > 0
+
+
+def test_start_and_stop_server():
+    import socket
+    with socket.socket() as s:  # a free port
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    profiler.start_server(port)
+    try:
+        with pytest.raises(ValueError, match="Only one"):
+            profiler.start_server(port)
+    finally:
+        profiler.stop_server()
+    with pytest.raises(ValueError):
+        profiler.stop_server()
