@@ -38,8 +38,9 @@ from jaxel.ad_checkpoint import checkpoint, remat, checkpoint_policies  # noqa: 
 from jaxel.runtime.client import devices, local_devices, device_count, default_device  # noqa: F401
 from jaxel.device import (  # noqa: F401
     device_put, device_get, block_until_ready, local_device_count, process_index,
-    process_count, default_backend,
+    process_count, process_indices, host_id, host_count, host_ids, default_backend,
 )
+from jaxel import distributed  # noqa: F401
 from jaxel import scipy  # noqa: F401
 from jaxel import image, ops  # noqa: F401
 from jaxel import debug  # noqa: F401
@@ -77,6 +78,9 @@ def __getattr__(name):
     if name == "Device":
         from jaxel.runtime.xla import _jax
         return _jax.Device
+    if name == "experimental":  # loaded on first use, as in JAX (import speed)
+        import importlib
+        return importlib.import_module("jaxel.experimental")
     if name == "profiler":  # loads jaxlib's profiler runtime: only when asked for
         import importlib
         return importlib.import_module("jaxel.profiler")
@@ -84,4 +88,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted([*globals(), "Device", "profiler"])
+    return sorted({*globals(), "Device", "experimental", "profiler"})

@@ -1,6 +1,8 @@
 """Placing values on devices and reading them back: device_put, device_get, ..."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from jaxel import guards as _guards
@@ -79,14 +81,40 @@ def local_device_count(backend=None) -> int:
     return len(_client.local_devices(backend=backend))
 
 
-def process_index() -> int:
-    """Index of this process in a multi-process run (0 here)."""
-    return _client.backend().client.process_index()
+def process_index(backend=None) -> int:
+    """Index of this process in a multi-process run (0 unless ``jaxel.distributed`` is used)."""
+    return _client.backend(backend).client.process_index()
 
 
-def process_count() -> int:
-    """Number of processes (1 unless jaxel.distributed is initialised)."""
-    return 1
+def process_count(backend=None) -> int:
+    """Number of processes in the run (1 unless ``jaxel.distributed.initialize`` was called)."""
+    return _client.process_count(backend)
+
+
+def process_indices(backend=None) -> list:
+    """Indices of every process in the run: ``list(range(process_count()))``."""
+    return list(range(process_count(backend)))
+
+
+def host_id(backend=None) -> int:
+    """Deprecated alias of ``process_index`` (warns, as JAX does)."""
+    warnings.warn("jaxel.host_id has been renamed to jaxel.process_index. This alias will "
+                  "eventually be removed; please update your code.")
+    return process_index(backend)
+
+
+def host_count(backend=None) -> int:
+    """Deprecated alias of ``process_count`` (warns, as JAX does)."""
+    warnings.warn("jaxel.host_count has been renamed to jaxel.process_count. This alias will "
+                  "eventually be removed; please update your code.")
+    return process_count(backend)
+
+
+def host_ids(backend=None) -> list:
+    """Deprecated alias of ``process_indices`` (warns, as JAX does)."""
+    warnings.warn("jaxel.host_ids has been renamed to jaxel.process_indices. This alias will "
+                  "eventually be removed; please update your code.")
+    return process_indices(backend)
 
 
 def default_backend() -> str:

@@ -27,9 +27,6 @@ _ECOSYSTEM = "issue 16 (extension API, array refs, jax internals for the ecosyst
 
 # (module, name) -> the open issue that owns it. Nothing else may be missing.
 EXCLUDED: dict = {
-    **{("", n): _PARALLEL for n in [
-        "distributed",
-        "process_indices", "host_count", "host_id", "host_ids"]},
     **{("", n): _DEBUGGING for n in [
         "debug_nans", "debug_infs", "pure_callback", "stages", "export",
         "effects_barrier", "named_scope", "named_call", "log_compiles",
@@ -42,7 +39,6 @@ EXCLUDED: dict = {
     **{("", n): _ECOSYSTEM for n in [
         "Ref", "new_ref", "empty_ref", "free_ref", "freeze", "ref", "core", "extend",
         "interpreters", "lib", "api_util", "ffi"]},
-    ("", "experimental"): "issues 14, 15 and 16 (multihost_utils, checkify/io_callback, layout)",
     **{("lax", n): _PARALLEL for n in [
         "psum_scatter_start", "ragged_all_to_all", "ragged_all_to_all_p", "device_put_p"]},
 }

@@ -119,7 +119,12 @@ def pmap(fun, axis_name=None, *, in_axes=0, out_axes=0, static_broadcasted_argnu
         if axis_size is not None and axis_size != n:
             raise ValueError(f"Specified axis_size {axis_size} doesn't match received axis_size "
                              f"{n}.")
-        devs = _devices(devices, n, fname)
+        multi = devices is None and _process_count() > 1
+        if multi and any(_is_tracer(x) for x in leaves):
+            raise NotImplementedError(
+                f"pmap({fname}) inside a transformation (jit, grad, ...) over several "
+                "processes: call it outside, or use shard_map over a mesh of jaxel.devices().")
+        devs = _global_devices(n, fname) if multi else _devices(devices, n, fname)
         key = (in_tree, tuple(norm), statics, devs,
                tuple(tuple(np.shape(x)) for x in leaves))
         jitted = cache.get(key)
@@ -127,7 +132,9 @@ def pmap(fun, axis_name=None, *, in_axes=0, out_axes=0, static_broadcasted_argnu
             jitted = cache[key] = _build(fun, name, in_tree, tuple(norm), out_axes, statics,
                                          dyn_idx, devs, donate, len(args))
         leaves = [x if ax is None else _as_mappable(x) for x, ax in zip(leaves, norm)]
-        return jitted(*leaves)
+        if not multi:
+            return jitted(*leaves)
+        return _run_over_processes(jitted, leaves, norm, name, devs, out_axes)
 
     return pmapped
 
@@ -151,6 +158,46 @@ def _devices(devices, n, fname):
             "at most that many (or reshape the data so the leading axis fits; set "
             "jax_num_cpu_devices for more CPU devices).")
     return devs[:n]
+
+
+def _is_tracer(x):
+    from jaxel.tracing.core import Tracer
+    return isinstance(x, Tracer)
+
+
+def _process_count():
+    from jaxel.runtime import client
+    return client.process_count()
+
+
+def _global_devices(n, fname):
+    """Many processes (as JAX): each maps over its first ``n`` local devices, so the program
+    spans n devices of every process, in process order."""
+    from jaxel.runtime import client
+    local = client.local_devices()
+    if n > len(local):
+        raise ValueError(
+            f"pmap({fname}): the mapped axis has size {n}, but this process has only "
+            f"{len(local)} local devices; with several processes each maps over its own.")
+    by_process = {}
+    for d in client.devices():
+        by_process.setdefault(d.process_index, []).append(d)
+    return tuple(d for p in sorted(by_process) for d in by_process[p][:n])
+
+
+def _run_over_processes(jitted, leaves, in_axes, name, devs, out_axes):
+    """Each process's arguments become the blocks of global arrays over ``devs``; the results
+    come back as this process's blocks (host-local arrays, as JAX's)."""
+    from jaxel.sharding.mesh import Mesh
+    from jaxel.sharding.multiprocess import global_to_host_local, host_local_to_global
+    mesh = Mesh(np.array(devs, dtype=object), (name,))
+    ins = [host_local_to_global(x, mesh, _spec(name, ax)) for x, ax in zip(leaves, in_axes)]
+    out = jitted(*ins)
+    specs = tree_util.broadcast_prefix_leaves(out_axes, out, "pmap out_axes", "out_axes",
+                                              "outputs")
+    flat, tree = tree_util.tree_flatten(out)
+    return tree_util.tree_unflatten(tree, [global_to_host_local(o, mesh, _spec(name, ax))
+                                           for o, ax in zip(flat, specs)])
 
 
 def _build(fun, name, in_tree, in_axes_flat, out_axes, statics, dyn_idx, devs, donate, nargs):

@@ -198,7 +198,18 @@ class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
                             f"{self.aval.dtype}.")
         return self._scalar(int, "index")
 
+    def _readable(self) -> bool:
+        """False for an array whose blocks are partly on other processes' devices only."""
+        placement = self._device
+        if placement is None or hasattr(placement, "platform") or \
+                placement.is_fully_addressable:
+            return True
+        from jaxel.runtime.sharded import has_every_block
+        return has_every_block(placement, self.aval.shape)
+
     def __format__(self, spec):
+        if not self._readable():
+            return repr(self)
         if self.aval.ndim == 0:
             return format(self._value().item(), spec)
         return format(self._value(), spec)
@@ -206,16 +217,18 @@ class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
     def __repr__(self):
         if self._buf.is_deleted():
             return f"Array(<deleted>, shape={self.aval.shape}, dtype={self.aval.dtype.name})"
-        value = self._value()
         weak = ", weak_type=True" if self.aval.weak_type else ""
         dtype_name = self.aval.dtype.name
+        if not self._readable():  # as JAX: other processes hold part of the value
+            return f"Array(shape={self.aval.shape}, dtype={dtype_name}{weak})"
+        value = self._value()
         if value.size == 0 and value.ndim > 0:
             return f"Array([], shape={value.shape}, dtype={dtype_name}{weak})"
         body = np.array2string(value, separator=", ", prefix="Array(")
         return f"Array({body}, dtype={dtype_name}{weak})"
 
     def __str__(self):
-        return str(self._value())
+        return str(self._value()) if self._readable() else repr(self)
 
     # ---- devices and lifetime -------------------------------------------------------------
     def devices(self) -> set:

@@ -46,10 +46,14 @@ class Backend:
 
 def _make_cpu():
     from jaxel.runtime.xla import xc
+    from jaxel.runtime import distributed
     n = config.jax_num_cpu_devices
     if n < 1:
         raise ValueError(f"jax_num_cpu_devices must be at least 1, got {n}.")
-    return Backend(xc.make_cpu_client(asynchronous=True, num_devices=n))
+    # After jaxel.distributed.initialize the client sees every process's devices (global ids,
+    # ``device.process_index``) and runs cross-process collectives over Gloo TCP.
+    return Backend(xc.make_cpu_client(asynchronous=True, num_devices=n,
+                                      **distributed.cpu_client_kwargs()))
 
 
 def _platforms_wanted() -> list[str]:
@@ -77,6 +81,11 @@ def _initialize():
             break
 
 
+def initialized() -> bool:
+    """Whether the backends exist (``jaxel.distributed.initialize`` must come before)."""
+    return bool(_backends)
+
+
 def backend(platform: str | None = None) -> Backend:
     """The backend for ``platform`` (default: the preferred one), creating clients on first use."""
     if not _backends:
@@ -100,13 +109,21 @@ def devices(backend: str | None = None):
 
 def local_devices(process_index: int | None = None, backend: str | None = None,
                   host_id: int | None = None):
-    """Devices addressable by this process (``process_index``/``host_id``: this process only)."""
+    """Devices of process ``process_index`` (default: this process's own, addressable ones)."""
     index = process_index if process_index is not None else host_id
     be = _named_backend(backend)
-    if index not in (None, be.client.process_index()):
-        raise ValueError(f"local_devices(process_index={index}): this is process "
-                         f"{be.client.process_index()}; only its own devices are known here.")
-    return list(be.local_devices)
+    if index is None or index == be.client.process_index():
+        return list(be.local_devices)
+    count = process_count(backend)
+    if not 0 <= index < count:
+        raise ValueError(f"local_devices: unknown process_index {index}; this run has "
+                         f"{count} process(es).")
+    return [d for d in be.devices if d.process_index == index]
+
+
+def process_count(backend: str | None = None) -> int:
+    """Number of processes whose devices the backend knows (1 unless distributed)."""
+    return max((d.process_index for d in _named_backend(backend).devices), default=0) + 1
 
 
 def device_count(backend: str | None = None) -> int:
@@ -116,7 +133,7 @@ def device_count(backend: str | None = None) -> int:
 
 def default_device():
     """The device un-placed computations run on."""
-    return backend().devices[0]
+    return backend().local_devices[0]
 
 
 def backend_of_device(device) -> Backend:
@@ -133,7 +150,7 @@ _named_backend = backend  # the parameter named `backend` (JAX's spelling) shado
 def result_handlers(avals, device=None):
     """C++ result handlers for outputs ``avals`` on ``device`` (default device if None)."""
     be = backend() if device is None else backend_of_device(device)
-    dev = be.devices[0] if device is None else device
+    dev = be.local_devices[0] if device is None else device
     return [be.result_handler(a, dev) for a in avals]
 
 

@@ -66,7 +66,7 @@ def put_global(value: np.ndarray, sharding, weak_type: bool = False, what="devic
     rt = runtime_sharding(sharding, value.ndim)
     index = sharding.devices_indices_map(value.shape)
     devices = _local(sharding._device_assignment)
-    blocks = [np.ascontiguousarray(value[index[d]]) for d in devices]
+    blocks = [np.asarray(value[index[d]], order="C") for d in devices]  # 0-d stays 0-d
     from jaxel.runtime.xla import put_shards
     return Array(put_shards(aval, rt, blocks, devices), aval, sharding)
 
@@ -79,11 +79,21 @@ def buffers_with_devices(arr: Array):
     return list(zip(devices, device_buffers(arr._buf)))
 
 
+def has_every_block(sharding, shape) -> bool:
+    """Whether this process's devices hold every distinct block of an array laid out as
+    ``sharding`` (a replicated array spanning several processes, say), so that its whole value
+    can be read here."""
+    def blocks(index_map):
+        return {tuple((s.start, s.stop) for s in idx) for idx in index_map.values()}
+    return blocks(sharding.addressable_devices_indices_map(shape)) == \
+        blocks(sharding.devices_indices_map(shape))
+
+
 def global_value(arr: Array) -> np.ndarray:
     """The whole value of a sharded Array as one NumPy array (each block copied once)."""
     from jaxel.runtime.transfer import host_value
     sharding = arr._device
-    if not sharding.is_fully_addressable:
+    if not sharding.is_fully_addressable and not has_every_block(sharding, arr.aval.shape):
         raise RuntimeError(
             "This array spans devices of other processes, so its value cannot be read here. "
             "Use jaxel.experimental.multihost_utils.process_allgather(x) to gather it, or read "

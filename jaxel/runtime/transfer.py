@@ -25,7 +25,7 @@ def device_put_value(value: np.ndarray, weak_type: bool = False, device=None) ->
     """Copy a NumPy value (already of a canonical dtype) to ``device`` as an Array."""
     from jaxel.runtime.xla import device_put_numpy
     be = _client.backend() if device is None else _client.backend_of_device(device)
-    dev = be.devices[0] if device is None else device
+    dev = be.local_devices[0] if device is None else device
     aval = ShapedArray(value.shape, value.dtype, weak_type)
     if _guards.active:
         _guards.check("host_to_device", lambda: f"aval={aval.str_short()}, dst={dev}")
@@ -147,7 +147,7 @@ def from_dlpack(external, device=None, copy=None) -> Array:
         return device_put_value(canonical_numpy(host), False, device)
     from jaxel.runtime.xla import _jax, _no_jax_import
     be = _client.backend("gpu")
-    dev = device or be.devices[0]
+    dev = device or be.local_devices[0]
     with _no_jax_import():
         buf = _jax.dlpack_managed_tensor_to_buffer(external.__dlpack__(), dev, None, copy)
     arr = Array(buf, ShapedArray(tuple(buf.shape), np.dtype(buf.dtype)), device)

@@ -177,8 +177,22 @@ class Mesh(_MeshBase):
         return any(not _is_local(d) for d in self._flat_devices)
 
     @property
-    def local_mesh(self):
-        return self
+    def local_mesh(self) -> "Mesh":
+        """The sub-mesh of this process's devices (the whole mesh in a one-process run)."""
+        if not self.is_multi_process:
+            return self
+        local = np.vectorize(_is_local, otypes=[bool])(self.devices)
+        # The smallest box holding every local device; it must hold nothing else.
+        box = []
+        for axis in range(local.ndim):
+            hit = np.flatnonzero(local.any(axis=tuple(a for a in range(local.ndim) if a != axis)))
+            if hit.size == 0:
+                raise ValueError("Mesh.local_mesh: this process has no devices in the mesh.")
+            box.append(slice(int(hit[0]), int(hit[-1]) + 1))
+        if not local[tuple(box)].all():
+            raise ValueError("Mesh.local_mesh: the devices of one process must form a "
+                             "contiguous block of the mesh.")
+        return Mesh(self.devices[tuple(box)], self.axis_names, self.axis_types)
 
     @property
     def abstract_mesh(self) -> "AbstractMesh":

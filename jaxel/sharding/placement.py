@@ -48,7 +48,8 @@ def reshard(arr: Array, sharding: Sharding) -> Array:
     if isinstance(placement, Sharding):
         if placement == sharding or placement.is_equivalent_to(sharding, ndim):
             return Array(arr._buf, arr.aval, sharding)
-        if placement.device_set == sharding.device_set and placement.is_fully_addressable:
+        if placement.device_set == sharding.device_set:
+            # Also across processes: each runs the same program on its own devices.
             return _reshard_on_devices(arr, sharding)
     from jaxel import guards
     from jaxel.runtime.sharded import put_global
