@@ -42,6 +42,22 @@ def test_host_to_device_matches_jax(level):
         assert got == want, (level, name)
 
 
+def test_jitted_programs_on_device_values_pass_the_guards():
+    const = np.arange(3.0, dtype=np.float32)
+    results = {}
+    for lib in (jaxel, jax):
+        x = lib.numpy.arange(3.0)
+        f = lib.jit(lambda a: lib.numpy.where(a > 1, a * 2.0, 0.5) + const)
+        f(x)
+        with lib.transfer_guard("disallow"):
+            results[lib.__name__] = [
+                _outcome(lambda: f(x)),  # compiled already
+                _outcome(lambda: lib.jit(lambda a: a.sum() * 3.0 + const)(x)),  # compiles now
+                _outcome(lambda: x * 2.0),  # an eager Python scalar operand is a transfer
+            ]
+    assert results["jaxel"] == results["jax"] == ["ok", "ok", "JaxRuntimeError"]
+
+
 def test_disallowed_error_class_and_message():
     with jaxel.transfer_guard_host_to_device("disallow"):
         with pytest.raises(jaxel.errors.JaxRuntimeError,
@@ -122,3 +138,17 @@ def test_print_environment_info(capsys):
     assert "jaxlib" in text and "numpy" in text and "python" in text
     assert jaxel.print_environment_info() is None
     assert capsys.readouterr().out.strip() == text.strip()
+
+
+def test_environment_variable_sets_every_direction():
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    code = ("import jaxel; c = jaxel.config; print(c.jax_transfer_guard_host_to_device, "
+            "c.jax_transfer_guard_device_to_host, c.jax_transfer_guard_device_to_device)")
+    env = dict(os.environ, JAX_TRANSFER_GUARD="log", JAX_TRANSFER_GUARD_DEVICE_TO_HOST="disallow",
+               PYTHONPATH=root)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.split() == ["log", "disallow", "log"], out.stderr
