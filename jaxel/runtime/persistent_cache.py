@@ -16,6 +16,9 @@ Safety, for several processes sharing one directory:
 * reading marks an entry used (its modification time); when the directory grows past
   ``jaxel_persistent_cache_max_size_bytes`` the least recently used entries are deleted. A file
   that vanishes under a reader (evicted by another process) is just a miss.
+
+The directory is trusted, as JAX's is: loading an entry runs the machine code it holds, so it
+must not be writable by anyone you would not let run code as you.
 """
 from __future__ import annotations
 

@@ -145,3 +145,17 @@ def test_programs_with_host_callbacks_are_not_cached():
     assert persistent_cache.cacheable("func.func @main() { stablehlo.add }")
     text = 'stablehlo.custom_call @xla_ffi_python_cpu_callback(%0) {backend_config = ""}'
     assert not persistent_cache.cacheable(text)
+
+
+def test_experimental_set_cache_dir(tmp_path):
+    from jaxel.experimental.compilation_cache import compilation_cache as cc
+    jax = pytest.importorskip("jax")
+    from jax.experimental.compilation_cache import compilation_cache as jcc
+    assert {n for n in dir(jcc) if not n.startswith("_")} <= set(dir(cc))
+    saved = jaxel.config.jax_compilation_cache_dir
+    try:
+        cc.set_cache_dir(str(tmp_path))
+        assert jaxel.config.jax_compilation_cache_dir == str(tmp_path)
+        cc.reset_cache()
+    finally:
+        jaxel.config.update("jax_compilation_cache_dir", saved)
