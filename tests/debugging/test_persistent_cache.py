@@ -159,3 +159,20 @@ def test_experimental_set_cache_dir(tmp_path):
         cc.reset_cache()
     finally:
         jaxel.config.update("jax_compilation_cache_dir", saved)
+
+
+def test_partitioned_and_placed_programs_load_back(cache_dir):
+    from jaxel.sharding import NamedSharding, P
+    mesh = jaxel.make_mesh((4,), ("x",))
+    x = jaxel.device_put(np.arange(16.0, dtype=np.float32), NamedSharding(mesh, P("x")))
+    y = jaxel.device_put(np.ones(3, np.float32), jaxel.devices()[3])
+    runs = [lambda: jaxel.jit(lambda a: jnp.sin(a) * 2 + a.sum())(x),
+            lambda: jaxel.jit(lambda a: a * 5.0 + 1.0)(y)]
+    for run in runs:
+        first = run()
+        jaxel.clear_caches()  # forget the in-memory executables: the next call reads the disk
+        hits = compile_cache.stats()["persistent_hits"]
+        again = run()
+        assert compile_cache.stats()["persistent_hits"] > hits
+        np.testing.assert_allclose(again, first)
+        assert again.sharding == first.sharding
