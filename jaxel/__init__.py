@@ -69,6 +69,7 @@ from jaxel.guards import (  # noqa: F401
     transfer_guard_device_to_device,
 )
 from jaxel.introspection import live_arrays, print_environment_info  # noqa: F401
+from jaxel.config import log_compiles  # noqa: F401
 
 __version__ = "0.1.0"
 

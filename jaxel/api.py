@@ -512,7 +512,7 @@ class JitWrapped:
         return tuple(flags) if len(flags) == num_leaves else ()
 
     def _cache_miss(self, key, args, kwargs):
-        if config.jax_explain_cache_misses:
+        if config.jax_explain_cache_misses or config.jax_log_compiles:  # why it compiles
             self._explain_miss(key, args, kwargs)
         closed, _, out_tree, leaves, _ = self._trace(args, kwargs)
         closed, tracer_consts = split_tracer_consts(closed)

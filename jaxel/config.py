@@ -299,6 +299,10 @@ debug_key_reuse = _bool_state("jax_debug_key_reuse",
                               "Raise KeyReuseError when a PRNG key is consumed twice.")
 explain_cache_misses = _bool_state("jax_explain_cache_misses",
                                    "Log why a jitted function had to be traced again.")
+log_compiles = _bool_state(
+    "jax_log_compiles",
+    "Log (as warnings on the 'jaxel' logger) each compile: why it happens, and how long "
+    "tracing, lowering and XLA's compile took.")
 threefry_partitionable = _bool_state(
     "jax_threefry_partitionable",
     "Threefry streams: partitionable (True, JAX's default) or JAX's original ones (False).")

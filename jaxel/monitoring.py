@@ -135,10 +135,19 @@ def _any_listener() -> bool:
     return bool(_duration_listeners or _time_span_listeners or _scalar_listeners)
 
 
+# With jax_log_compiles, the steps are also logged in JAX's words (XLA's compile is logged by
+# the compilation cache, with its devices).
+_LOG_FORMATS = {
+    JAXPR_TRACE_EVENT: "Finished tracing {fun_name} for jit in {elapsed:.9f} sec",
+    JAXPR_TO_MLIR_MODULE_EVENT: "Finished jaxpr to MLIR module conversion {fun_name} in "
+                                "{elapsed:.9f} sec",
+}
+
+
 class timed:
     """Times a slow-path step (tracing, lowering, compiling) and reports it as JAX does: a
-    scalar (the start time) on entry, a duration and a time span on exit. Costs two clock reads
-    when nobody listens."""
+    scalar (the start time) on entry, a duration and a time span on exit (and a log line with
+    ``jax_log_compiles``). Costs two clock reads when nobody listens."""
 
     __slots__ = ("event", "fun_name", "start")
 
@@ -153,7 +162,14 @@ class timed:
         return self
 
     def __exit__(self, *exc):
-        if exc[0] is not None or not (_duration_listeners or _time_span_listeners):
+        if exc[0] is not None:
+            return
+        from jaxel.config import config
+        if config.jax_log_compiles and self.event in _LOG_FORMATS:
+            import logging
+            logging.getLogger("jaxel").warning(_LOG_FORMATS[self.event].format(
+                fun_name=self.fun_name, elapsed=time.time() - self.start))
+        if not (_duration_listeners or _time_span_listeners):
             return
         end = time.time()
         record_event_duration_secs(self.event, end - self.start, fun_name=self.fun_name)

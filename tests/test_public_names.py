@@ -29,7 +29,7 @@ _ECOSYSTEM = "issue 16 (extension API, array refs, jax internals for the ecosyst
 EXCLUDED: dict = {
     **{("", n): _DEBUGGING for n in [
         "debug_nans", "debug_infs", "pure_callback", "stages", "export",
-        "effects_barrier", "named_scope", "named_call", "log_compiles",
+        "effects_barrier", "named_scope", "named_call",
         "checking_leaks", "check_tracer_leaks",
         "no_tracing", "no_execution", "thread_guard", "array_garbage_collection_guard",
         "make_user_context"]},

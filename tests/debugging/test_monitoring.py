@@ -84,3 +84,24 @@ def test_jit_emits_jax_compile_events():
     assert [e for e, _ in ours] == [monitoring.JAXPR_TRACE_EVENT,
                                     monitoring.JAXPR_TO_MLIR_MODULE_EVENT,
                                     monitoring.BACKEND_COMPILE_EVENT]
+
+
+def test_log_compiles_names_steps_and_cause(caplog):
+    import logging
+
+    def my_logged_fun(a):
+        return a * 4.0
+
+    f = jaxel.jit(my_logged_fun)
+    with caplog.at_level(logging.WARNING, logger="jaxel"):
+        with jaxel.log_compiles():
+            f(jnp.ones(3))
+            f(jnp.ones(3))  # cached: nothing logged
+            n = len(caplog.records)
+            f(jnp.ones(4))
+    text = caplog.text
+    assert "Finished tracing my_logged_fun for jit in" in text
+    assert "Finished jaxpr to MLIR module conversion jit(my_logged_fun) in" in text
+    assert "Compiling jit_my_logged_fun" in text
+    assert "shape (3,) -> (4,)" in "".join(r.getMessage() for r in caplog.records[n:])
+    assert not jaxel.config.jax_log_compiles
