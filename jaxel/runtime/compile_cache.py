@@ -53,18 +53,20 @@ def compile_module(text: str, devices: tuple, num_replicas: int = 1, name: str =
                 from None
 
     fun = name[4:] if name.startswith("jit_") else name
+    loaded = False
     t0 = time.perf_counter()
     with monitoring.timed(monitoring.BACKEND_COMPILE_EVENT, f"jit({fun})"):
         if persistent_cache.enabled() and persistent_cache.cacheable(text):
-            exe, _ = persistent_cache.lookup_or_compile(text, devices, num_replicas, spmd, be,
-                                                        compile_now, _stats)
+            exe, loaded = persistent_cache.lookup_or_compile(text, devices, num_replicas, spmd,
+                                                             be, compile_now, _stats)
         else:
             exe = compile_now()
     elapsed = time.perf_counter() - t0
     _stats["compile_seconds"] += elapsed
     if config.jax_log_compiles:
-        logger.warning("Compiling %s for devices %s took %.1f ms", name, list(devices),
-                       elapsed * 1e3)
+        logger.warning("Compiling %s for devices %s took %.1f ms%s", name, list(devices),
+                       elapsed * 1e3, " (loaded from the persistent compilation cache)"
+                       if loaded else "")
     _cache[key] = exe
     while len(_cache) > config.jax_compilation_cache_max_size:
         _cache.popitem(last=False)

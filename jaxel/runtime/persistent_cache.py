@@ -163,8 +163,9 @@ def _evict(directory: str) -> None:
 
 
 def lookup_or_compile(text, devices, num_replicas, spmd, backend, compile_fn, stats):
-    """The executable for ``text``: deserialized from the cache directory, or compiled by
-    ``compile_fn()`` and stored. Updates ``stats`` (persistent hits, misses and writes)."""
+    """``(executable, loaded)`` for ``text``: deserialized from the cache directory
+    (``loaded``), or compiled by ``compile_fn()`` and stored. Updates ``stats`` (persistent
+    hits, misses and writes)."""
     from jaxel import monitoring
     from jaxel.runtime.xla import deserialize_executable, serialize_executable
     key = cache_key(text, devices, num_replicas, spmd, backend)
@@ -185,7 +186,7 @@ def lookup_or_compile(text, devices, num_replicas, spmd, backend, compile_fn, st
                 "/jax/compilation_cache/compile_time_saved_sec", found[1] - retrieval)
             monitoring.record_event_duration_secs(
                 "/jax/compilation_cache/cache_retrieval_time_sec", retrieval)
-            return exe, 0.0
+            return exe, True
     stats["persistent_misses"] += 1
     monitoring.record_event("/jax/compilation_cache/cache_misses")
     t0 = time.perf_counter()
@@ -195,7 +196,7 @@ def lookup_or_compile(text, devices, num_replicas, spmd, backend, compile_fn, st
         payload = serialize_executable(exe)
     except Exception as e:  # some executables (host callbacks) cannot be serialized
         logger.debug("Not caching an executable that cannot be serialized: %s", e)
-        return exe, elapsed
+        return exe, False
     if put(key, payload, elapsed):
         stats["persistent_writes"] += 1
-    return exe, elapsed
+    return exe, False
