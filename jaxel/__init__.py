@@ -44,6 +44,7 @@ from jaxel import distributed  # noqa: F401
 from jaxel import scipy  # noqa: F401
 from jaxel import image, ops  # noqa: F401
 from jaxel import debug  # noqa: F401
+from jaxel.callbacks import pure_callback  # noqa: F401
 from jaxel import avals, custom_batching, typing, version  # noqa: F401
 from jaxel.dtypes import float0  # noqa: F401
 from jaxel._toplevel import (  # noqa: F401

@@ -7,6 +7,8 @@ with the traced jaxpr, so transformations compose with jit.
 """
 from __future__ import annotations
 
+from jaxel.runtime import host_callbacks as _host_callbacks
+
 import contextlib
 import functools
 import weakref
@@ -265,7 +267,8 @@ class _FastCall:
             bufs += self.const_bufs
         try:
             outs = self.exe.execute_sharded(bufs).consume_with_handlers(self.handlers)
-        except RuntimeError:  # no cost unless raised: name a deleted (donated) argument
+        except RuntimeError as e:  # no cost unless raised: name a deleted (donated) argument
+            _host_callbacks.reraise(e)  # a callback's own exception, if one failed
             err = deleted_argument_error(bufs[:len(self.kept)], self.in_avals)
             if err is None:
                 raise

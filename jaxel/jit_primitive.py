@@ -7,6 +7,8 @@ lowering, the inner jaxpr is emitted inline (XLA would inline a call anyway).
 """
 from __future__ import annotations
 
+from jaxel.runtime import host_callbacks as _host_callbacks
+
 import weakref
 
 from jaxel.lowering.lower import lower_jaxpr_body, lower_jaxpr_to_module
@@ -94,7 +96,8 @@ class CompiledJaxpr:
             bufs = bufs + self.const_bufs
         try:
             outs = self.exe.execute_sharded(bufs).consume_with_handlers(self.handlers)
-        except RuntimeError:
+        except RuntimeError as e:
+            _host_callbacks.reraise(e)  # a callback's own exception, if one failed
             err = deleted_argument_error(args, self.in_avals)
             if err is None:
                 raise

@@ -28,14 +28,14 @@ _ECOSYSTEM = "issue 16 (extension API, array refs, jax internals for the ecosyst
 # (module, name) -> the open issue that owns it. Nothing else may be missing.
 EXCLUDED: dict = {
     **{("", n): _DEBUGGING for n in [
-        "debug_nans", "debug_infs", "pure_callback", "stages", "export",
+        "debug_nans", "debug_infs", "stages", "export",
         "effects_barrier", "named_scope", "named_call",
         "checking_leaks", "check_tracer_leaks",
         "no_tracing", "no_execution", "thread_guard", "array_garbage_collection_guard",
         "make_user_context"]},
     # jaxel.debug has the sharding pictures of issue 14; issue 15 adds the rest.
     **{("debug", n): _DEBUGGING for n in [
-        "DebugEffect", "OrderedDebugEffect", "breakpoint", "callback", "log", "print"]},
+        "DebugEffect", "OrderedDebugEffect", "log"]},
     **{("", n): _ECOSYSTEM for n in [
         "Ref", "new_ref", "empty_ref", "free_ref", "freeze", "ref", "core", "extend",
         "interpreters", "lib", "api_util", "ffi"]},

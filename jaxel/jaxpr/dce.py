@@ -6,6 +6,36 @@ from jaxel.jaxpr.ir import Jaxpr, Var
 #: Primitives with side effects that DCE must keep even when their outputs are unused.
 effectful_primitives: set = set()
 
+# id(jaxpr) -> (jaxpr, whether it holds an effectful equation); the jaxpr is held so its id
+# stays unique. Only jaxprs that are seen as parameters of equations land here.
+_effects_memo: dict = {}
+
+
+def _jaxpr_has_effects(j) -> bool:
+    hit = _effects_memo.get(id(j))
+    if hit is not None and hit[0] is j:
+        return hit[1]
+    found = any(eqn_has_effects(e) for e in j.eqns)
+    if len(_effects_memo) > 4096:
+        _effects_memo.clear()
+    _effects_memo[id(j)] = (j, found)
+    return found
+
+
+def eqn_has_effects(eqn) -> bool:
+    """Whether ``eqn`` is effectful: its primitive is, or a jaxpr among its parameters (a
+    cond branch, a loop body, ...) holds an effectful equation."""
+    if eqn.primitive in effectful_primitives:
+        return True
+    if not effectful_primitives:
+        return False
+    for v in eqn.params.values():
+        for j in (v if isinstance(v, (tuple, list)) else (v,)):
+            inner = getattr(j, "jaxpr", j)  # ClosedJaxpr -> Jaxpr
+            if hasattr(inner, "eqns") and _jaxpr_has_effects(inner):
+                return True
+    return False
+
 
 def dce_jaxpr(jaxpr: Jaxpr, used_outputs=None, prune_invars: bool = False):
     """Drop equations whose outputs are not needed.
@@ -20,7 +50,7 @@ def dce_jaxpr(jaxpr: Jaxpr, used_outputs=None, prune_invars: bool = False):
     live = {id(v) for v in outvars if isinstance(v, Var)}
     kept = []
     for eqn in reversed(jaxpr.eqns):
-        if eqn.primitive in effectful_primitives:
+        if eqn_has_effects(eqn):
             kept.append(eqn)
             live.update(id(a) for a in eqn.invars if isinstance(a, Var))
             continue

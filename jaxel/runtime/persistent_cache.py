@@ -52,7 +52,9 @@ def enabled() -> bool:
 
 def cacheable(text: str) -> bool:
     """Whether a program may be cached across processes (not if it calls back into Python)."""
-    return not any(target in text for target in _HOST_CALLBACK_TARGETS)
+    from jaxel.runtime import host_callbacks
+    return not (host_callbacks.has_callbacks(text) or
+                any(target in text for target in _HOST_CALLBACK_TARGETS))
 
 
 def cache_key(text: str, devices, num_replicas: int, spmd: bool, backend) -> str:

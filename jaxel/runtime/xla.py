@@ -146,8 +146,14 @@ def compile_options(devices, num_replicas: int = 1, spmd: bool = False):
 
 def compile_text(client, text: str, devices, num_replicas: int = 1):
     """Compile StableHLO ``text`` for ``devices``; returns a loaded executable."""
-    return client.compile_and_load(text, xc.DeviceList(tuple(devices)),
-                                   compile_options(devices, num_replicas))
+    return _compile(client, text, devices, compile_options(devices, num_replicas))
+
+
+def _compile(client, text: str, devices, opts):
+    from jaxel.runtime import host_callbacks
+    if host_callbacks.has_callbacks(text):
+        return host_callbacks.compile_with_callbacks(client, text, devices, opts)
+    return client.compile_and_load(text, xc.DeviceList(tuple(devices)), opts)
 
 
 def jaxlib_version() -> str:
@@ -270,8 +276,7 @@ def rewrap(buf, aval, sharding):
 def compile_spmd(client, text: str, devices):
     """Compile a program partitioned over ``devices`` (one partition per device, in order) by
     XLA's Shardy partitioner."""
-    return client.compile_and_load(text, xc.DeviceList(tuple(devices)),
-                                   compile_options(devices, spmd=True))
+    return _compile(client, text, devices, compile_options(devices, spmd=True))
 
 
 def sharded_result_handler(aval, sharding):

@@ -8,6 +8,8 @@ wraps them as Arrays reporting NamedShardings over the program's mesh.
 """
 from __future__ import annotations
 
+from jaxel.runtime import host_callbacks as _host_callbacks
+
 import weakref
 
 from jaxel.runtime.array import Array
@@ -84,7 +86,8 @@ class SpmdProgram:
             bufs.append(b if b._sharding is rt else self._prepare(a, self.in_shardings[n + i]))
         try:
             outs = self.exe.execute_sharded(bufs).consume_with_handlers(self.handlers)
-        except RuntimeError:
+        except RuntimeError as e:
+            _host_callbacks.reraise(e)  # a callback's own exception, if one failed
             err = deleted_argument_error(bufs[len(self.const_args):], self.in_avals)
             if err is None:
                 raise

@@ -13,6 +13,7 @@ from jaxel.jaxpr.ir import ClosedJaxpr, Jaxpr, JaxprEqn, Var
 from jaxel import guards as _guards
 from jaxel.runtime import client as _client
 from jaxel.runtime import compile_cache
+from jaxel.runtime import host_callbacks as _host_callbacks
 from jaxel.runtime.array import Array
 from jaxel.runtime.transfer import canonical_numpy, device_put_value, scalar_to_array
 from jaxel.tracing.avals import ShapedArray
@@ -42,7 +43,11 @@ class _EagerOp:
         self.handlers = _client.result_handlers(out_avals, device)
 
     def __call__(self, bufs):
-        outs = self.exe.execute_sharded(bufs).consume_with_handlers(self.handlers)
+        try:
+            outs = self.exe.execute_sharded(bufs).consume_with_handlers(self.handlers)
+        except RuntimeError as e:
+            _host_callbacks.reraise(e)  # a callback's own exception, if one failed
+            raise
         if self.multiple_results:
             device = self.device
             return [Array(o, a, device) for o, a in zip(outs, self.out_avals)]
@@ -196,7 +201,11 @@ class EvalTrace(Trace):
         if op is None or device is not None:
             return apply_primitive(prim, args, params)
         # _EagerOp.__call__, inlined for the single-result case (saves a call per operation).
-        outs = op.exe.execute_sharded(bufs).consume_with_handlers(op.handlers)
+        try:
+            outs = op.exe.execute_sharded(bufs).consume_with_handlers(op.handlers)
+        except RuntimeError as e:
+            _host_callbacks.reraise(e)
+            raise
         if op.multiple_results:
             return [Array(o, a, None) for o, a in zip(outs, op.out_avals)]
         return Array(outs[0], op.aval0, None)

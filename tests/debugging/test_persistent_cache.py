@@ -176,3 +176,19 @@ def test_partitioned_and_placed_programs_load_back(cache_dir):
         assert compile_cache.stats()["persistent_hits"] > hits
         np.testing.assert_allclose(again, first)
         assert again.sharding == first.sharding
+
+
+def test_jit_with_a_host_callback_is_compiled_not_cached(cache_dir):
+    def host(x):
+        return np.asarray(x) * 2
+
+    def f(x):
+        return jaxel.pure_callback(host, jaxel.ShapeDtypeStruct(x.shape, x.dtype), x) + 1.0
+
+    writes = compile_cache.stats()["persistent_writes"]
+    out = jaxel.jit(f)(jnp.arange(3.0))
+    np.testing.assert_allclose(out, [1.0, 3.0, 5.0])
+    jaxel.clear_caches()
+    np.testing.assert_allclose(jaxel.jit(f)(jnp.arange(3.0)), [1.0, 3.0, 5.0])
+    texts = [n for n in _entries(cache_dir)]
+    assert compile_cache.stats()["persistent_writes"] - writes == len(texts) - 0

@@ -31,6 +31,8 @@ CHECKED_ELSEWHERE = {"jit", "custom_jvp_call", "custom_vjp_call", "custom_lin", 
                      "linear_call", "remat_opt",
                      "custom_vmap_call",  # tests/test_custom_batching.py
                      "inspect_sharding",  # tests/parallel/test_visualize.py
+                     # host callbacks: tests/callbacks/
+                     "pure_callback", "io_callback", "debug_callback",
                      "sharding_constraint"}  # tests/parallel/test_jit_sharding.py
 
 
