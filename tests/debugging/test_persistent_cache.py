@@ -178,17 +178,24 @@ def test_partitioned_and_placed_programs_load_back(cache_dir):
         assert again.sharding == first.sharding
 
 
-def test_jit_with_a_host_callback_is_compiled_not_cached(cache_dir):
+def test_jit_with_a_host_callback_is_compiled_not_cached(cache_dir, monkeypatch):
+    from jaxel.runtime import host_callbacks
+    looked_up = []
+    real = persistent_cache.lookup_or_compile
+
+    def spy(text, *args):
+        looked_up.append(text)
+        return real(text, *args)
+    monkeypatch.setattr(persistent_cache, "lookup_or_compile", spy)
+
     def host(x):
         return np.asarray(x) * 2
 
     def f(x):
         return jaxel.pure_callback(host, jaxel.ShapeDtypeStruct(x.shape, x.dtype), x) + 1.0
 
-    writes = compile_cache.stats()["persistent_writes"]
-    out = jaxel.jit(f)(jnp.arange(3.0))
-    np.testing.assert_allclose(out, [1.0, 3.0, 5.0])
-    jaxel.clear_caches()
-    np.testing.assert_allclose(jaxel.jit(f)(jnp.arange(3.0)), [1.0, 3.0, 5.0])
-    texts = [n for n in _entries(cache_dir)]
-    assert compile_cache.stats()["persistent_writes"] - writes == len(texts) - 0
+    for _ in range(2):
+        np.testing.assert_allclose(jaxel.jit(f)(jnp.arange(3.0)), [1.0, 3.0, 5.0])
+        jaxel.clear_caches()
+    assert looked_up  # the eager ops around it did use the cache
+    assert not any(host_callbacks.has_callbacks(t) for t in looked_up)
