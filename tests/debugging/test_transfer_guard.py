@@ -152,3 +152,18 @@ def test_environment_variable_sets_every_direction():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          timeout=120)
     assert out.stdout.split() == ["log", "disallow", "log"], out.stderr
+
+
+def test_sharded_transfers_match_jax():
+    results = {}
+    for lib in (jaxel, jax):
+        mesh = lib.make_mesh((4,), ("x",))
+        s = lib.sharding.NamedSharding(mesh, lib.sharding.PartitionSpec("x"))
+        v = np.arange(8.0, dtype=np.float32)
+        with lib.transfer_guard("disallow"):
+            results[lib.__name__] = [
+                _outcome(lambda: lib.device_put(v, s)),  # explicit
+                _outcome(lambda: lib.jit(lambda a: a * 2, in_shardings=s)(v)),  # implicit
+                _outcome(lambda: lib.jit(lambda a: a + 1)(lib.device_put(v, s))),
+            ]
+    assert results["jaxel"] == results["jax"] == ["ok", "JaxRuntimeError", "ok"]
