@@ -131,10 +131,6 @@ def get_scalar_listeners() -> list:
     return list(_scalar_listeners)
 
 
-def _any_listener() -> bool:
-    return bool(_duration_listeners or _time_span_listeners or _scalar_listeners)
-
-
 # With jax_log_compiles, the steps are also logged in JAX's words (XLA's compile is logged by
 # the compilation cache, with its devices).
 _LOG_FORMATS = {

@@ -54,7 +54,6 @@ def test_unregister_unknown_listener_raises():
 
 
 def test_jit_emits_jax_compile_events():
-    ours, theirs = [], []
     durations = []
     cb = lambda e, d, **kw: durations.append((e, d, kw.get("fun_name")))  # noqa: E731
     monitoring.register_event_duration_secs_listener(cb)
