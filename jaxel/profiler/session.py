@@ -1,6 +1,7 @@
 """Profiler sessions: start, stop, and write what they captured."""
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import logging
@@ -177,17 +178,12 @@ def stop_trace():
     return session.stop()
 
 
-class trace:
-    """``with jaxel.profiler.trace(log_dir): ...`` profiles the block; yields the
-    :class:`ProfileSession` (its ``profile_data`` is set after the block)."""
-
-    def __init__(self, log_dir=None, create_perfetto_link: bool = False,
-                 create_perfetto_trace: bool = False, profiler_options=None):
-        self._session = ProfileSession(log_dir, create_perfetto_link, create_perfetto_trace,
-                                       profiler_options)
-
-    def __enter__(self) -> ProfileSession:
-        return self._session.start()
-
-    def __exit__(self, *exc):
-        self._session.__exit__(*exc)
+@contextlib.contextmanager
+def trace(log_dir=None, create_perfetto_link: bool = False, create_perfetto_trace: bool = False,
+          profiler_options=None):
+    """``with jaxel.profiler.trace(log_dir) as session: ...`` profiles the block (also usable
+    as a decorator); ``session.profile_data`` is set after it. Without ``log_dir`` the data stay
+    in memory only."""
+    with ProfileSession(log_dir, create_perfetto_link, create_perfetto_trace,
+                        profiler_options) as session:
+        yield session

@@ -90,3 +90,13 @@ def test_start_and_stop_server():
         profiler.stop_server()
     with pytest.raises(ValueError):
         profiler.stop_server()
+
+
+def test_trace_as_decorator_without_log_dir():
+    @profiler.trace()
+    def work():
+        with profiler.TraceAnnotation("inside_decorated"):
+            return jnp.ones(4).sum()
+    assert float(work()) == 4.0
+    with pytest.raises(RuntimeError):
+        profiler.stop_trace()  # the decorator's trace has stopped
