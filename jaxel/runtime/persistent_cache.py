@@ -106,10 +106,14 @@ def put(key: str, payload: bytes, compile_seconds: float) -> bool:
     if min_size > 0 and len(payload) < min_size:
         return False
     directory = config.jax_compilation_cache_dir
-    os.makedirs(directory, exist_ok=True)
     header = _HEADER.pack(_MAGIC, len(payload), compile_seconds,
                           hashlib.sha256(payload).digest())
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:  # a cache that cannot be written is no reason to fail the compile
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    except OSError as e:
+        logger.warning("Could not write to the compilation cache directory %s: %s", directory, e)
+        return False
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide entries from other users
         with os.fdopen(fd, "wb") as f:
@@ -145,7 +149,11 @@ def _evict(directory: str) -> None:
     if bound < 0:
         return
     entries = []
-    for entry in os.scandir(directory):
+    try:
+        listing = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in listing:
         if not entry.name.endswith(_SUFFIX):
             continue
         try:

@@ -199,3 +199,10 @@ def test_jit_with_a_host_callback_is_compiled_not_cached(cache_dir, monkeypatch)
         jaxel.clear_caches()
     assert looked_up  # the eager ops around it did use the cache
     assert not any(host_callbacks.has_callbacks(t) for t in looked_up)
+
+
+def test_unwritable_directory_does_not_fail_compiles(cache_dir):
+    blocker = cache_dir / "a_file"
+    blocker.write_text("not a directory")
+    jaxel.config.update("jax_compilation_cache_dir", str(blocker / "sub"))
+    np.testing.assert_allclose(jaxel.jit(lambda x: x * 13.5)(jnp.ones(2)), [13.5, 13.5])
