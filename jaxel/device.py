@@ -26,29 +26,40 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
         >>> jaxel.device_put(np.ones(8), NamedSharding(jaxel.make_mesh((4,), ('x',)), P('x')))
     """
     from jaxel.sharding.placement import as_target, is_target_leaf
-    if device is None or is_target_leaf(device) or hasattr(device, "_device_assignment"):
+    from jaxel.tree_util import broadcast_prefix_leaves, tree_flatten, tree_unflatten
+    leaves, treedef = tree_flatten(x)
+    one = device is None or is_target_leaf(device) or hasattr(device, "_device_assignment")
+    if any(isinstance(v, Tracer) for v in leaves):
+        # Under a transformation: one ``device_put`` equation for every leaf (as JAX).
+        from jaxel.sharding.device_put import bind_device_put
+        def per_leaf(v, what, is_leaf=None):
+            if v is None or isinstance(v, bool) or (is_leaf is not None and is_leaf(v)):
+                return [v] * len(leaves)
+            return broadcast_prefix_leaves(v, x, "device_put", what, "x", is_leaf=is_leaf)
+        targets = [device] * len(leaves) if one else per_leaf(device, "device", is_target_leaf)
+        srcs = per_leaf(src, "src", is_target_leaf)
+        outs = bind_device_put(leaves, [as_target(t) for t in targets],
+                               [as_target(t) for t in srcs], per_leaf(donate, "donate"),
+                               per_leaf(may_alias, "may_alias"))
+        return tree_unflatten(treedef, outs)
+    if one:
         with _guards.explicit():
             return _put_tree(x, as_target(device))
-    from jaxel.tree_util import broadcast_prefix_leaves, tree_flatten, tree_unflatten
     targets = broadcast_prefix_leaves(device, x, "device_put", "device", "x",
                                       is_leaf=is_target_leaf)
-    leaves, treedef = tree_flatten(x)
     with _guards.explicit():
         return tree_unflatten(treedef, [_put_tree(v, as_target(t))
                                         for v, t in zip(leaves, targets)])
 
 
 def _put_tree(x, device):
-    """``device_put`` of a pytree to one target (None, a Device, or a multi-device Sharding)."""
+    """``device_put`` of a pytree of concrete values to one target (None, a Device, or a
+    multi-device Sharding)."""
     if device is not None and not hasattr(device, "platform"):
         from jaxel.sharding.placement import put_leaf
-        from jaxel.sharding.constraint import with_sharding_constraint
-        return tree_map(lambda v: with_sharding_constraint(v, device) if isinstance(v, Tracer)
-                        else put_leaf(v, device), x)
+        return tree_map(lambda v: put_leaf(v, device), x)
 
     def put(v):
-        if isinstance(v, Tracer):
-            return v
         if isinstance(v, Array):
             if device is None and v._one_device() is None and v._device is not None:
                 return v  # laid out over several devices: stays so

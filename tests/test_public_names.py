@@ -21,7 +21,6 @@ MODULES = [
     "typing", "ad_checkpoint", "dlpack", "test_util", "sharding", "debug",
 ]
 
-_PARALLEL = "issue 14 (parallelism: shardings, meshes, shard_map, pmap, multi-process)"
 _DEBUGGING = "issue 15 (debugging, callbacks, stages, profiling, export, guards)"
 _ECOSYSTEM = "issue 16 (extension API, array refs, jax internals for the ecosystem)"
 
@@ -39,8 +38,6 @@ EXCLUDED: dict = {
     **{("", n): _ECOSYSTEM for n in [
         "Ref", "new_ref", "empty_ref", "free_ref", "freeze", "ref", "core", "extend",
         "interpreters", "lib", "api_util", "ffi"]},
-    **{("lax", n): _PARALLEL for n in [
-        "psum_scatter_start", "ragged_all_to_all", "ragged_all_to_all_p", "device_put_p"]},
 }
 
 

@@ -33,3 +33,4 @@ from jaxel.lax.fft import fft, fft_p, FftType  # noqa: F401,E402
 from jaxel.sharding.constraint import (  # noqa: F401,E402
     with_sharding_constraint, sharding_constraint_p,
 )
+from jaxel.sharding.device_put import device_put_p  # noqa: F401,E402

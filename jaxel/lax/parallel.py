@@ -301,6 +301,42 @@ def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, t
     return tree_util.tree_map(one, x)
 
 
+class _ScatterFuture:
+    """What ``psum_scatter_start`` returns: the pending result of a ``psum_scatter``
+    (JAX types it ``AbstractFuture``); ``.done()`` gives the value. jaxel's collective runs
+    where ``done`` is called would be; XLA schedules it asynchronously either way."""
+
+    def __init__(self, value):
+        self._value = value
+
+    def done(self):
+        """The ``psum_scatter`` result."""
+        return self._value
+
+    shape = property(lambda self: _ad.aval_of(self._value).shape)
+    dtype = property(lambda self: _ad.aval_of(self._value).dtype)
+    ndim = property(lambda self: len(self.shape))
+
+    def __repr__(self):
+        a = _ad.aval_of(self._value)
+        return f"AbstractFuture{{{a.dtype.name}{list(a.shape)}}}"
+
+
+def psum_scatter_start(x, axis_name, *, scatter_dimension=0, axis_index_groups=None,
+                       tiled=False):
+    """Start a ``psum_scatter`` (only ``tiled=True``, as JAX): returns, per leaf of ``x``, a
+    future whose ``.done()`` is ``psum_scatter(x, axis_name, tiled=True, ...)``. Over axes of
+    size 1 only, ``x`` is returned as it is (as JAX)."""
+    names, size = _named_only(axis_name, "lax.psum_scatter_start")
+    if all(_batching.lookup_axis(n, "lax.psum_scatter_start").size == 1 for n in names):
+        return x
+    if not tiled:
+        raise NotImplementedError("lax.psum_scatter_start supports tiled=True only (as JAX).")
+    out = psum_scatter(x, axis_name, scatter_dimension=scatter_dimension,
+                       axis_index_groups=axis_index_groups, tiled=True)
+    return tree_util.tree_map(_ScatterFuture, out)
+
+
 def ppermute(x, axis_name, perm):
     """Send each participant's ``x`` to another: ``perm`` is a list of ``(source, destination)``
     index pairs; a participant that is no pair's destination receives zeros."""
@@ -878,7 +914,207 @@ def _axis_index_lowering(ctx, *, axes):
 
 axis_index_p.lowering = _axis_index_lowering
 
+# ---- ragged_all_to_all -------------------------------------------------------------------------
+# Participants exchange leading-axis slices of ragged data. XLA's CPU backend has no
+# ragged-all-to-all operation, so every meaning of the primitive (device lowering, and vmap
+# over its own axis) is one composition of collectives: an all_to_all of the offsets tells
+# each receiver where its incoming slices start in the senders' operands and in its output,
+# an all_gather brings every sender's operand, and masked row updates write the slices.
+ragged_all_to_all_p = _collective("ragged_all_to_all")
+
+
+def _ragged_abstract_eval(operand, output, input_offsets, send_sizes, output_offsets,
+                          recv_sizes, *, axes, axis_index_groups=None):
+    for name, a in (("input_offsets", input_offsets), ("send_sizes", send_sizes),
+                    ("output_offsets", output_offsets), ("recv_sizes", recv_sizes)):
+        if not np.issubdtype(a.dtype, np.integer):
+            raise ValueError(f"ragged_all_to_all {name} must be integer type.")
+    for name, a in (("input_offsets", input_offsets), ("send_sizes", send_sizes),
+                    ("output_offsets", output_offsets), ("recv_sizes", recv_sizes)):
+        if a.ndim != 1 or a.shape[0] < 1:
+            raise ValueError(f"ragged_all_to_all {name} must be rank 1 with positive "
+                             f"dimension size, but got shape {a.shape}")
+    if operand.ndim != output.ndim or operand.shape[1:] != output.shape[1:] or \
+            operand.dtype != output.dtype:
+        raise ValueError(f"ragged_all_to_all: operand {operand.dtype}{list(operand.shape)} and "
+                         f"output {output.dtype}{list(output.shape)} must have the same dtype "
+                         "and the same shape after the leading dimension.")
+    return ShapedArray(output.shape, output.dtype, False)
+
+
+ragged_all_to_all_p.abstract_eval = _ragged_abstract_eval
+
+
+def _ragged_compose(operand, output, input_offsets, send_sizes, output_offsets, recv_sizes, *,
+                    axes, size, axis_index_groups=None):
+    """The value of ``ragged_all_to_all`` from dense collectives over ``axes`` (``size``
+    participants per group). The last of several slices written to the same row wins (XLA
+    leaves overlapping writes unspecified)."""
+    from jaxel import numpy as jnp
+    from jaxel.lax.elementwise import convert_element_type
+    extra = {} if axis_index_groups is None else {"axis_index_groups": axis_index_groups}
+    i32 = np.dtype(np.int32)
+
+    def exchange(v):  # slot k of the result comes from sender k // per, its slot for us
+        v = convert_element_type(v, i32)
+        return all_to_all_p.bind(v, axes=axes, split_axis=0, concat_axis=0, tiled=True,
+                                 axis_size=size, **extra)
+    k_slots = _ad.aval_of(input_offsets).shape[0]
+    if k_slots % size:
+        raise ValueError(f"ragged_all_to_all: the offset and size arrays have length "
+                         f"{k_slots}, which is not divisible by the number of participants "
+                         f"{size}.")
+    src_start = exchange(input_offsets)
+    dst_start = exchange(output_offsets)
+    sizes = convert_element_type(recv_sizes, i32)
+    every = all_gather_p.bind(operand, axes=axes, axis=0, tiled=True, axis_size=size, **extra)
+    n_rows = _ad.aval_of(operand).shape[0]
+    m_rows = _ad.aval_of(output).shape[0]
+    sender = np.arange(k_slots, dtype=np.int32) // (k_slots // size)
+    r = jnp.arange(m_rows, dtype=np.int32)[None, :]
+    lo = dst_start[:, None]
+    hit = (r >= lo) & (r < lo + sizes[:, None])                       # (K, M)
+    writer = jnp.max(jnp.where(hit, np.arange(k_slots, dtype=np.int32)[:, None], -1), axis=0)
+    row = jnp.clip(src_start[:, None] + (r - lo), 0, max(n_rows - 1, 0))
+    row = row + (sender * n_rows)[:, None]                             # row of ``every``
+    pick = jnp.sum(jnp.where(np.arange(k_slots)[:, None] == writer[None, :], row, 0), axis=0)
+    if n_rows == 0:
+        return output
+    data = jnp.take(every, pick, axis=0)
+    written = jnp.reshape(writer >= 0, (m_rows,) + (1,) * (_ad.aval_of(output).ndim - 1))
+    return jnp.where(written, data, output)
+
+
+def _ragged_lowering(ctx, *args, axes, axis_index_groups=None):
+    from jaxel.lax._composite import emit_composition
+    mesh = _device_mesh("ragged_all_to_all", axes)
+    sizes = dict(zip(mesh.axis_names, mesh.axis_sizes))
+    size = len(axis_index_groups[0]) if axis_index_groups else \
+        int(np.prod([sizes[n] for n in axes]))
+    (out,) = emit_composition(
+        ctx, lambda *xs: [_ragged_compose(*xs, axes=axes, size=size,
+                                          axis_index_groups=axis_index_groups)],
+        ctx.avals_in, args)
+    return out
+
+
+ragged_all_to_all_p.lowering = _ragged_lowering
+
+
+def _ragged_batch(mapped, args, dims, *, axes, axis_index_groups=None):
+    from jaxel.lax.shape_ops import broadcast_in_dim, iota, reshape
+    from jaxel.lax.elementwise import add, mul
+    params = dict(axes=axes, axis_index_groups=axis_index_groups)
+    if mapped.name in axes:
+        # The batch examples are the participants (JAX raises here; jaxel gives vmap the
+        # meaning pmap has).
+        _no_vmap_groups(params, "ragged_all_to_all")
+        if len(axes) > 1:
+            raise NotImplementedError("lax.ragged_all_to_all over several axes at once is not "
+                                      "supported under vmap.")
+        from jaxel.batching import vmap
+        f = vmap(lambda *xs: _ragged_compose(*xs, axes=axes, size=mapped.size),
+                 in_axes=tuple(dims), axis_name=mapped.name, axis_size=mapped.size)
+        return f(*args), 0
+    if all(d is None for d in dims):
+        return ragged_all_to_all_p.bind(*args, **params), None
+    # An enclosing axis: batch element b of slot i becomes slot i * B + b of one bigger
+    # exchange (same destination), its rows moved past the other examples' rows.
+    b = mapped.size
+    operand, output = (_batching.bdim_at_front(x, d, b) for x, d in zip(args[:2], dims[:2]))
+    n_rows, m_rows = _ad.aval_of(operand).shape[1], _ad.aval_of(output).shape[1]
+    meta = []
+    for i, (x, d) in enumerate(zip(args[2:], dims[2:])):
+        x = _batching.move_axis(_batching.bdim_at_front(x, d, b), 0, 1)   # (K, B)
+        if i in (0, 2):  # input_offsets, output_offsets
+            dt = _ad.aval_of(x).dtype
+            step = n_rows if i == 0 else m_rows
+            shift = mul(iota(dt, b), literal(step, dt, False))
+            x = add(x, broadcast_in_dim(shift, _ad.aval_of(x).shape, (1,)))
+        meta.append(reshape(x, (_ad.aval_of(x).size,)))
+    merge = lambda x: reshape(x, (b * _ad.aval_of(x).shape[1],) + _ad.aval_of(x).shape[2:])
+    out = ragged_all_to_all_p.bind(merge(operand), merge(output), *meta, **params)
+    return reshape(out, (b, m_rows) + _ad.aval_of(out).shape[1:]), 0
+
+
+ragged_all_to_all_p.batch_axis = _ragged_batch
+
+
+def _ragged_jvp(primals, tangents, *, axes, axis_index_groups=None):
+    operand, output, *meta = primals
+    d_op, d_out = tangents[:2]
+    params = dict(axes=axes, axis_index_groups=axis_index_groups)
+    out = ragged_all_to_all_p.bind(operand, output, *meta, **params)
+    if type(d_op) is _ad.Zero and type(d_out) is _ad.Zero:
+        return out, _ad.zero_like(out)
+    return out, ragged_all_to_all_p.bind(_ad.instantiate(d_op), _ad.instantiate(d_out), *meta,
+                                         **params)
+
+
+def _ragged_transpose(ct, operand, output, input_offsets, send_sizes, output_offsets,
+                      recv_sizes, *, axes, axis_index_groups=None):
+    """Linear in ``operand`` and ``output``: the operand's cotangent is the reverse exchange
+    (rows of the received slices sent back to where they came from), the output's is ``ct``
+    with the rows that were overwritten zeroed."""
+    from jaxel import numpy as jnp
+    op_ct = out_ct = None
+    und_op, und_out = _ad.is_undefined(operand), _ad.is_undefined(output)
+    if type(ct) is _ad.Zero:
+        return [ct if und_op else None, ct if und_out else None, None, None, None, None]
+    ct = _ad.instantiate(ct)
+    name = axes if len(axes) > 1 else axes[0]
+    a2a = lambda v: all_to_all(v, name, 0, 0, tiled=True, axis_index_groups=axis_index_groups)
+    dst_start = a2a(output_offsets)
+    if und_op:
+        a = operand.aval
+        zeros = jnp.zeros(a.shape, a.dtype)
+        op_ct = ragged_all_to_all_p.bind(ct, zeros, dst_start, recv_sizes, a2a(input_offsets),
+                                         send_sizes, axes=axes,
+                                         axis_index_groups=axis_index_groups)
+    if und_out:
+        m_rows = _ad.aval_of(ct).shape[0]
+        r = jnp.arange(m_rows)[None, :]
+        lo = dst_start[:, None]
+        covered = jnp.any((r >= lo) & (r < lo + recv_sizes[:, None]), axis=0)
+        covered = jnp.reshape(covered, (m_rows,) + (1,) * (_ad.aval_of(ct).ndim - 1))
+        out_ct = jnp.where(covered, jnp.zeros((), _ad.aval_of(ct).dtype), ct)
+    return [op_ct, out_ct, None, None, None, None]
+
+
+ragged_all_to_all_p.jvp = _ragged_jvp
+ragged_all_to_all_p.transpose = _ragged_transpose
+
+
+def ragged_all_to_all(operand, output, input_offsets, send_sizes, output_offsets, recv_sizes,
+                      *, axis_name, axis_index_groups=None):
+    """Ragged ``all_to_all``: participant ``p`` sends ``operand[input_offsets[i]:
+    input_offsets[i] + send_sizes[i]]`` to participant ``i // (K // n)`` (``K`` slots, ``n``
+    participants), which writes it into its ``output`` at ``output_offsets[i]`` (an offset in
+    the receiver's output); each receiver updates ``recv_sizes[j]`` rows for its slot ``j``.
+    Returns the updated ``output``.
+
+    Example (axis of size 2, as in JAX's documentation)::
+
+        participant 0: operand=[1, 2, 2] input_offsets=[0, 1] send_sizes=[1, 2]
+                       output_offsets=[0, 0] recv_sizes=[1, 1]
+        participant 1: operand=[3, 4, 0] input_offsets=[0, 1] send_sizes=[1, 1]
+                       output_offsets=[1, 2] recv_sizes=[2, 1]
+        with output=[0, 0, 0, 0]: results [1, 3, 0, 0] and [2, 2, 4, 0].
+    """
+    names, size = _named_only(axis_name, "lax.ragged_all_to_all")
+    size, extra = _group_params(axis_index_groups, names, size, "ragged_all_to_all")
+    args = [_as_operand(v) for v in (operand, output, input_offsets, send_sizes,
+                                     output_offsets, recv_sizes)]
+    k = _ad.aval_of(args[2]).shape
+    if len(k) == 1 and k[0] % size:
+        raise ValueError(f"lax.ragged_all_to_all: the offset and size arrays have length "
+                         f"{k[0]}, which must be divisible by the number of participants "
+                         f"{size} along {names}.")
+    return ragged_all_to_all_p.bind(*args, axes=names, **extra)
+
+
 __all__ = ["psum", "pmean", "pmax", "pmin", "all_gather", "psum_scatter", "ppermute",
            "pshuffle", "pswapaxes", "pcast", "pbroadcast",
            "all_to_all", "axis_index", "axis_size", "psum_p", "pmax_p", "pmin_p", "ppermute_p",
-           "all_gather_p", "psum_scatter_p", "all_to_all_p", "axis_index_p"]
+           "all_gather_p", "psum_scatter_p", "all_to_all_p", "axis_index_p",
+           "ragged_all_to_all", "ragged_all_to_all_p", "psum_scatter_start"]

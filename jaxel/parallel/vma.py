@@ -136,6 +136,10 @@ class VmaTrace(JaxprTrace):
             args[0] = self.pvary(args[0], axes)
             have = vmas[0] | axes
             out_vma = have - axes if self._kinds[prim] else have
+        elif prim is P.ragged_all_to_all_p:
+            # Every operand is cast to vary over the axes and over each other's axes (as JAX).
+            out_vma = frozenset().union(*vmas) | (frozenset(params["axes"]) & self.manual)
+            args = [self.pvary(x, out_vma) if _castable(x) else x for x in args]
         elif _has_body(params):
             # The body assumed its inputs vary over every manual axis: make it so.
             args = [self.pvary(x, self.manual) if _castable(x) else x for x in args]
