@@ -64,6 +64,13 @@ from jaxel.runtime.sharded import Shard  # noqa: F401
 from jaxel.parallel import shard_map, smap, pmap  # noqa: F401
 from jaxel import memory  # noqa: F401
 from jaxel.config import remove_size_one_mesh_axis_from_type, auto_pcast  # noqa: F401
+from jaxel import monitoring  # noqa: F401
+from jaxel.guards import (  # noqa: F401
+    transfer_guard, transfer_guard_host_to_device, transfer_guard_device_to_host,
+    transfer_guard_device_to_device,
+)
+from jaxel.introspection import live_arrays, print_environment_info  # noqa: F401
+from jaxel.config import log_compiles  # noqa: F401
 
 __version__ = "0.1.0"
 
@@ -76,8 +83,11 @@ def __getattr__(name):
     if name == "experimental":  # loaded on first use, as in JAX (import speed)
         import importlib
         return importlib.import_module("jaxel.experimental")
+    if name == "profiler":  # loads jaxlib's profiler runtime: only when asked for
+        import importlib
+        return importlib.import_module("jaxel.profiler")
     raise AttributeError(f"module 'jaxel' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted({*globals(), "Device", "experimental"})
+    return sorted({*globals(), "Device", "experimental", "profiler"})

@@ -494,7 +494,9 @@ class JitWrapped:
             return out_leaves
 
         debug = DebugInfo("jit", self._fun, arg_names)
-        closed = trace_to_jaxpr(flat_fun, in_avals, debug)
+        from jaxel import monitoring
+        with monitoring.timed(monitoring.JAXPR_TRACE_EVENT, self._name):
+            closed = trace_to_jaxpr(flat_fun, in_avals, debug)
         return closed, in_tree, out_tree_box[0], leaves, statics
 
     def _donated_leaves(self, args, kwargs, num_leaves):
@@ -513,7 +515,7 @@ class JitWrapped:
         return tuple(flags) if len(flags) == num_leaves else ()
 
     def _cache_miss(self, key, args, kwargs):
-        if config.jax_explain_cache_misses:
+        if config.jax_explain_cache_misses or config.jax_log_compiles:  # why it compiles
             self._explain_miss(key, args, kwargs)
         closed, _, out_tree, leaves, _ = self._trace(args, kwargs)
         closed, tracer_consts = split_tracer_consts(closed)

@@ -54,6 +54,24 @@ def _env_str(name: str, default):
     return os.environ.get(name.upper(), default)
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name.upper())
+    return default if value is None else float(value)
+
+
+def _optional_str(value):
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise ValueError(f"new string config value must be None or of type str, got {value!r} of "
+                     f"type {type(value)}.")
+
+
+#: The levels of the transfer guards (JAX's names).
+_GUARD_LEVELS = ("allow", "log", "disallow", "log_explicit", "disallow_explicit")
+
+
 # Values of the options that jaxel does not implement (it raises rather than ignore them).
 _PRECISIONS = ("default", "high", "highest", "bfloat16", "tensorfloat32", "float32")
 _MATMUL_ALGORITHMS = (
@@ -113,6 +131,32 @@ class Config:
         "jax_remove_size_one_mesh_axis_from_type": (
             lambda: _env_bool("jax_remove_size_one_mesh_axis_from_type", False), bool),
         "jax_auto_pcast": (lambda: _env_bool("jax_auto_pcast", False), bool),
+        # The persistent compilation cache (runtime/persistent_cache.py).
+        "jax_compilation_cache_dir": (lambda: _env_str("jax_compilation_cache_dir", None),
+                                      _optional_str),
+        "jax_enable_compilation_cache": (
+            lambda: _env_bool("jax_enable_compilation_cache", True), bool),
+        "jax_persistent_cache_min_entry_size_bytes": (
+            lambda: _env_int("jax_persistent_cache_min_entry_size_bytes", 0), int),
+        "jax_persistent_cache_min_compile_time_secs": (
+            lambda: _env_float("jax_persistent_cache_min_compile_time_secs", 1.0), float),
+        # JAX bounds the cache directory with jax_compilation_cache_max_size, which jaxel
+        # already uses for its in-memory cache (an entry count); the directory's byte bound has
+        # its own name (-1: no bound, JAX's default).
+        "jaxel_persistent_cache_max_size_bytes": (
+            lambda: _env_int("jaxel_persistent_cache_max_size_bytes", -1), int),
+        # Transfer guards (jaxel/guards.py).
+        "jax_transfer_guard": (lambda: _env_str("jax_transfer_guard", None),
+                               _enum(*_GUARD_LEVELS, optional=True)),
+        "jax_transfer_guard_host_to_device": (
+            lambda: _env_str("jax_transfer_guard_host_to_device", None),
+            _enum(*_GUARD_LEVELS, optional=True)),
+        "jax_transfer_guard_device_to_device": (
+            lambda: _env_str("jax_transfer_guard_device_to_device", None),
+            _enum(*_GUARD_LEVELS, optional=True)),
+        "jax_transfer_guard_device_to_host": (
+            lambda: _env_str("jax_transfer_guard_device_to_host", None),
+            _enum(*_GUARD_LEVELS, optional=True)),
     }
 
     def __init__(self):
@@ -255,6 +299,10 @@ debug_key_reuse = _bool_state("jax_debug_key_reuse",
                               "Raise KeyReuseError when a PRNG key is consumed twice.")
 explain_cache_misses = _bool_state("jax_explain_cache_misses",
                                    "Log why a jitted function had to be traced again.")
+log_compiles = _bool_state(
+    "jax_log_compiles",
+    "Log (as warnings on the 'jaxel' logger) each compile: why it happens, and how long "
+    "tracing, lowering and XLA's compile took.")
 threefry_partitionable = _bool_state(
     "jax_threefry_partitionable",
     "Threefry streams: partitionable (True, JAX's default) or JAX's original ones (False).")

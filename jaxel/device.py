@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from jaxel import guards as _guards
 from jaxel.runtime import client as _client
 from jaxel.runtime.array import Array
 from jaxel.runtime.transfer import canonical_numpy, device_put_value
@@ -42,10 +43,13 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
                                per_leaf(may_alias, "may_alias"))
         return tree_unflatten(treedef, outs)
     if one:
-        return _put_tree(x, as_target(device))
+        with _guards.explicit():
+            return _put_tree(x, as_target(device))
     targets = broadcast_prefix_leaves(device, x, "device_put", "device", "x",
                                       is_leaf=is_target_leaf)
-    return tree_unflatten(treedef, [_put_tree(v, as_target(t)) for v, t in zip(leaves, targets)])
+    with _guards.explicit():
+        return tree_unflatten(treedef, [_put_tree(v, as_target(t))
+                                        for v, t in zip(leaves, targets)])
 
 
 def _put_tree(x, device):
@@ -61,7 +65,8 @@ def _put_tree(x, device):
                 return v  # laid out over several devices: stays so
             if device is None or v._device is device or v.device == device:
                 return v
-            return device_put_value(np.asarray(v._value()), v.aval.weak_type, device)
+            with _guards.device_to_device(v, device):
+                return device_put_value(np.asarray(v._value()), v.aval.weak_type, device)
         if type(v) in (int, float, complex):
             from jaxel.numpy import asarray
             return asarray(v) if device is None else device_put_value(
@@ -72,7 +77,8 @@ def _put_tree(x, device):
 
 def device_get(x):
     """Copy a pytree of Arrays to host NumPy arrays."""
-    return tree_map(lambda v: np.asarray(v) if isinstance(v, Array) else v, x)  # tracers raise
+    with _guards.explicit():
+        return tree_map(lambda v: np.asarray(v) if isinstance(v, Array) else v, x)  # tracers raise
 
 
 def block_until_ready(x):

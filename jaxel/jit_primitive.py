@@ -82,7 +82,9 @@ class CompiledJaxpr:
         self.exe = compile_cache.compile_module(text, (dev,), name=f"jit_{name}")
         self.in_avals = closed.in_avals
         self.out_avals = closed.out_avals
-        self.const_bufs = [to_device_array(c, device)._buf for c in const_args]
+        from jaxel import guards
+        with guards.quiet():  # the program's constants, placed once when it is compiled (as JAX)
+            self.const_bufs = [to_device_array(c, device)._buf for c in const_args]
         self.device = device
         self.text = text
         self.handlers = _client.result_handlers(self.out_avals, device)

@@ -27,11 +27,9 @@ _ECOSYSTEM = "issue 16 (extension API, array refs, jax internals for the ecosyst
 # (module, name) -> the open issue that owns it. Nothing else may be missing.
 EXCLUDED: dict = {
     **{("", n): _DEBUGGING for n in [
-        "debug_nans", "debug_infs", "stages", "profiler", "export",
-        "effects_barrier", "named_scope", "named_call", "log_compiles",
-        "print_environment_info", "live_arrays", "transfer_guard",
-        "transfer_guard_device_to_device", "transfer_guard_device_to_host",
-        "transfer_guard_host_to_device", "monitoring", "checking_leaks", "check_tracer_leaks",
+        "debug_nans", "debug_infs", "stages", "export",
+        "effects_barrier", "named_scope", "named_call",
+        "checking_leaks", "check_tracer_leaks",
         "no_tracing", "no_execution", "thread_guard", "array_garbage_collection_guard",
         "make_user_context"]},
     # jaxel.debug has the sharding pictures of issue 14; issue 15 adds the rest.

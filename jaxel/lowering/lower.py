@@ -138,6 +138,17 @@ def is_inlinable_const(value) -> bool:
 
 def lower_jaxpr_to_module(closed_jaxpr, name: str = "main", donated=(), num_replicas: int = 1,
                           arg_shardings=None, result_shardings=None, devices=None):
+    """Lower a ClosedJaxpr to module text (reported to ``jaxel.monitoring`` as JAX's
+    ``jaxpr_to_mlir_module_duration`` event); see ``_lower_jaxpr_to_module``."""
+    from jaxel import monitoring
+    fun = name[4:] if name.startswith("jit_") else name
+    with monitoring.timed(monitoring.JAXPR_TO_MLIR_MODULE_EVENT, f"jit({fun})"):
+        return _lower_jaxpr_to_module(closed_jaxpr, name, donated, num_replicas, arg_shardings,
+                                      result_shardings, devices)
+
+
+def _lower_jaxpr_to_module(closed_jaxpr, name, donated, num_replicas, arg_shardings,
+                           result_shardings, devices):
     """Lower a ClosedJaxpr to module text.
 
     For a program partitioned over several ``devices``: ``arg_shardings`` (one per invar, then

@@ -51,6 +51,15 @@ def _tracer_class() -> tuple:
     return _virtual_classes
 
 
+def _rows(value, weak_type, device):
+    from jaxel import guards
+    from jaxel.runtime.transfer import device_put_value
+    for row in value:
+        with guards.quiet():
+            arr = device_put_value(row, weak_type, device)
+        yield arr
+
+
 class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
     """A jaxel array: ``shape``, ``dtype``, ``weak_type``, NumPy conversion and all operators.
 
@@ -146,10 +155,11 @@ class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
         if not self.aval.shape:
             raise TypeError("iteration over a 0-d array")
         # One transfer and device arrays per row (slicing on device would dispatch n ops).
-        from jaxel.runtime.transfer import device_put_value
-        value = self._value()
-        device = self._one_device()
-        return (device_put_value(row, self.aval.weak_type, device) for row in value)
+        # JAX slices on the device, so iterating moves nothing: the guards stay quiet.
+        from jaxel import guards
+        with guards.quiet():
+            value = self._value()
+        return _rows(value, self.aval.weak_type, self._one_device())
 
     def _one_device(self):
         """The committed device of a single-device array; None if uncommitted or sharded."""
@@ -307,11 +317,14 @@ class Array(_operators.ArrayOperators, metaclass=_ArrayMeta):
 
     def copy(self) -> "Array":
         """A new array with the same value and placement (fresh device buffers)."""
+        from jaxel import guards
         from jaxel.runtime.transfer import device_put_value
-        if self._device is not None and self._one_device() is None:
-            from jaxel.runtime.sharded import put_global
-            return put_global(np.array(self._value()), self._device, self.aval.weak_type)
-        return device_put_value(np.array(self._value()), self.aval.weak_type, self._device)
+        with guards.quiet():  # a copy in place (made through host memory): moves nothing
+            if self._device is not None and self._one_device() is None:
+                from jaxel.runtime.sharded import put_global
+                return put_global(np.array(self._value()), self._device, self.aval.weak_type)
+            return device_put_value(np.array(self._value()), self.aval.weak_type,
+                                    self._device)
 
     def __copy__(self):
         return self.copy()

@@ -59,6 +59,9 @@ def check_divisible(sharding, shape, what: str):
 def put_global(value: np.ndarray, sharding, weak_type: bool = False, what="device_put"):
     """An Array with the global value ``value`` laid out as ``sharding`` (host -> devices)."""
     aval = ShapedArray(value.shape, value.dtype, weak_type)
+    from jaxel import guards
+    if guards.active:
+        guards.check("host_to_device", lambda: f"aval={aval.str_short()}, dst={sharding}")
     check_divisible(sharding, value.shape, what)
     rt = runtime_sharding(sharding, value.ndim)
     index = sharding.devices_indices_map(value.shape)

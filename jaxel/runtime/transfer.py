@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from jaxel import dtypes as _dtypes
+from jaxel import guards as _guards
 from jaxel.runtime import client as _client
 from jaxel.runtime.array import Array
 from jaxel.tracing.avals import ShapedArray
@@ -26,6 +27,8 @@ def device_put_value(value: np.ndarray, weak_type: bool = False, device=None) ->
     be = _client.backend() if device is None else _client.backend_of_device(device)
     dev = be.local_devices[0] if device is None else device
     aval = ShapedArray(value.shape, value.dtype, weak_type)
+    if _guards.active:
+        _guards.check("host_to_device", lambda: f"aval={aval.str_short()}, dst={dev}")
     if not value.flags.c_contiguous:
         value = np.ascontiguousarray(value)
     buf = device_put_numpy(value, aval, dev, be.sharding(dev))
@@ -34,6 +37,16 @@ def device_put_value(value: np.ndarray, weak_type: bool = False, device=None) ->
 
 def host_value(arr: Array) -> np.ndarray:
     """``arr``'s value copied to a NumPy array."""
+    from jaxel.runtime.xla import NO_DLPACK, host_copy
+    if _guards.active:
+        _guards.check("device_to_host", lambda: f"aval={arr.aval.str_short()}, "
+                                                f"src={arr.device}")
+        with _guards.quiet():  # blocks of a sharded value, a widening: one transfer
+            return _host_value(arr)
+    return _host_value(arr)
+
+
+def _host_value(arr: Array) -> np.ndarray:
     from jaxel.runtime.xla import NO_DLPACK, host_copy
     placement = arr._device
     if placement is not None and not hasattr(placement, "platform"):
@@ -58,6 +71,17 @@ def host_value(arr: Array) -> np.ndarray:
 
 def scalar_to_array(value, aval: ShapedArray, device=None) -> Array:
     """A device array for the scalar ``value`` with ``aval``, cached for reuse."""
+    if _guards.active:
+        # A host scalar becoming an operand is a host-to-device transfer for the guards (as in
+        # JAX), whether or not jaxel's cache already holds its device copy.
+        _guards.check("host_to_device", lambda: f"aval={aval.str_short()}, dst="
+                                                f"{device or _client.default_device()}")
+        with _guards.quiet():
+            return _scalar_to_array(value, aval, device)
+    return _scalar_to_array(value, aval, device)
+
+
+def _scalar_to_array(value, aval: ShapedArray, device=None) -> Array:
     value = np.asarray(value, aval.dtype)
     key = (aval, value.tobytes(), device)
     arr = _scalar_cache.get(key)

@@ -121,18 +121,32 @@ def copy_to_host_async(buf, platform: str):
             buf._copy_single_device_array_to_host_async()
 
 
-def compile_text(client, text: str, devices, num_replicas: int = 1):
-    """Compile StableHLO ``text`` for ``devices``; returns a loaded executable."""
+def compile_options(devices, num_replicas: int = 1, spmd: bool = False):
+    """XLA's CompileOptions for a program on ``devices``: replicated over ``num_replicas`` of
+    them, or (``spmd``) partitioned over all of them (one partition each, in order)."""
     import numpy as np
     opts = xc.CompileOptions()
-    if num_replicas > 1:
+    if spmd:
+        eb = opts.executable_build_options
+        eb.num_replicas = 1
+        eb.num_partitions = len(devices)
+        eb.use_spmd_partitioning = True
+        eb.use_shardy_partitioner = True
+        eb.device_assignment = xc.DeviceAssignment.create(
+            np.array([d.id for d in devices]).reshape(1, len(devices)))
+    elif num_replicas > 1:
         opts.num_replicas = num_replicas
         opts.device_assignment = xc.DeviceAssignment.create(
             np.array([d.id for d in devices]).reshape(num_replicas, 1))
     elif devices[0].id != 0:
         # The default assignment is device 0; name the device this program must run on.
         opts.device_assignment = xc.DeviceAssignment.create(np.array([[devices[0].id]]))
-    return _compile(client, text, devices, opts)
+    return opts
+
+
+def compile_text(client, text: str, devices, num_replicas: int = 1):
+    """Compile StableHLO ``text`` for ``devices``; returns a loaded executable."""
+    return _compile(client, text, devices, compile_options(devices, num_replicas))
 
 
 def _compile(client, text: str, devices, opts):
@@ -140,6 +154,24 @@ def _compile(client, text: str, devices, opts):
     if host_callbacks.has_callbacks(text):
         return host_callbacks.compile_with_callbacks(client, text, devices, opts)
     return client.compile_and_load(text, xc.DeviceList(tuple(devices)), opts)
+
+
+def jaxlib_version() -> str:
+    """The installed jaxlib's version string."""
+    from jaxlib import version
+    return version.__version__
+
+
+def serialize_executable(exe) -> bytes:
+    """The bytes of a compiled executable (for the persistent compilation cache)."""
+    return exe.serialize()
+
+
+def deserialize_executable(client, data: bytes, devices, num_replicas: int = 1,
+                           spmd: bool = False):
+    """A loaded executable from :func:`serialize_executable`'s bytes, for ``devices``."""
+    return client.deserialize_executable(data, xc.DeviceList(tuple(devices)),
+                                         compile_options(devices, num_replicas, spmd))
 
 
 class _MultiDeviceSharding(_jax.GSPMDSharding):
@@ -244,16 +276,7 @@ def rewrap(buf, aval, sharding):
 def compile_spmd(client, text: str, devices):
     """Compile a program partitioned over ``devices`` (one partition per device, in order) by
     XLA's Shardy partitioner."""
-    import numpy as np
-    opts = xc.CompileOptions()
-    eb = opts.executable_build_options
-    eb.num_replicas = 1
-    eb.num_partitions = len(devices)
-    eb.use_spmd_partitioning = True
-    eb.use_shardy_partitioner = True
-    eb.device_assignment = xc.DeviceAssignment.create(
-        np.array([d.id for d in devices]).reshape(1, len(devices)))
-    return _compile(client, text, devices, opts)
+    return _compile(client, text, devices, compile_options(devices, spmd=True))
 
 
 def sharded_result_handler(aval, sharding):

@@ -51,8 +51,10 @@ def reshard(arr: Array, sharding: Sharding) -> Array:
         if placement.device_set == sharding.device_set:
             # Also across processes: each runs the same program on its own devices.
             return _reshard_on_devices(arr, sharding)
+    from jaxel import guards
     from jaxel.runtime.sharded import put_global
-    return put_global(np.asarray(arr._value()), sharding, arr.aval.weak_type)
+    with guards.device_to_device(arr, sharding):
+        return put_global(np.asarray(arr._value()), sharding, arr.aval.weak_type)
 
 
 _identity_programs: dict = {}

@@ -73,9 +73,11 @@ class SpmdProgram:
         from jaxel.jit_primitive import deleted_argument_error
         bufs = self.const_bufs
         if bufs is None:
+            from jaxel import guards
             from jaxel.tracing.eval_trace import to_device_array
-            bufs = self.const_bufs = [self._prepare(to_device_array(c), s) for c, s in
-                                      zip(self.const_args, self.in_shardings)]
+            with guards.quiet():  # the program's constants, placed once (not guarded, as JAX)
+                bufs = self.const_bufs = [self._prepare(to_device_array(c), s) for c, s in
+                                          zip(self.const_args, self.in_shardings)]
         bufs = list(bufs)
         n = len(bufs)
         for i, (a, rt) in enumerate(zip(arrays, self.in_runtime)):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from jaxel.jaxpr.ir import ClosedJaxpr, Jaxpr, JaxprEqn, Var
+from jaxel import guards as _guards
 from jaxel.runtime import client as _client
 from jaxel.runtime import compile_cache
 from jaxel.runtime import host_callbacks as _host_callbacks
@@ -66,6 +67,8 @@ def to_device_array(x, device=None) -> Array:
     if t in _python_scalars:
         aval = abstractify(x)
         if device is None:  # reuse the cached Literal's device copy (loops pass the same 0.1)
+            if _guards.active:  # a host scalar as an operand: guarded as a transfer
+                return _guarded_scalar(x, aval)
             return to_device_array(literal(x, aval.dtype, aval.weak_type))
         return scalar_to_array(x, aval, device)
     if isinstance(x, Tracer):
@@ -76,6 +79,13 @@ def to_device_array(x, device=None) -> Array:
     if value.ndim == 0:
         return scalar_to_array(value, ShapedArray((), value.dtype, False), device)
     return device_put_value(value, False, device)
+
+
+def _guarded_scalar(x, aval) -> Array:
+    _guards.check("host_to_device", lambda: f"aval={aval.str_short()}, "
+                                            f"dst={_client.default_device()}")
+    with _guards.quiet():
+        return to_device_array(literal(x, aval.dtype, aval.weak_type))
 
 
 def _compile_eager(prim, params, avals, device, key):
@@ -160,8 +170,10 @@ def _on_device(x, device):
     if type(x) is not Array:
         x = to_device_array(x, device)
     if x._device is not device and x.device != device:
+        from jaxel import guards
         from jaxel.runtime.transfer import device_put_value as put
-        x = put(np.asarray(x._value()), x.aval.weak_type, device)
+        with guards.device_to_device(x, device):
+            x = put(np.asarray(x._value()), x.aval.weak_type, device)
     return x._buf
 
 
