@@ -15,7 +15,6 @@ inputs. ``print_saved_residuals`` shows what a function's VJP ends up saving.
 """
 from __future__ import annotations
 
-import weakref
 from typing import NamedTuple
 
 import numpy as np
@@ -26,6 +25,7 @@ from jaxel.jaxpr.ir import JaxprEqn, Var
 from jaxel.lowering.emitter import tensor_type
 from jaxel.lowering.lower import lower_jaxpr_body
 from jaxel.tracing.core import Primitive, _state
+from jaxel.jaxpr.ir import DerivedJaxprs
 
 # ---- checkpoint_name -------------------------------------------------------------------------
 name_p = Primitive("name")
@@ -274,15 +274,8 @@ checkpoint_p.lowering = _lowering
 checkpoint_p.pp_params = _pp_params
 
 # Derived jaxprs (JVP, split, transpose) cached per jaxpr object, as for jit.
-_derived: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _cached(jaxpr, key, make):
-    per = _derived.setdefault(jaxpr, {})
-    out = per.get(key)
-    if out is None:
-        out = per[key] = make()
-    return out
+_derived = DerivedJaxprs()
+_cached = _derived.get
 
 
 def _bind(closed, args, params, differentiated):

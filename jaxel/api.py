@@ -357,6 +357,8 @@ def clear_caches():
     jit_primitive._compiled_by_jaxpr.clear()
     jit_primitive._partitioned_by_jaxpr.clear()
     ad_checkpoint._derived.clear()
+    from jaxel.parallel import primitive as shard_map_primitive
+    shard_map_primitive._derived.clear()
     compile_cache.clear_all()
 
 

@@ -16,6 +16,7 @@ from jaxel.runtime import client as _client
 from jaxel.runtime import compile_cache
 from jaxel.runtime.array import Array
 from jaxel.tracing.core import Primitive
+from jaxel.jaxpr.ir import DerivedJaxprs
 
 jit_p = Primitive("jit", multiple_results=True)
 
@@ -153,15 +154,8 @@ jit_p.impl = _impl
 # ---- differentiation rules -------------------------------------------------------------------
 # The derived jaxprs (JVP, known/unknown split, transpose) are cached per jaxpr object, so a
 # jitted function differentiated in a Python loop traces and compiles each derived program once.
-_derived: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _cached(jaxpr, key, make):
-    per = _derived.setdefault(jaxpr, {})
-    out = per.get(key)
-    if out is None:
-        out = per[key] = make()
-    return out
+_derived = DerivedJaxprs()
+_cached = _derived.get
 
 
 def _bind_closed(closed, args, params, name):

@@ -262,3 +262,26 @@ def _subjaxprs(params):
                     yield x.jaxpr
                 elif isinstance(x, Jaxpr):
                     yield x
+
+
+class DerivedJaxprs:
+    """Programs derived from a jaxpr (its JVP, known/unknown split, transpose, batched form...),
+    cached per jaxpr object and keyed within it, so a function transformed in a Python loop
+    derives each program once. Entries die with their jaxpr."""
+
+    def __init__(self):
+        import weakref
+        self._by_jaxpr = weakref.WeakKeyDictionary()
+
+    def get(self, jaxpr, key, make):
+        """The program for ``key`` derived from ``jaxpr``, made with ``make()`` on a miss."""
+        per = self._by_jaxpr.get(jaxpr)
+        if per is None:
+            per = self._by_jaxpr[jaxpr] = {}
+        out = per.get(key)
+        if out is None:
+            out = per[key] = make()
+        return out
+
+    def clear(self):
+        self._by_jaxpr.clear()

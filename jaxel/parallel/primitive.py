@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import math
-import weakref
 
 from jaxel.parallel import axes as _axes
 from jaxel.sharding.spec import UNCONSTRAINED, PartitionSpec
 from jaxel.tracing.avals import ShapedArray
 from jaxel.tracing.core import Primitive, _state
+from jaxel.jaxpr.ir import DerivedJaxprs
 
 shard_map_p = Primitive("shard_map", multiple_results=True)
 
@@ -194,15 +194,8 @@ def _env(params):
 
 
 # Derived bodies (JVP, known/unknown split, transpose, batched) cached per body jaxpr.
-_derived: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _cached(jaxpr, key, make):
-    per = _derived.setdefault(jaxpr, {})
-    out = per.get(key)
-    if out is None:
-        out = per[key] = make()
-    return out
+_derived = DerivedJaxprs()
+_cached = _derived.get
 
 
 # ---- eager: one SPMD program ------------------------------------------------------------------
