@@ -279,6 +279,24 @@ class _FastCall:
                                               for o, a in zip(outs, self.out_avals)])
 
 
+class _PlacedCall:
+    """The call path for positional Arrays laid out over devices, with placements and types
+    seen before: straight to the partitioned program."""
+
+    __slots__ = ("prog", "kept", "out_tree", "single")
+
+    def __init__(self, prog, entry):
+        from jaxel.tree_util import treedef_is_leaf
+        self.prog = prog
+        self.kept = entry.kept
+        self.out_tree = entry.out_tree
+        self.single = len(entry.out_avals) == 1 and treedef_is_leaf(entry.out_tree)
+
+    def __call__(self, args):
+        outs = self.prog.run([args[i] for i in self.kept])
+        return outs[0] if self.single else tree_unflatten(self.out_tree, outs)
+
+
 # Every live jit wrapper, so that options which change what tracing produces can drop the
 # traced programs (``clear_caches``) or switch tables (x64) without a check on the call path.
 _all_jitted: "weakref.WeakSet" = weakref.WeakSet()
@@ -423,6 +441,14 @@ class JitWrapped:
                 out = fast(args)
                 if out is not None:
                     return out
+            # Arrays placed on devices (sharded, committed): a program found before.
+            try:
+                placed = self._fast[("placed", *[a._device for a in args],
+                                     *[a.aval for a in args])]
+            except (KeyError, AttributeError, TypeError):
+                pass
+            else:
+                return placed(args)
         if config.jax_disable_jit:
             return self._fun(*args, **kwargs)
         if kwargs or self._sig.has_static:
@@ -593,7 +619,7 @@ class JitWrapped:
 
     def _run_partitioned(self, entry, args, kwargs, leaves):
         """Run as one program partitioned over the devices of the shardings involved."""
-        from jaxel.sharding.program import run_partitioned
+        from jaxel.sharding.program import find_program
         if entry.bound_consts is not None:
             from jaxel.tracing.core import escaped_tracer_error
             raise escaped_tracer_error(entry.bound_consts[0])
@@ -606,11 +632,16 @@ class JitWrapped:
             ins, outs = entry.user_shardings
         arrays = [to_device_array(leaves[i]) for i in entry.kept]
         donated = tuple(i for i, d in enumerate(entry.donated) if d)
-        out = run_partitioned(entry.programs, entry.closed, self._name, arrays, ins, outs,
-                              donated)
-        if out is None:  # nothing spans devices after all (one-device shardings)
+        prog = find_program(entry.programs, entry.closed, self._name, arrays, ins, outs,
+                            donated)
+        if prog is None:  # nothing spans devices after all (one-device shardings)
             return self._run_eager_on(entry, arrays, ins, outs)
-        return out
+        if args is not None and not kwargs and not self._sig.has_static and \
+                all(type(a) is Array for a in args):
+            # Next time these placements and types skip flattening and planning.
+            key = ("placed", *[a._device for a in args], *[a.aval for a in args])
+            self._fast[key] = _PlacedCall(prog, entry)
+        return prog.run(arrays)
 
     def _run_eager_on(self, entry, arrays, ins, outs):
         from jaxel.sharding.placement import as_target

@@ -238,12 +238,20 @@ def run_partitioned(cache: dict, closed, name, arrays, in_user=None, out_user=No
     ``cache`` maps (in shardings, out shardings) to compiled SpmdPrograms; the caller keeps one
     per traced jaxpr.
     """
+    prog = find_program(cache, closed, name, arrays, in_user, out_user, donated, names)
+    return None if prog is None else prog.run(arrays)
+
+
+def find_program(cache: dict, closed, name, arrays, in_user=None, out_user=None, donated=(),
+                 names=None):
+    """The SpmdProgram that runs ``closed`` on ``arrays`` (compiled on a miss), or None when
+    nothing in the call spans devices."""
     placed = (tuple([a._device for a in arrays]),
               None if in_user is None else tuple(in_user),
               None if out_user is None else tuple(out_user))
     prog = cache.get(placed)  # the arguments' placements decide the plan: skip working it out
     if prog is not None:
-        return prog.run(arrays)
+        return prog
     p = plan(closed, arrays, in_user, out_user, names)
     if p is None:
         return None
@@ -257,4 +265,4 @@ def run_partitioned(cache: dict, closed, name, arrays, in_user=None, out_user=No
                             f"{names[i] if names else i}")
         prog = cache[key] = SpmdProgram(closed, name, ins, outs, mesh, donated)
     cache[placed] = prog
-    return prog.run(arrays)
+    return prog

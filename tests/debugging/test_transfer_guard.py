@@ -44,6 +44,7 @@ def test_host_to_device_matches_jax(level):
 
 def test_jitted_programs_on_device_values_pass_the_guards():
     const = np.arange(3.0, dtype=np.float32)
+    fresh_scalar = 2.0 + float(np.random.default_rng().random())
     results = {}
     for lib in (jaxel, jax):
         x = lib.numpy.arange(3.0)
@@ -53,7 +54,9 @@ def test_jitted_programs_on_device_values_pass_the_guards():
             results[lib.__name__] = [
                 _outcome(lambda: f(x)),  # compiled already
                 _outcome(lambda: lib.jit(lambda a: a.sum() * 3.0 + const)(x)),  # compiles now
-                _outcome(lambda: x * 2.0),  # an eager Python scalar operand is a transfer
+                # an eager Python scalar operand is a transfer (a value no earlier test used:
+                # jaxel keeps device copies of scalars it has seen)
+                _outcome(lambda: x * fresh_scalar),
             ]
     assert results["jaxel"] == results["jax"] == ["ok", "ok", "JaxRuntimeError"]
 
