@@ -208,9 +208,15 @@ def trace_to_jaxpr(fun, in_avals, debug_info: DebugInfo | None = None):
     finally:
         _state.trace = parent
         trace.alive = False
+    return close_trace(trace, out_atoms, debug_info)
+
+
+def close_trace(trace, out_atoms, debug_info=None) -> ClosedJaxpr:
+    """The ClosedJaxpr a finished staging trace built, with ``out_atoms`` as its outputs
+    (type-checked when ``jax_enable_checks`` is on, JAX's debugging option)."""
     jaxpr = Jaxpr(trace.constvars, trace.invars, out_atoms, trace.eqns,
                   debug_info.detached() if debug_info is not None else None)
-    if config.jax_enable_checks:  # type-check every traced program (JAX's debugging option)
+    if config.jax_enable_checks:
         check_jaxpr(jaxpr)
     return ClosedJaxpr(jaxpr, trace.consts)
 

@@ -18,9 +18,8 @@ import contextlib
 import threading
 
 from jaxel.jaxpr.ir import ClosedJaxpr, Jaxpr
-from jaxel.jaxpr.staging import JaxprTrace, JaxprTracer
+from jaxel.jaxpr.staging import JaxprTrace, JaxprTracer, close_trace
 from jaxel.tracing.core import Tracer, _state
-from jaxel.config import config
 
 _EMPTY = frozenset()
 
@@ -237,9 +236,4 @@ def trace_body(fun, in_avals, in_vmas, manual, order, debug_info=None):
     finally:
         _state.trace = parent
         trace.alive = False
-    jaxpr = Jaxpr(trace.constvars, trace.invars, out_atoms, trace.eqns,
-                  debug_info.detached() if debug_info is not None else None)
-    if config.jax_enable_checks:
-        from jaxel.jaxpr.ir import check_jaxpr
-        check_jaxpr(jaxpr)
-    return ClosedJaxpr(jaxpr, trace.consts), out_vmas
+    return close_trace(trace, out_atoms, debug_info), out_vmas
